@@ -1,0 +1,54 @@
+/**
+ * The end of the middleware chain: unknown routes, and the one error handler
+ * that turns anything thrown into the envelope.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, notFound } from '../lib/errors.js';
+import { sendError } from '../lib/envelope.js';
+
+export const notFoundHandler: RequestHandler = () => {
+  throw notFound({ messages: ['No route matches this path'] });
+};
+
+/** Errors that body-parser/express raise for client mistakes carry `status` and `expose`. */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  type?: string;
+}
+
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  'entity.parse.failed': 'body: not valid JSON',
+  'entity.too.large': 'body: larger than the allowed size',
+  'encoding.unsupported': 'body: unsupported content encoding',
+  'charset.unsupported': 'body: unsupported charset',
+  'request.aborted': 'body: request aborted',
+};
+
+export function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const e = err as HttpLikeError | null;
+  const status = e?.status ?? e?.statusCode;
+  if (e && typeof status === 'number' && status >= 400 && status < 500 && e.expose !== false) {
+    const message = (e.type && CLIENT_ERROR_MESSAGES[e.type]) || undefined;
+    return new AppError(status, { messages: message ? [message] : [] });
+  }
+  return undefined;
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const known = toAppError(err);
+  if (known) {
+    if (known.status >= 500) req.log.error({ err }, 'request failed');
+    sendError(res, known);
+    return;
+  }
+  // Unexpected: log it with the request id, send nothing of it.
+  req.log.error({ err }, 'unhandled error');
+  sendError(res, new AppError(500));
+};

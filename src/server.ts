@@ -1,0 +1,65 @@
+/**
+ * The web dyno: connect, listen, and shut down gracefully. Never runs jobs.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import { loadConfig } from '../config/index.js';
+import { createApp } from './app.js';
+import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
+import { createLogger } from './lib/logger.js';
+import { connectMongo, disconnectMongo } from './lib/mongo.js';
+import { closeRedis, createRedis } from './lib/redis.js';
+
+const config = await bootOrExit(() => loadConfig());
+const logger = createLogger({ level: config.logLevel, name: 'web' });
+
+const redis = createRedis(config, 'client');
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+
+const app = createApp({ config, logger, mongo: mongoose.connection, redis });
+const server = createServer(app);
+// Longer than Heroku's router idle timeout (55 s) so the router closes first.
+server.keepAliveTimeout = 65_000;
+
+let draining = false;
+server.on('request', (_req, res) => {
+  if (draining) res.setHeader('Connection', 'close');
+});
+
+const lifecycle = installLifecycle({
+  logger,
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: () => [
+    {
+      name: 'http',
+      run: () =>
+        new Promise<void>((resolve) => {
+          draining = true;
+          // Stop accepting; in-flight requests finish. A keep-alive socket whose request
+          // was already in flight turns idle only after its response, so sweep idle
+          // sockets until the last one is gone.
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
+          server.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
+          server.closeIdleConnections();
+        }),
+    },
+    { name: 'redis', run: () => closeRedis(redis) },
+    { name: 'mongodb', run: () => disconnectMongo() },
+  ],
+});
+
+try {
+  await connectMongo(config);
+} catch (err) {
+  logger.fatal({ err }, 'cannot connect to MongoDB');
+  await lifecycle.shutdown('boot failed', 1);
+}
+
+server.listen(config.port, () => {
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, env: config.nodeEnv }, 'web listening');
+});

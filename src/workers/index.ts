@@ -1,0 +1,59 @@
+/**
+ * The worker dyno: consumes every queue of `src/jobs/queues.ts`. It is the
+ * only process that runs jobs. On SIGTERM it stops taking new jobs, lets the
+ * active ones finish, then closes Redis and MongoDB.
+ */
+import { Worker } from 'bullmq';
+import { loadConfig } from '../../config/index.js';
+import { QUEUE_NAMES } from '../jobs/queues.js';
+import { bootOrExit, installLifecycle } from '../lib/lifecycle.js';
+import { createLogger } from '../lib/logger.js';
+import { connectMongo, disconnectMongo } from '../lib/mongo.js';
+import { closeRedis, createRedis } from '../lib/redis.js';
+import { registerModels } from '../models/index.js';
+import { processors } from './processors.js';
+
+const config = await bootOrExit(() => loadConfig());
+const logger = createLogger({ level: config.logLevel, name: 'worker' });
+
+const connection = createRedis(config, 'bullmq');
+connection.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+
+const workers: Worker[] = [];
+const lifecycle = installLifecycle({
+  logger,
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: () => [
+    // close() waits for the active jobs of each worker to finish.
+    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    { name: 'redis', run: () => closeRedis(connection) },
+    { name: 'mongodb', run: () => disconnectMongo() },
+  ],
+});
+
+try {
+  await connectMongo(config);
+  registerModels();
+} catch (err) {
+  logger.fatal({ err }, 'cannot connect to MongoDB');
+  await lifecycle.shutdown('boot failed', 1);
+}
+
+for (const name of QUEUE_NAMES) {
+  const processor = processors[name];
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1, reqId: job.data?.reqId });
+      log.debug('job started');
+      const result = await processor(job, { log, config });
+      log.info('job done');
+      return result;
+    },
+    { connection, prefix: config.redis.queuePrefix, concurrency: config.workerConcurrency },
+  );
+  worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'));
+  worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
+  workers.push(worker);
+}
+logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');
