@@ -82,7 +82,89 @@ function schemaFor(nodeEnv: NodeEnv) {
     SHUTDOWN_TIMEOUT_MS: int(1000, 28_000).default(20_000),
     WORKER_CONCURRENCY: int(1, 256).default(10),
     READINESS_TIMEOUT_MS: int(50, 10_000).default(1500),
-  });
+
+    ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(3600),
+    REFRESH_TOKEN_TTL_SECONDS: int(3600, 365 * 86_400).default(2_592_000),
+
+    /** Puts the code in the send-otp response. Never allowed in production. */
+    OTP_EXPOSE_CODE: bool.default(!prod).refine((v) => !(prod && v), 'OTP_EXPOSE_CODE must be off in production'),
+    OTP_LENGTH: int(4, 8).default(4),
+    OTP_TTL_SECONDS: int(30, 3600).default(180),
+    OTP_RESEND_COOLDOWN_SECONDS: int(0, 3600).default(60),
+    OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+    OTP_SEND_PER_NUMBER_HOUR: int(1).default(5),
+    OTP_SEND_PER_NUMBER_DAY: int(1).default(10),
+    OTP_SEND_PER_IP_HOUR: int(1).default(20),
+    /** Budget of codes sent per country calling code per hour (SMS pumping guard). */
+    OTP_SEND_PER_COUNTRY_HOUR: int(1).default(2000),
+    OTP_VERIFY_PER_NUMBER_HOUR: int(1).default(10),
+    OTP_VERIFY_PER_IP_HOUR: int(1).default(60),
+    /** `+<countryCode><nationalNumber>=<code>` pairs, comma-separated (app-store review, QA). */
+    OTP_TEST_NUMBERS: z
+      .string()
+      .transform((v, ctx) => {
+        const pairs = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const out: Record<string, string> = {};
+        for (const p of pairs) {
+          const m = /^\+(\d{4,15})=(\d{4,8})$/.exec(p);
+          if (!m) {
+            ctx.addIssue({ code: 'custom', message: `"${p}" is not +<digits>=<code>` });
+            return z.NEVER;
+          }
+          out[`+${m[1]}`] = m[2]!;
+        }
+        return out;
+      })
+      .default({}),
+    OTP_TEST_NUMBERS_IN_PRODUCTION: bool.default(false),
+
+    SMS_PROVIDER: z.enum(['console', 'twilio', 'netgsm']).default(prod ? ('twilio' as const) : ('console' as const)),
+    SMS_TIMEOUT_MS: int(100, 30_000).default(5000),
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+    TWILIO_FROM: z.string().min(1).optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
+    TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
+    NETGSM_USERCODE: z.string().min(1).optional(),
+    NETGSM_PASSWORD: z.string().min(1).optional(),
+    NETGSM_HEADER: z.string().min(1).optional(),
+    NETGSM_BASE_URL: z.url().default('https://api.netgsm.com.tr'),
+  })
+    .superRefine((e, ctx) => {
+      const need = (key: keyof typeof e, why: string) => {
+        if (e[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+      };
+      if (e.SMS_PROVIDER === 'twilio') {
+        need('TWILIO_ACCOUNT_SID', 'when SMS_PROVIDER=twilio');
+        need('TWILIO_AUTH_TOKEN', 'when SMS_PROVIDER=twilio');
+        if (!e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) need('TWILIO_FROM', '(or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDER=twilio');
+      }
+      if (e.SMS_PROVIDER === 'netgsm') {
+        need('NETGSM_USERCODE', 'when SMS_PROVIDER=netgsm');
+        need('NETGSM_PASSWORD', 'when SMS_PROVIDER=netgsm');
+        need('NETGSM_HEADER', 'when SMS_PROVIDER=netgsm');
+      }
+      if (prod && e.SMS_PROVIDER === 'console') {
+        ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'console sends no SMS; not allowed in production' });
+      }
+      for (const [number, code] of Object.entries(e.OTP_TEST_NUMBERS)) {
+        if (code.length !== e.OTP_LENGTH) {
+          ctx.addIssue({ code: 'custom', path: ['OTP_TEST_NUMBERS'], message: `code of ${number} must have OTP_LENGTH (${e.OTP_LENGTH}) digits` });
+        }
+      }
+      if (prod && Object.keys(e.OTP_TEST_NUMBERS).length > 0 && !e.OTP_TEST_NUMBERS_IN_PRODUCTION) {
+        ctx.addIssue({ code: 'custom', path: ['OTP_TEST_NUMBERS'], message: 'test numbers are refused in production unless OTP_TEST_NUMBERS_IN_PRODUCTION=true' });
+      }
+    });
+}
+
+export type SmsProviderName = 'console' | 'twilio' | 'netgsm';
+
+export interface SmsConfig {
+  provider: SmsProviderName;
+  timeoutMs: number;
+  twilio: { accountSid?: string; authToken?: string; from?: string; messagingServiceSid?: string; baseUrl: string };
+  netgsm: { usercode?: string; password?: string; header?: string; baseUrl: string };
 }
 
 export type Config = Readonly<{
@@ -93,11 +175,29 @@ export type Config = Readonly<{
   mongodbUri: string;
   redis: { url: string; tlsRejectUnauthorized: boolean; queuePrefix: string };
   jwt: { secret: string; issuer: string; audience: string };
-  otp: { hmacSecret: string };
   http: { corsOrigins: string[]; trustProxy: boolean | number | string[]; bodyLimitBytes: number };
   shutdownTimeoutMs: number;
   workerConcurrency: number;
   readinessTimeoutMs: number;
+  tokens: { accessTtlSeconds: number; refreshTtlSeconds: number };
+  otp: {
+    hmacSecret: string;
+    exposeCode: boolean;
+    length: number;
+    ttlSeconds: number;
+    resendCooldownSeconds: number;
+    maxAttempts: number;
+    testNumbers: Readonly<Record<string, string>>;
+  };
+  limits: {
+    sendPerNumberHour: number;
+    sendPerNumberDay: number;
+    sendPerIpHour: number;
+    sendPerCountryHour: number;
+    verifyPerNumberHour: number;
+    verifyPerIpHour: number;
+  };
+  sms: SmsConfig;
 }>;
 
 /**
@@ -133,11 +233,40 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     mongodbUri: e.MONGODB_URI,
     redis: { url: e.REDIS_URL, tlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED, queuePrefix: e.QUEUE_PREFIX },
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
-    otp: { hmacSecret: e.OTP_HMAC_SECRET },
     http: { corsOrigins: e.CORS_ORIGINS, trustProxy: e.TRUST_PROXY, bodyLimitBytes: e.BODY_LIMIT_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    tokens: { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS },
+    otp: {
+      hmacSecret: e.OTP_HMAC_SECRET,
+      exposeCode: e.OTP_EXPOSE_CODE,
+      length: e.OTP_LENGTH,
+      ttlSeconds: e.OTP_TTL_SECONDS,
+      resendCooldownSeconds: e.OTP_RESEND_COOLDOWN_SECONDS,
+      maxAttempts: e.OTP_MAX_ATTEMPTS,
+      testNumbers: e.OTP_TEST_NUMBERS,
+    },
+    limits: {
+      sendPerNumberHour: e.OTP_SEND_PER_NUMBER_HOUR,
+      sendPerNumberDay: e.OTP_SEND_PER_NUMBER_DAY,
+      sendPerIpHour: e.OTP_SEND_PER_IP_HOUR,
+      sendPerCountryHour: e.OTP_SEND_PER_COUNTRY_HOUR,
+      verifyPerNumberHour: e.OTP_VERIFY_PER_NUMBER_HOUR,
+      verifyPerIpHour: e.OTP_VERIFY_PER_IP_HOUR,
+    },
+    sms: {
+      provider: e.SMS_PROVIDER,
+      timeoutMs: e.SMS_TIMEOUT_MS,
+      twilio: {
+        accountSid: e.TWILIO_ACCOUNT_SID,
+        authToken: e.TWILIO_AUTH_TOKEN,
+        from: e.TWILIO_FROM,
+        messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+        baseUrl: e.TWILIO_BASE_URL,
+      },
+      netgsm: { usercode: e.NETGSM_USERCODE, password: e.NETGSM_PASSWORD, header: e.NETGSM_HEADER, baseUrl: e.NETGSM_BASE_URL },
+    },
   });
 }
 

@@ -7,17 +7,29 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/index.js';
+import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
 import type { Redis } from './lib/redis.js';
+import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
+import { clientHeaders } from './middleware/client-headers.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
+import { authRouter } from './routes/auth.js';
 import { healthRouter } from './routes/health.js';
+import { RateLimits } from './services/rate-limits.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   mongo: Connection;
+  /** Fail-fast client (no offline queue): rate limits and readiness. */
   redis: Redis;
+  /** Producers only; the worker process consumes. */
+  queues: Queues;
+  /** Defaults to the provider named by the config. */
+  sms?: SmsProvider;
+  /** Injected in tests that move time. */
+  clock?: () => Date;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -40,7 +52,18 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
+  app.use(clientHeaders);
+
   app.use(healthRouter(deps));
+  app.use(
+    authRouter({
+      config,
+      queues: deps.queues,
+      limits: new RateLimits(deps.redis, config),
+      sms: deps.sms ?? createSmsProvider(config.sms, deps.logger),
+      clock: deps.clock ?? (() => new Date()),
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler);

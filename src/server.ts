@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { loadConfig } from '../config/index.js';
 import { createApp } from './app.js';
+import { closeQueues, createQueues } from './jobs/queues.js';
 import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { connectMongo, disconnectMongo } from './lib/mongo.js';
@@ -17,7 +18,8 @@ const logger = createLogger({ level: config.logLevel, name: 'web' });
 const redis = createRedis(config, 'client');
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 
-const app = createApp({ config, logger, mongo: mongoose.connection, redis });
+const queues = createQueues(config, redis);
+const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues });
 const server = createServer(app);
 // Longer than Heroku's router idle timeout (55 s) so the router closes first.
 server.keepAliveTimeout = 65_000;
@@ -47,6 +49,7 @@ const lifecycle = installLifecycle({
           server.closeIdleConnections();
         }),
     },
+    { name: 'queues', run: () => closeQueues(queues) },
     { name: 'redis', run: () => closeRedis(redis) },
     { name: 'mongodb', run: () => disconnectMongo() },
   ],

@@ -2,6 +2,11 @@ import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../config/index.js';
 
 const STRONG = 'x'.repeat(48);
+const TWILIO = {
+  TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'a'.repeat(32),
+  TWILIO_MESSAGING_SERVICE_SID: `MG${'1'.repeat(32)}`,
+};
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -42,6 +47,7 @@ describe('config', () => {
       REDIS_URL: 'rediss://h:6380',
       JWT_SECRET: dev.jwt.secret,
       OTP_HMAC_SECRET: dev.otp.hmacSecret,
+      ...TWILIO,
     });
     expect(p).to.deep.equal([
       'JWT_SECRET: JWT_SECRET must not be the development default',
@@ -59,7 +65,10 @@ describe('config', () => {
       OTP_HMAC_SECRET: STRONG + 'y',
       TRUST_PROXY: '1',
       CORS_ORIGINS: 'https://a.example, https://b.example',
+      ...TWILIO,
     });
+    expect(c.sms.provider).to.equal('twilio');
+    expect(c.otp.exposeCode).to.equal(false);
     expect(c.isProduction).to.equal(true);
     expect(c.http.trustProxy).to.equal(1);
     expect(c.http.corsOrigins).to.deep.equal(['https://a.example', 'https://b.example']);
@@ -77,6 +86,29 @@ describe('config', () => {
     const test = loadConfig({ NODE_ENV: 'test' });
     expect(test.mongodbUri).to.match(/allmine_test$/);
     expect(test.logLevel).to.equal('silent');
+  });
+
+  it('refuses code exposure, the console SMS provider and unapproved test numbers in production', () => {
+    const base = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'redis://r', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG };
+    expect(problems({ ...base, ...TWILIO, OTP_EXPOSE_CODE: 'true' })).to.deep.equal(['OTP_EXPOSE_CODE: OTP_EXPOSE_CODE must be off in production']);
+    expect(problems({ ...base, SMS_PROVIDER: 'console' })).to.deep.equal(['SMS_PROVIDER: console sends no SMS; not allowed in production']);
+    expect(problems({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234' })[0]).to.match(/^OTP_TEST_NUMBERS: test numbers are refused in production/);
+    const allowed = loadConfig({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234', OTP_TEST_NUMBERS_IN_PRODUCTION: 'true' });
+    expect(allowed.otp.testNumbers).to.deep.equal({ '+905550000001': '1234' });
+    expect(problems({ ...base, SMS_PROVIDER: 'netgsm' })).to.deep.equal([
+      'NETGSM_USERCODE: is required when SMS_PROVIDER=netgsm',
+      'NETGSM_PASSWORD: is required when SMS_PROVIDER=netgsm',
+      'NETGSM_HEADER: is required when SMS_PROVIDER=netgsm',
+    ]);
+  });
+
+  it('parses test numbers and refuses malformed ones or codes of the wrong length', () => {
+    expect(loadConfig({ OTP_TEST_NUMBERS: '+905550000001=1234, +15005550006=0000' }).otp.testNumbers).to.deep.equal({
+      '+905550000001': '1234',
+      '+15005550006': '0000',
+    });
+    expect(problems({ OTP_TEST_NUMBERS: '905550000001:1234' })[0]).to.match(/^OTP_TEST_NUMBERS:/);
+    expect(problems({ OTP_TEST_NUMBERS: '+905550000001=123456' })[0]).to.match(/OTP_LENGTH/);
   });
 
   it('treats empty values as unset and rejects an unknown NODE_ENV', () => {

@@ -26,8 +26,21 @@ const CLIENT_ERROR_MESSAGES: Record<string, string> = {
   'request.aborted': 'body: request aborted',
 };
 
+/** Driver errors that mean "the database is not reachable right now", not "your request is bad". */
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
 export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  if (err instanceof Error && UNAVAILABLE_ERRORS.has(err.name)) {
+    return new AppError(503, { errorCode: 'DEPENDENCY_UNAVAILABLE', messages: ['database: temporarily unavailable'], cause: err });
+  }
   const e = err as HttpLikeError | null;
   const status = e?.status ?? e?.statusCode;
   if (e && typeof status === 'number' && status >= 400 && status < 500 && e.expose !== false) {
@@ -44,7 +57,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   }
   const known = toAppError(err);
   if (known) {
-    if (known.status >= 500) req.log.error({ err }, 'request failed');
+    if (known.status >= 500) req.log.error({ err, status: known.status }, 'request failed');
     sendError(res, known);
     return;
   }

@@ -1,8 +1,15 @@
 /**
- * Importing the model modules registers them on the default mongoose
- * connection; `registerModels()` makes that dependency explicit for entry
- * points that only need the registry (the index setup).
+ * Every model of the app. Importing this module registers them on the
+ * default mongoose connection; `registerModels()` makes that dependency
+ * explicit for entry points that only need the registry (the index setup).
  */
-export function registerModels(): void {
-  // Models are registered by their modules' side effects; listed here as they are added.
+import { LoginEvent, SignupAttribution } from './analytics.js';
+import { OtpAttempt, OtpCode } from './otp-code.js';
+import { Session } from './session.js';
+import { User } from './user.js';
+
+export const MODELS = [User, OtpCode, OtpAttempt, Session, SignupAttribution, LoginEvent] as const;
+
+export function registerModels(): typeof MODELS {
+  return MODELS;
 }

@@ -4,6 +4,7 @@
  * handle closed at the end so mocha exits by itself (no `--exit`).
  */
 import mongoose from 'mongoose';
+import { closeQueues, createQueues, type Queues } from '../../src/jobs/queues.js';
 import { connectMongo } from '../../src/lib/mongo.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { closeRedis, createRedis, redisReady, type Redis } from '../../src/lib/redis.js';
@@ -11,7 +12,7 @@ import { registerModels } from '../../src/models/index.js';
 import { ensureIndexes } from '../../src/models/indexes.js';
 import { testConfig } from './env.js';
 
-export const shared: { redis?: Redis } = {};
+export const shared: { redis?: Redis; queues?: Queues } = {};
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
@@ -22,8 +23,10 @@ export const mochaHooks = {
     await ensureIndexes(mongoose.connection, createLogger({ level: 'silent' }));
     shared.redis = createRedis(config, 'client');
     await redisReady(shared.redis);
+    shared.queues = createQueues(config, shared.redis);
   },
   async afterAll() {
+    if (shared.queues) await closeQueues(shared.queues);
     if (shared.redis) await closeRedis(shared.redis);
     await mongoose.disconnect();
   },
@@ -32,4 +35,9 @@ export const mochaHooks = {
 export function redis(): Redis {
   if (!shared.redis) throw new Error('root hooks have not run');
   return shared.redis;
+}
+
+export function queues(): Queues {
+  if (!shared.queues) throw new Error('root hooks have not run');
+  return shared.queues;
 }

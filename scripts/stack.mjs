@@ -1,0 +1,416 @@
+#!/usr/bin/env node
+// Local stack runner: installs dependencies, starts private FerretDB (MongoDB wire protocol) and Redis
+// instances unless MONGODB_URI / REDIS_URL are set, then runs the app (dev), the checks and tests
+// (test), or only the services (services). Node built-ins only: it runs before `npm install`.
+//
+// Every child gets its own process group (detached), so a Ctrl-C in the terminal reaches only this
+// script. It then stops things in order (commands and app first, services last) and kills whole
+// groups, grandchildren included (npx -> tsc, tsx -> esbuild, go -> compile).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FERRET_SRC = path.join(ROOT, 'tools', 'ferretdb');
+const USAGE = `usage: node scripts/stack.mjs <mode> [args]
+  dev                 services, index setup, then web + worker (Ctrl-C to stop)
+  test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
+  services            start the services, print their URIs, wait for Ctrl-C`;
+
+const state = {
+  children: new Set(), // live children: { name, child, done, grace, tier, critical }
+  tmpFiles: new Set(), // partial build outputs to delete if we are interrupted
+  tmpDir: null, // service data and logs
+  keepLogs: false, // a service failed: keep its log for the path we printed
+  stopping: false,
+  shutdown: null,
+};
+
+class StackError extends Error {}
+const log = (msg) => console.log(`[stack] ${msg}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** fn(), or `fallback` when it throws. */
+function attempt(fn, fallback) {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+// ------------------------------------------------------------------ child processes and cleanup
+
+/**
+ * Spawn a tracked child in its own process group. Tier 0 (commands, app) is stopped before tier 1
+ * (services). Once `entry.critical` is set, the child exiting on its own brings the stack down.
+ */
+function start(name, cmd, args, { grace = 5000, tier = 0, ...opts } = {}) {
+  if (state.stopping) throw new StackError('stopping');
+  const child = spawn(cmd, args, { cwd: ROOT, detached: true, ...opts });
+  const entry = { name, child, grace, tier, critical: false };
+  entry.done = new Promise((resolve) => {
+    child.once('error', (error) => {
+      state.children.delete(entry);
+      resolve({ code: null, signal: null, error });
+    });
+    child.once('exit', (code, signal) => {
+      state.children.delete(entry);
+      killGroup(child, 'SIGKILL'); // sweep anything the leader left behind in its group
+      if (entry.critical && !state.stopping) {
+        console.error(`[stack] ${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+        if (tier === 1) state.keepLogs = true;
+        void shutdown(code || 1);
+      }
+      resolve({ code, signal });
+    });
+  });
+  state.children.add(entry);
+  return entry;
+}
+
+/** Run a command to completion with inherited output; resolves to its exit code. */
+async function run(name, cmd, args, opts = {}) {
+  const entry = start(name, cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  const { code, signal, error } = await entry.done;
+  if (state.stopping) throw new StackError('stopping');
+  if (error) throw new StackError(error.code === 'ENOENT' ? `\`${cmd}\` is not on PATH` : `${cmd}: ${error.message}`);
+  return signal ? 1 : code;
+}
+
+// Throws when the group is gone already (or the spawn failed and there is no pid): nothing to do.
+const killGroup = (child, signal) => attempt(() => process.kill(-child.pid, signal));
+
+async function stopEntry(entry) {
+  killGroup(entry.child, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(entry.child, 'SIGKILL'), entry.grace);
+  await entry.done;
+  clearTimeout(timer);
+}
+
+function removeTemp() {
+  for (const file of state.tmpFiles) fs.rmSync(file, { force: true });
+  state.tmpFiles.clear();
+  if (!state.tmpDir) return;
+  if (state.keepLogs) {
+    for (const f of fs.readdirSync(state.tmpDir)) {
+      if (!f.endsWith('.log')) fs.rmSync(path.join(state.tmpDir, f), { recursive: true, force: true });
+    }
+    console.error(`[stack] service logs kept in ${state.tmpDir}`);
+  } else {
+    fs.rmSync(state.tmpDir, { recursive: true, force: true });
+  }
+  state.tmpDir = null;
+}
+
+/** Stop everything (tier by tier), remove temporary files and exit. Safe to call repeatedly. */
+function shutdown(code) {
+  state.shutdown ??= (async () => {
+    state.stopping = true;
+    for (const tier of [0, 1]) {
+      await Promise.all([...state.children].filter((e) => e.tier === tier).map(stopEntry));
+    }
+    attempt(removeTemp); // whatever is left in the system temp dir must not keep us from exiting
+    process.exit(code);
+  })();
+  return state.shutdown;
+}
+
+// Last resort for every way out (second Ctrl-C, uncaught exception): synchronous kill and cleanup.
+process.on('exit', () => {
+  for (const entry of state.children) killGroup(entry.child, 'SIGKILL');
+  attempt(removeTemp);
+});
+
+// Under `npm run`, one Ctrl-C can arrive twice: from the terminal and forwarded by npm. So a repeat
+// within a second of the first signal is the same interrupt, not a request to kill immediately.
+let firstSignalAt = 0;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    const code = 128 + os.constants.signals[sig];
+    if (state.stopping) {
+      if (Date.now() - firstSignalAt < 1000) return;
+      log(`${sig} again: killing everything now`);
+      process.exit(code); // the 'exit' handler kills and cleans up
+    }
+    firstSignalAt = Date.now();
+    log(`${sig}: stopping (press Ctrl-C again to kill immediately)`);
+    void shutdown(code);
+  });
+}
+
+// ------------------------------------------------------------------ small helpers
+
+const isExecutable = (file) => attempt(() => fs.accessSync(file, fs.constants.X_OK) ?? true, false);
+const onPath = (cmd) => (process.env.PATH ?? '').split(path.delimiter).some((d) => isExecutable(path.join(d, cmd)));
+
+function serviceDir() {
+  state.tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'allmine-stack-'));
+  return state.tmpDir;
+}
+
+const tail = (file) => attempt(() => fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20).join('\n'), '');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function ensureDependencies() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(lock)) throw new StackError('package-lock.json is missing; run `npm install` once to create it');
+  if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  log('node_modules is missing or older than package-lock.json: running npm ci');
+  const code = await run('npm ci', 'npm', ['ci']);
+  if (code !== 0) throw new StackError(`npm ci failed (exit ${code})`);
+}
+
+// ------------------------------------------------------------------ FerretDB
+
+async function ferretBinary() {
+  const hash = createHash('sha256');
+  for (const f of ['go.sum', 'main.go', 'go.mod']) hash.update(fs.readFileSync(path.join(FERRET_SRC, f)));
+  const name = `ferretdb-${hash.digest('hex').slice(0, 16)}`;
+  const cacheDir = path.join(ROOT, '.cache', 'ferretdb');
+  const bin = path.join(cacheDir, name);
+  if (fs.existsSync(bin)) return bin;
+
+  if (!onPath('go')) {
+    throw new StackError('FerretDB has to be built once, but `go` is not on PATH. Install Go >= 1.24 '
+      + '(https://go.dev/doc/install or your package manager), or set MONGODB_URI to a running MongoDB.');
+  }
+  log('building FerretDB (once, cached) …');
+  fs.mkdirSync(cacheDir, { recursive: true });
+  // Build under a temporary name and rename: an interrupted build never leaves a broken binary.
+  const tmp = `${bin}.tmp-${process.pid}`;
+  state.tmpFiles.add(tmp);
+  const build = async (flags) => {
+    const entry = start('go build', 'go', ['build', ...flags, '-o', tmp, '.'], {
+      cwd: FERRET_SRC,
+      // A killed `go build` cannot remove its work dir; keep that dir inside ours.
+      env: { ...process.env, CGO_ENABLED: '0', GOTMPDIR: serviceDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [entry.child.stdout, entry.child.stderr]) stream.on('data', (d) => (output += d));
+    const { code, error } = await entry.done;
+    if (state.stopping) throw new StackError('stopping');
+    if (error) throw new StackError(`go build: ${error.message}`);
+    return { ok: code === 0, output };
+  };
+  let result = await build([]);
+  // Recent Go linkers refuse some dependencies' //go:linkname references unless told not to check.
+  if (!result.ok && result.output.includes('go:linkname')) {
+    log('retrying the FerretDB build with -ldflags=-checklinkname=0');
+    result = await build(['-ldflags=-checklinkname=0']);
+  }
+  if (!result.ok) throw new StackError(`building FerretDB failed:\n${result.output.trimEnd()}`);
+  fs.renameSync(tmp, bin);
+  state.tmpFiles.delete(tmp);
+  for (const f of fs.readdirSync(cacheDir)) {
+    // Binaries built from older sources are never used again.
+    if (/^ferretdb-[0-9a-f]{16}$/.test(f) && f !== name) fs.rmSync(path.join(cacheDir, f), { force: true });
+  }
+  return bin;
+}
+
+async function startFerret(dbName) {
+  const bin = await ferretBinary();
+  const dataDir = path.join(serviceDir(), 'ferretdb');
+  fs.mkdirSync(dataDir);
+  const logFile = path.join(state.tmpDir, 'ferretdb.log');
+  const logFd = fs.openSync(logFile, 'a');
+  const args = ['-listen', '127.0.0.1:0', '-dir', dataDir];
+  const entry = start('ferretdb', bin, args, { stdio: ['ignore', 'pipe', logFd], tier: 1 });
+  fs.closeSync(logFd);
+
+  // The first stdout line is the URI. Wait for it, for an early exit, or for the timeout.
+  let timer;
+  const first = await Promise.race([
+    new Promise((resolve) => {
+      readline.createInterface({ input: entry.child.stdout }).once('line', (line) => resolve(line.trim()));
+    }),
+    entry.done.then(({ code, signal, error }) => ({
+      why: error ? `could not start (${error.message})` : `exited before it was ready (${signal ?? `code ${code}`})`,
+    })),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ why: 'did not print its URI within 30 s' }), 30_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (state.stopping) throw new StackError('stopping');
+  if (typeof first !== 'string') {
+    state.keepLogs = true;
+    throw new StackError(`FerretDB ${first.why}. Log: ${logFile}\n${tail(logFile)}`);
+  }
+  entry.critical = true;
+  const uri = new URL(first); // mongodb://127.0.0.1:PORT/ -> mongodb://127.0.0.1:PORT/<dbName>
+  uri.pathname = `/${dbName}`;
+  return uri.toString();
+}
+
+// ------------------------------------------------------------------ Redis
+
+async function ensureRedisServer() {
+  if (onPath('redis-server')) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    throw new StackError('redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y '
+      + 'redis-server`, macOS: `brew install redis`), or set REDIS_URL to a running Redis.');
+  }
+  log('redis-server is missing; installing it with apt-get (running as root)');
+  // The package may also start a system redis on port 6379; harmless, ours uses its own port.
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', 'redis-server']]) {
+    const code = await run('apt-get', 'apt-get', args, { env });
+    if (code !== 0) throw new StackError(`apt-get ${args.join(' ')} failed (exit ${code})`);
+  }
+  if (!onPath('redis-server')) throw new StackError('redis-server is still not on PATH after apt-get install');
+}
+
+/** One raw RESP round trip: true when the server answers PING with +PONG. */
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+async function startRedis() {
+  await ensureRedisServer();
+  const dir = path.join(serviceDir(), 'redis');
+  fs.mkdirSync(dir);
+  const logFile = path.join(state.tmpDir, 'redis.log');
+  // The probed port can be taken before redis binds it; if redis exits at once, try another port.
+  let why = 'exited before answering PING (3 tries)';
+  for (let tries = 1; tries <= 3; tries++) {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--protected-mode', 'no', '--dir', dir];
+    const logFd = fs.openSync(logFile, 'a');
+    const entry = start('redis', 'redis-server', args, { stdio: ['ignore', logFd, logFd], tier: 1 });
+    fs.closeSync(logFd);
+    let exited = false;
+    void entry.done.then(() => (exited = true));
+    const deadline = Date.now() + 10_000;
+    while (!exited && Date.now() < deadline) {
+      if (await redisPing(port)) {
+        entry.critical = true;
+        return `redis://127.0.0.1:${port}`;
+      }
+      await sleep(100);
+    }
+    if (state.stopping) throw new StackError('stopping');
+    if (!exited) {
+      why = 'did not answer PING within 10 s';
+      break; // hung rather than crashed: another port will not help
+    }
+  }
+  state.keepLogs = true;
+  throw new StackError(`redis-server ${why}. Log: ${logFile}\n${tail(logFile)}`);
+}
+
+// ------------------------------------------------------------------ modes
+
+async function startServices(dbName) {
+  const { MONGODB_URI, REDIS_URL, NODE_ENV } = process.env;
+  if ((!MONGODB_URI || !REDIS_URL) && NODE_ENV === 'production') {
+    throw new StackError('NODE_ENV=production: refusing to start local services; set MONGODB_URI and REDIS_URL.');
+  }
+  const [mongo, redis] = await Promise.all([MONGODB_URI || startFerret(dbName), REDIS_URL || startRedis()]);
+  if (state.stopping) throw new StackError('stopping');
+  return { MONGODB_URI: mongo, REDIS_URL: redis };
+}
+
+/** Start a node process whose output lines are prefixed with its name ("web | …"). */
+function startPrefixed(name, args, env) {
+  // The app shuts down gracefully within 25 s, so it gets 30 s before SIGKILL.
+  const entry = start(name, process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], grace: 30_000 });
+  const prefix = `${name.padEnd(6)} | `;
+  for (const [input, out] of [[entry.child.stdout, process.stdout], [entry.child.stderr, process.stderr]]) {
+    readline.createInterface({ input }).on('line', (line) => out.write(`${prefix}${line}\n`));
+  }
+  return entry;
+}
+
+async function dev() {
+  const nodeEnv = process.env.NODE_ENV || 'development';
+  const services = await startServices('allmine_dev');
+  const env = { ...process.env, ...services, NODE_ENV: nodeEnv };
+  const release = await startPrefixed('release', ['--import', 'tsx', 'src/release.ts'], env).done;
+  if (state.stopping) throw new StackError('stopping');
+  if (release.code !== 0) {
+    throw new StackError(`index setup (src/release.ts) failed (${release.signal ?? `exit ${release.code}`})`);
+  }
+  startPrefixed('web', ['--import', 'tsx', 'src/server.ts'], env).critical = true;
+  startPrefixed('worker', ['--import', 'tsx', 'src/workers/index.ts'], env).critical = true;
+  console.log(`
+  allmine dev stack (NODE_ENV=${nodeEnv})
+    app      http://localhost:${process.env.PORT || 3000}
+    MongoDB  ${services.MONGODB_URI}
+    Redis    ${services.REDIS_URL}
+  Ctrl-C to stop.
+`);
+  return new Promise(() => {}); // until a signal, or web/worker exiting, calls shutdown()
+}
+
+async function test(mochaArgs) {
+  if (process.env.SKIP_STATIC === '1') {
+    log('SKIP_STATIC=1: skipping typecheck and lint');
+  } else {
+    for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']], ['lint', ['eslint', '.']]]) {
+      const code = await run(label, 'npx', args);
+      if (code !== 0) {
+        console.error(`[stack] ${label} failed`);
+        return code;
+      }
+      log(`${label} ok`);
+    }
+  }
+  const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
+  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
+  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000 });
+}
+
+async function services() {
+  const uris = await startServices('allmine_test');
+  console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}`);
+  log('services running; Ctrl-C to stop');
+  return new Promise(() => {});
+}
+
+async function main() {
+  const [mode, ...rest] = process.argv.slice(2);
+  const modes = { dev, test, services };
+  if (!Object.hasOwn(modes, mode ?? '')) {
+    console.error(USAGE);
+    return 2;
+  }
+  process.chdir(ROOT);
+  await ensureDependencies();
+  return modes[mode](rest);
+}
+
+void main().then(
+  (code) => shutdown(code),
+  (err) => {
+    if (!state.stopping) console.error(`[stack] ${err instanceof StackError ? err.message : err.stack}`);
+    return shutdown(1);
+  },
+);

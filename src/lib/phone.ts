@@ -1,0 +1,47 @@
+/**
+ * Phone numbers as contract §1.4 defines them: a calling code (1–3 digits,
+ * optional `+`) and a national number (separators and the national trunk
+ * prefix dropped), valid as a mobile (or fixed-line-or-mobile) number by
+ * libphonenumber's full metadata.
+ */
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
+
+export interface NormalizedPhone {
+  /** Calling code without `+`, as stored and returned: `"90"`. */
+  countryCode: string;
+  /** National significant number: `"5551234567"`. */
+  phoneNumber: string;
+  /** `+905551234567`: the one key of a person's number. */
+  e164: string;
+}
+
+const COUNTRY_CODE = /^\+?(\d{1,3})$/;
+const SEPARATORS = /[\s\-.()]/g;
+const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
+
+/** Normalizes the calling code alone; `undefined` when it is not 1–3 digits. */
+export function normalizeCountryCode(raw: string): string | undefined {
+  return COUNTRY_CODE.exec(raw.trim())?.[1];
+}
+
+/**
+ * @returns the normalized number, or a reason suitable for a validation message.
+ */
+export function normalizePhone(rawCountryCode: string, rawNumber: string): NormalizedPhone | { error: string } {
+  const countryCode = normalizeCountryCode(rawCountryCode);
+  if (!countryCode) return { error: 'countryCode: must be 1-3 digits, optionally with a leading +' };
+  const national = rawNumber.replace(SEPARATORS, '');
+  if (!/^\d{4,17}$/.test(national)) {
+    return { error: `phoneNumber: not a valid mobile number for country code ${countryCode}` };
+  }
+  try {
+    const parsed = parsePhoneNumberWithError(national, { defaultCallingCode: countryCode });
+    const type = parsed.getType();
+    if (parsed.countryCallingCode !== countryCode || !parsed.isValid() || !type || !MOBILE_TYPES.has(type)) {
+      return { error: `phoneNumber: not a valid mobile number for country code ${countryCode}` };
+    }
+    return { countryCode, phoneNumber: parsed.nationalNumber, e164: parsed.number };
+  } catch {
+    return { error: `phoneNumber: not a valid mobile number for country code ${countryCode}` };
+  }
+}

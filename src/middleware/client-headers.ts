@@ -1,0 +1,64 @@
+/**
+ * The optional client headers of contract §1.3. An invalid value is treated
+ * as absent, never as an error.
+ */
+import type { RequestHandler } from 'express';
+
+export const PLATFORMS = ['web', 'mobile_ios', 'mobile_android', 'admin', 'api', 'unknown', 'all'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+export const LANGUAGES = ['en', 'tr'] as const;
+
+export interface ClientInfo {
+  language: (typeof LANGUAGES)[number];
+  /** `UTC`, or `UTC±HH:MM` from -12:00 to +14:00. */
+  timezone: string;
+  /** Whether the client sent a valid X-Timezone (the default is not stored on a new user). */
+  timezoneGiven: boolean;
+  platform: Platform;
+  appVersion: string | null;
+  deviceId: string | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    client: ClientInfo;
+  }
+}
+
+const TIMEZONE = /^UTC([+-])(\d{2}):(\d{2})$/;
+const APP_VERSION = /^[0-9A-Za-z.+_-]{1,32}$/;
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function parseTimezone(raw: string | undefined): string | undefined {
+  if (raw === 'UTC') return raw;
+  const m = raw ? TIMEZONE.exec(raw) : null;
+  if (!m) return undefined;
+  const minutes = Number(m[2]) * 60 + Number(m[3]);
+  const signed = m[1] === '-' ? -minutes : minutes;
+  if (Number(m[3]) % 15 !== 0 || signed < -12 * 60 || signed > 14 * 60) return undefined;
+  return raw;
+}
+
+function oneOf<T extends string>(values: readonly T[], raw: string | undefined): T | undefined {
+  return values.find((v) => v === raw);
+}
+
+export const clientHeaders: RequestHandler = (req, _res, next) => {
+  const tz = parseTimezone(req.get('x-timezone')?.trim());
+  const appVersion = req.get('x-app-version')?.trim();
+  const deviceId = req.get('x-device-id')?.trim();
+  const userAgent = req.get('user-agent');
+  req.client = {
+    language: oneOf(LANGUAGES, req.get('x-language')?.trim().toLowerCase()) ?? 'en',
+    timezone: tz ?? 'UTC',
+    timezoneGiven: tz !== undefined,
+    platform: oneOf(PLATFORMS, req.get('x-platform')?.trim().toLowerCase()) ?? 'web',
+    appVersion: appVersion && APP_VERSION.test(appVersion) ? appVersion : null,
+    deviceId: deviceId && DEVICE_ID.test(deviceId) ? deviceId : null,
+    userAgent: userAgent ? userAgent.slice(0, 512) : null,
+    ip: req.ip ?? null,
+  };
+  next();
+};

@@ -1,0 +1,43 @@
+/**
+ * express-validator glue: runs a body schema, refuses unknown fields, and
+ * turns every problem into one `field: message` entry after
+ * `Validation failed`. Handlers then read only `matchedData()`.
+ */
+import type { RequestHandler } from 'express';
+import { checkExact, checkSchema, validationResult, type Schema, type ValidationError } from 'express-validator';
+import { badRequest } from '../lib/errors.js';
+
+function describe(e: ValidationError): string[] {
+  switch (e.type) {
+    case 'field':
+      return [`${e.path}: ${String(e.msg)}`];
+    case 'unknown_fields':
+      return e.fields.map((f) => `${f.path}: unknown field`);
+    default:
+      return [String(e.msg)];
+  }
+}
+
+export function validateBody(schema: Schema): RequestHandler[] {
+  const check: RequestHandler = (req, _res, next) => {
+    // A JSON body that is an array or a scalar is not an object we can read fields from.
+    if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
+      throw badRequest(['body: must be a JSON object']);
+    }
+    const result = validationResult(req);
+    if (!result.isEmpty()) {
+      const messages = [...new Set(result.array({ onlyFirstError: true }).flatMap(describe))];
+      throw badRequest(messages);
+    }
+    next();
+  };
+  return [...checkSchema(schema, ['body']), checkExact([], { message: 'unknown field' }), check];
+}
+
+/** A required string field: trimmed, with a length range. */
+export const requiredString = (min: number, max: number) => ({
+  exists: { errorMessage: 'is required', options: { values: 'null' as const } },
+  isString: { errorMessage: 'must be a string', bail: true },
+  trim: true,
+  isLength: { options: { min, max }, errorMessage: `must be ${min}-${max} characters` },
+});

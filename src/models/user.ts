@@ -1,0 +1,113 @@
+/**
+ * The user (contract §4.1). One account per normalized phone number is
+ * guaranteed by the unique index on `phoneKey`, which every user has:
+ * `+905551234567` for a phone identity, `none:<id>` for a user without one,
+ * `released:<id>` after a finalized deletion. (Partial indexes would say it
+ * more directly, but FerretDB v1 has none and a plain unique index treats
+ * every missing value as one `null`.)
+ */
+import { model, Schema, type InferSchemaType, type Types } from 'mongoose';
+
+export const AVAILABILITY = ['available', 'busy', 'away', 'offline'] as const;
+export const GENDERS = ['male', 'female', 'other', 'prefer_not_to_say'] as const;
+export const DELETION_STATUSES = ['pending', 'cancelled', 'finalized'] as const;
+export const EXPERTISE = [
+  'musician', 'trainer', 'chef', 'photographer', 'designer', 'stylist',
+  'gamer', 'educator', 'coach', 'entertainer', 'developer', 'creator',
+] as const;
+export const ROLES = ['user', 'admin', 'marketing'] as const;
+export type Role = (typeof ROLES)[number];
+
+const nullString = { type: String, default: null };
+const nullDate = { type: Date, default: null };
+
+const userSchema = new Schema(
+  {
+    phoneKey: { type: String, required: true, unique: true },
+    countryCode: nullString,
+    phoneNumber: nullString,
+    name: nullString,
+    surname: nullString,
+    username: nullString,
+    signupSource: nullString,
+    signupCampaign: nullString,
+    profilePhoto: nullString,
+    availabilityStatus: { type: String, enum: [...AVAILABILITY, null], default: null },
+    birthDate: nullDate,
+    gender: { type: String, enum: [...GENDERS, null], default: null },
+    interests: { type: [String], default: [] },
+    expertise: { type: [{ type: String, enum: EXPERTISE }], default: [] },
+    email: nullString,
+    bio: nullString,
+    instagram: nullString,
+    x: nullString,
+    tiktok: nullString,
+    snapchat: nullString,
+    facebook: nullString,
+    privacyPolicyAccepted: { type: Boolean, default: false },
+    privacyPolicyVersion: nullString,
+    termsOfUseAccepted: { type: Boolean, default: false },
+    termsOfUseVersion: nullString,
+    consentFormAccepted: { type: Boolean, default: false },
+    consentFormVersion: nullString,
+    isRegistrationComplete: { type: Boolean, default: false },
+    roles: { type: [{ type: String, enum: ROLES }], default: ['user'] },
+    followersCount: { type: Number, default: 0 },
+    followingCount: { type: Number, default: 0 },
+    minutePriceInLiveStream: { type: Number, default: 0 },
+    creditBalance: { type: Number, default: 0 },
+    lastLogin: nullDate,
+    timezone: nullString,
+    lastUsernameChangeDate: nullDate,
+    accountDeletionStatus: { type: String, enum: [...DELETION_STATUSES, null], default: null },
+    accountDeletionRequestedAt: nullDate,
+    accountDeletionScheduledFor: nullDate,
+    accountDeletionCancelledAt: nullDate,
+    accountDeletionFinalizedAt: nullDate,
+    // Internal: never in the public projection.
+    signupCountry: nullString,
+    signupPlatform: nullString,
+    suspendedAt: nullDate,
+  },
+  { timestamps: true, collection: 'users' },
+);
+
+export type UserFields = InferSchemaType<typeof userSchema>;
+export type UserRecord = UserFields & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+export const User = model('User', userSchema);
+
+/** The private user object of §4.1, exactly these keys, in this order. */
+export const PRIVATE_USER_FIELDS = [
+  'id', 'name', 'surname', 'username', 'countryCode', 'phoneNumber', 'signupSource', 'signupCampaign',
+  'profilePhoto', 'availabilityStatus', 'birthDate', 'gender', 'interests', 'expertise', 'email', 'bio',
+  'instagram', 'x', 'tiktok', 'snapchat', 'facebook', 'privacyPolicyAccepted', 'privacyPolicyVersion',
+  'termsOfUseAccepted', 'termsOfUseVersion', 'consentFormAccepted', 'consentFormVersion',
+  'isRegistrationComplete', 'roles', 'followersCount', 'followingCount', 'minutePriceInLiveStream',
+  'creditBalance', 'lastLogin', 'timezone', 'lastUsernameChangeDate', 'accountDeletionStatus',
+  'accountDeletionRequestedAt', 'accountDeletionScheduledFor', 'accountDeletionCancelledAt',
+  'accountDeletionFinalizedAt',
+] as const;
+export type PrivateUser = Record<(typeof PRIVATE_USER_FIELDS)[number], unknown>;
+
+const ARRAY_FIELDS = new Set(['interests', 'expertise', 'roles']);
+const COUNTER_FIELDS = new Set(['followersCount', 'followingCount', 'minutePriceInLiveStream', 'creditBalance']);
+const BOOLEAN_FIELDS = new Set(['privacyPolicyAccepted', 'termsOfUseAccepted', 'consentFormAccepted', 'isRegistrationComplete']);
+
+/** Projects a stored user (lean or hydrated) to the private user object. */
+export function toPrivateUser(user: Partial<UserRecord> & { _id: Types.ObjectId }): PrivateUser {
+  const src = user as unknown as Record<string, unknown>;
+  const out = {} as PrivateUser;
+  for (const key of PRIVATE_USER_FIELDS) {
+    if (key === 'id') {
+      out.id = user._id.toHexString();
+      continue;
+    }
+    const v = src[key];
+    if (ARRAY_FIELDS.has(key)) out[key] = Array.isArray(v) ? [...(v as unknown[])] : [];
+    else if (COUNTER_FIELDS.has(key)) out[key] = typeof v === 'number' ? v : 0;
+    else if (BOOLEAN_FIELDS.has(key)) out[key] = v === true;
+    else if (v instanceof Date) out[key] = v.toISOString();
+    else out[key] = v ?? null;
+  }
+  return out;
+}

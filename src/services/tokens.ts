@@ -1,0 +1,49 @@
+/**
+ * Access tokens are JWTs signed with HS256 (pinned on both sides) carrying
+ * `iss`, `aud`, `sub` (user id), `sid` (session id) and `roles`.
+ * Refresh tokens are opaque random strings; only their hash is stored.
+ */
+import jwt from 'jsonwebtoken';
+import type { Config } from '../../config/index.js';
+import { randomToken, sha256Hex } from '../lib/crypto.js';
+
+export const JWT_ALGORITHM = 'HS256' as const;
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  roles: string[];
+}
+
+export function signAccessToken(config: Config, claims: AccessClaims, now: Date): string {
+  return jwt.sign({ sid: claims.sid, roles: claims.roles, iat: Math.floor(now.getTime() / 1000) }, config.jwt.secret, {
+    algorithm: JWT_ALGORITHM,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    subject: claims.sub,
+    expiresIn: config.tokens.accessTtlSeconds,
+  });
+}
+
+/** @throws jsonwebtoken's errors for anything but a valid token of ours. */
+export function verifyAccessToken(config: Config, token: string, now: Date): AccessClaims & { exp: number } {
+  const payload = jwt.verify(token, config.jwt.secret, {
+    algorithms: [JWT_ALGORITHM],
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    clockTimestamp: Math.floor(now.getTime() / 1000),
+  });
+  if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
+    throw new jwt.JsonWebTokenError('malformed claims');
+  }
+  return { sub: payload.sub, sid: payload.sid, roles: Array.isArray(payload.roles) ? payload.roles : [], exp: payload.exp ?? 0 };
+}
+
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomToken();
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return sha256Hex(token);
+}
