@@ -22,7 +22,8 @@ export type LimitName =
   | 'verify-ip-hour';
 
 export class RateLimits {
-  private readonly limiters: Record<LimitName, RateLimiterAbstract>;
+  /** A limit configured to 0 (only the resend cooldown may be) has no limiter and never bites. */
+  private readonly limiters: Partial<Record<LimitName, RateLimiterAbstract>>;
 
   constructor(redis: Redis, config: Config) {
     const l = config.limits;
@@ -36,7 +37,7 @@ export class RateLimits {
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration }),
       });
     this.limiters = {
-      'send-cooldown': make('send-cooldown', 1, Math.max(1, config.otp.resendCooldownSeconds)),
+      ...(config.otp.resendCooldownSeconds > 0 ? { 'send-cooldown': make('send-cooldown', 1, config.otp.resendCooldownSeconds) } : {}),
       'send-number-hour': make('send-number-hour', l.sendPerNumberHour, HOUR),
       'send-number-day': make('send-number-day', l.sendPerNumberDay, DAY),
       'send-ip-hour': make('send-ip-hour', l.sendPerIpHour, HOUR),
@@ -50,8 +51,9 @@ export class RateLimits {
    * Takes one point from each named limit (in parallel: one Redis round trip
    * of latency). @throws AppError 429 with the longest wait when any is spent.
    */
-  async consume(checks: [LimitName, string][]): Promise<void> {
-    const results = await Promise.allSettled(checks.map(([name, key]) => this.limiters[name].consume(key)));
+  async consume(all: [LimitName, string][]): Promise<void> {
+    const checks = all.filter(([name]) => this.limiters[name]);
+    const results = await Promise.allSettled(checks.map(([name, key]) => this.limiters[name]!.consume(key)));
     let waitMs = -1;
     const exceeded: LimitName[] = [];
     results.forEach((r, i) => {
@@ -70,6 +72,6 @@ export class RateLimits {
 
   /** Gives points back (e.g. the SMS could not be sent, so the cooldown should not bite). */
   async refund(checks: [LimitName, string][]): Promise<void> {
-    await Promise.allSettled(checks.map(([name, key]) => this.limiters[name].reward(key, 1)));
+    await Promise.allSettled(checks.map(([name, key]) => this.limiters[name]?.reward(key, 1)));
   }
 }

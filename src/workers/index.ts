@@ -46,7 +46,7 @@ for (const name of QUEUE_NAMES) {
     async (job) => {
       const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1, reqId: job.data?.reqId });
       log.debug('job started');
-      const result = await processor(job, { log, config });
+      const result = await processor(job, { log, config, now: () => new Date() });
       log.info('job done');
       return result;
     },

@@ -6,15 +6,19 @@ import type { Job } from 'bullmq';
 import type { Config } from '../../config/index.js';
 import type { QueueName } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
+import { processLastLogin } from './last-login.js';
+import { processSignupAttribution } from './signup-attribution.js';
 
 export interface JobContext {
   log: Logger;
   config: Config;
+  now: () => Date;
 }
 
-export type Processor = (job: Job, ctx: JobContext) => Promise<unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Processor = (job: Job<any>, ctx: JobContext) => Promise<unknown>;
 
 export const processors: Record<QueueName, Processor> = {
-  'signup-attribution': async () => undefined,
-  'last-login': async () => undefined,
+  'signup-attribution': processSignupAttribution,
+  'last-login': processLastLogin,
 };

@@ -1,0 +1,43 @@
+/**
+ * Applies a login: `lastLogin` moves forward only (`$max`, so jobs arriving
+ * out of order never move it back), and one login event per session is
+ * stored (its `_id` is the session id, so a second delivery inserts nothing).
+ * Device details come from the session document, not from the job payload,
+ * which carries ids only.
+ */
+import type { Job } from 'bullmq';
+import { Types } from 'mongoose';
+import type { LastLoginJob } from '../jobs/last-login.js';
+import { LoginEvent } from '../models/analytics.js';
+import { Session, type SessionRecord } from '../models/session.js';
+import { User } from '../models/user.js';
+import type { JobContext } from './processors.js';
+
+export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {
+  const userId = new Types.ObjectId(job.data.userId);
+  const sessionId = new Types.ObjectId(job.data.sessionId);
+  const at = new Date(job.data.loginAt);
+  if (Number.isNaN(at.getTime())) throw new Error('last-login job without a valid loginAt');
+
+  const [, session] = await Promise.all([
+    User.collection.updateOne({ _id: userId }, { $max: { lastLogin: at } }),
+    Session.collection.findOne<SessionRecord>({ _id: sessionId }),
+  ]);
+  if (!session) ctx.log.warn({ sessionId: job.data.sessionId }, 'last-login: session not found; event stored without device details');
+  try {
+    await LoginEvent.collection.insertOne({
+      _id: sessionId,
+      userId,
+      at,
+      ip: session?.ip ?? null,
+      platform: session?.platform ?? null,
+      deviceId: session?.deviceId ?? null,
+      appVersion: session?.appVersion ?? null,
+      userAgent: session?.userAgent ?? null,
+    });
+    return { eventRecorded: true };
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return { eventRecorded: false };
+    throw err;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Records a new user's first-touch attribution once. Idempotent: the
+ * record's `_id` is the user's id, so a second delivery inserts nothing.
+ */
+import type { Job } from 'bullmq';
+import { Types } from 'mongoose';
+import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
+import { SignupAttribution } from '../models/analytics.js';
+import { User, type UserRecord } from '../models/user.js';
+import type { JobContext } from './processors.js';
+
+export const NONE = '(none)';
+
+export async function processSignupAttribution(job: Job<SignupAttributionJob>, ctx: JobContext): Promise<{ recorded: boolean }> {
+  const userId = new Types.ObjectId(job.data.userId);
+  const user = await User.findById(userId).lean<UserRecord>();
+  if (!user) {
+    ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
+    return { recorded: false };
+  }
+  try {
+    await SignupAttribution.collection.insertOne({
+      _id: userId,
+      source: user.signupSource ?? NONE,
+      campaign: user.signupCampaign ?? NONE,
+      country: user.signupCountry ?? null,
+      platform: user.signupPlatform ?? null,
+      day: user.createdAt.toISOString().slice(0, 10),
+      signedUpAt: user.createdAt,
+      recordedAt: ctx.now(),
+    });
+    return { recorded: true };
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return { recorded: false }; // delivered before
+    throw err;
+  }
+}

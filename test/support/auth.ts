@@ -1,0 +1,63 @@
+/**
+ * Helpers for the login flow tests: fresh phone numbers and client IPs per
+ * test (the Redis limits persist for the whole run), a recording SMS
+ * provider, and the two requests of the flow.
+ */
+import { randomInt } from 'node:crypto';
+import { SmsDeliveryError, type SmsMessage, type SmsProvider } from '../../src/lib/sms/index.js';
+import { json, type TestServer, type TestResponse } from './http.js';
+
+/** A valid, unused Turkish mobile number (532 xxx xx xx is a Turkcell range). */
+export function freshPhone(): { countryCode: string; phoneNumber: string; e164: string } {
+  const phoneNumber = `532${randomInt(0, 10_000_000).toString().padStart(7, '0')}`;
+  return { countryCode: '90', phoneNumber, e164: `+90${phoneNumber}` };
+}
+
+/** A random client address, sent through X-Forwarded-For (tests run with TRUST_PROXY=true). */
+export function freshIp(): string {
+  return `10.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+}
+
+export interface RecordingSms extends SmsProvider {
+  sent: SmsMessage[];
+  failWith?: SmsDeliveryError;
+}
+
+export function recordingSms(): RecordingSms {
+  const sms: RecordingSms = {
+    name: 'console',
+    sent: [],
+    async send(message) {
+      sms.sent.push(message);
+      if (sms.failWith) throw sms.failWith;
+      return { providerMessageId: `rec-${sms.sent.length}` };
+    },
+  };
+  return sms;
+}
+
+/** The code in an SMS text. */
+export function codeIn(message: SmsMessage | undefined): string {
+  const m = message && /\b(\d{4,8})\b/.exec(message.text);
+  if (!m) throw new Error('no code in the SMS');
+  return m[1]!;
+}
+
+export function sendOtp(srv: TestServer, body: unknown, ip: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return srv.request('/api/v1/auth/send-otp', json(body, { 'x-forwarded-for': ip, ...headers }));
+}
+
+export function verifyOtp(srv: TestServer, body: unknown, ip: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return srv.request('/api/v1/auth/verify-otp', json(body, { 'x-forwarded-for': ip, ...headers }));
+}
+
+/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
