@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import type { Job, Queue } from 'bullmq';
+import jwt from 'jsonwebtoken';
+import { Types } from 'mongoose';
+import { LoginEvent, SignupAttribution } from '../src/models/analytics.js';
+import { Session } from '../src/models/session.js';
+import { User } from '../src/models/user.js';
+import { eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
+import { testConfig } from './support/env.js';
+import { queues, redis } from './support/hooks.js';
+import { startApp, type TestServer } from './support/http.js';
+import { spawnApp, type AppProcess } from './support/processes.js';
+
+/** Waits for a job to complete and returns its processor's return value. */
+async function finished(queue: Queue, job: Job): Promise<unknown> {
+  const done = await eventually(async () => {
+    const fresh = await queue.getJob(job.id!);
+    if (fresh?.failedReason) throw new Error(`job ${job.id} failed: ${fresh.failedReason}`);
+    return fresh?.finishedOn ? { value: fresh.returnvalue as unknown } : undefined;
+  }, 15_000, `job ${job.id} completed`);
+  return done.value;
+}
+
+describe('the worker process runs the login side effects', function () {
+  this.timeout(60_000);
+  let srv: TestServer;
+  let worker: AppProcess;
+
+  before(async () => {
+    srv = await startApp({ TRUST_PROXY: 'true' }, { sms: recordingSms() });
+    worker = spawnApp('worker');
+    await worker.waitForLog((l) => l.msg === 'worker started');
+  });
+  after(async () => {
+    await worker.stop();
+    await srv.close();
+  });
+
+  async function login(attribution: Record<string, string> = {}) {
+    const phone = freshPhone();
+    const ip = freshIp();
+    const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
+    const code = sent.body.data.code as string;
+    const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code, ...attribution }, ip, {
+      'x-platform': 'mobile_android',
+      'x-device-id': 'pixel-8',
+    });
+    expect(res.status, res.text).to.equal(200);
+    const sid = (jwt.decode(res.body.data.accessToken) as jwt.JwtPayload).sid as string;
+    return { phone, ip, code, data: res.body.data, userId: res.body.data.user.id as string, sid };
+  }
+
+  it('sets lastLogin, stores the login event and records the attribution once, even when delivered twice', async () => {
+    const { userId, sid, ip } = await login({ signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026' });
+    const session = await Session.findById(sid).lean();
+
+    const user = await eventually(async () => {
+      const u = await User.findById(userId).lean();
+      return u?.lastLogin ? u : undefined;
+    }, 15_000, 'lastLogin set');
+    expect(user.lastLogin!.toISOString()).to.equal(session!.createdAt.toISOString());
+
+    const attribution = await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
+    expect(attribution).to.deep.include({
+      source: 'instagram_ads',
+      campaign: 'spring_launch_2026',
+      country: '90',
+      platform: 'mobile_android',
+      day: user.createdAt.toISOString().slice(0, 10),
+    });
+    const event = await eventually(() => LoginEvent.findById(sid).lean(), 15_000, 'login event stored');
+    expect(event).to.deep.include({ ip, platform: 'mobile_android', deviceId: 'pixel-8' });
+    expect(event!.at.toISOString()).to.equal(session!.createdAt.toISOString());
+
+    // The same jobs delivered again (a redelivery after a crash looks like this).
+    const q = queues();
+    const againSignup = await q['signup-attribution'].add('signup-attribution', { userId, sessionId: sid }, { jobId: `redelivery-${userId}` });
+    const againLogin = await q['last-login'].add('last-login', { userId, sessionId: sid, loginAt: session!.createdAt.toISOString() }, { jobId: `redelivery-${sid}` });
+    expect(await finished(q['signup-attribution'], againSignup)).to.deep.equal({ recorded: false });
+    expect(await finished(q['last-login'], againLogin)).to.deep.equal({ eventRecorded: false });
+    expect(await SignupAttribution.countDocuments({ _id: new Types.ObjectId(userId) })).to.equal(1);
+    expect(await LoginEvent.countDocuments({ userId: new Types.ObjectId(userId) })).to.equal(1);
+  });
+
+  it('never moves lastLogin backwards when an older login is processed late', async () => {
+    const { userId, sid } = await login();
+    const latest = await eventually(async () => (await User.findById(userId).lean())?.lastLogin, 15_000, 'lastLogin set');
+    const older = new Date(latest.getTime() - 3600_000).toISOString();
+    const job = await queues()['last-login'].add('last-login', { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: older }, { jobId: `late-${sid}` });
+    expect(await finished(queues()['last-login'], job)).to.deep.equal({ eventRecorded: true });
+    expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(latest.toISOString());
+  });
+
+  it('records users without attribution under (none)', async () => {
+    const { userId } = await login();
+    const attribution = await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
+    expect(attribution).to.include({ source: '(none)', campaign: '(none)' });
+  });
+
+  it('puts no code, token or phone number in logs or job payloads', async () => {
+    const { code, data, phone, userId } = await login({ signupSource: 'leak_check' });
+    await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
+
+    const prefix = testConfig().redis.queuePrefix;
+    const keys = await redis().keys(`${prefix}:*`);
+    const dumps: string[] = [];
+    for (const key of keys) {
+      if ((await redis().type(key)) === 'hash') dumps.push(JSON.stringify(await redis().hgetall(key)));
+    }
+    const jobData = dumps.join('\n');
+    expect(jobData).to.include(userId); // the dump really holds this login's jobs
+
+    const haystacks = { 'web logs': srv.logs.text(), 'worker logs': JSON.stringify(worker.logs), 'job data': jobData };
+    const secrets = { accessToken: data.accessToken, refreshToken: data.refreshToken, phone: phone.phoneNumber };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const [what, value] of Object.entries(secrets)) expect(text, `${what} in ${where}`).to.not.include(value);
+      expect(text, `code in ${where}`).to.not.match(new RegExp(`"code":"${code}"|code[^a-z]+${code}\\b`));
+    }
+    expect(srv.logs.text()).to.include('"msg":"login"');
+  });
+});
