@@ -158,6 +158,11 @@ function schemaFor(nodeEnv: NodeEnv) {
     });
 }
 
+/** Every key the schema reads (documented in `.env.example`; a test keeps the two in step). */
+export function configKeys(): string[] {
+  return Object.keys(schemaFor('development').shape);
+}
+
 export type SmsProviderName = 'console' | 'twilio' | 'netgsm';
 
 export interface SmsConfig {

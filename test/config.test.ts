@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, configKeys, loadConfig } from '../config/index.js';
 
 const STRONG = 'x'.repeat(48);
 const TWILIO = {
@@ -120,5 +121,13 @@ describe('config', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).to.equal(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal(['loopback', '10.0.0.0/8']);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every configuration key, and only those', async () => {
+    const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect([...documented].sort()).to.deep.equal([...configKeys()].sort());
   });
 });
