@@ -119,3 +119,43 @@ describe('the worker process runs the login side effects', function () {
     expect(srv.logs.text()).to.include('"msg":"login"');
   });
 });
+
+describe('worker shutdown under load', function () {
+  this.timeout(90_000);
+
+  it('on SIGTERM mid-batch finishes its active jobs, exits 0, and a restart completes the rest, each effect once', async () => {
+    const q = queues()['last-login'];
+    const userId = new Types.ObjectId();
+    const batch = Array.from({ length: 200 }, () => new Types.ObjectId());
+    await q.addBulk(
+      batch.map((sessionId, i) => ({
+        name: 'last-login',
+        data: { userId: userId.toHexString(), sessionId: sessionId.toHexString(), loginAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() },
+        opts: { jobId: `batch-${sessionId.toHexString()}` },
+      })),
+    );
+    const first = spawnApp('worker', { LOG_LEVEL: 'info' });
+    await first.waitForLog((l) => l.msg === 'job done', 30_000);
+    first.child.kill('SIGTERM');
+    const { code } = await first.exited;
+    expect(code).to.equal(0);
+    expect(await q.getActiveCount()).to.equal(0); // nothing left half-done
+    const doneByFirst = first.logs.filter((l) => l.msg === 'job done' && String(l.jobId).startsWith('batch-')).length;
+    expect(doneByFirst).to.be.within(1, 199); // it really stopped mid-batch
+
+    const second = spawnApp('worker', { LOG_LEVEL: 'info' });
+    try {
+      await eventually(async () => (await LoginEvent.countDocuments({ userId })) === 200, 60_000, 'all 200 login events');
+      const ids = (await LoginEvent.find({ userId }, { _id: 1 }).lean()).map((e) => e._id.toHexString());
+      expect(new Set(ids)).to.deep.equal(new Set(batch.map((b) => b.toHexString())));
+      const completed = await eventually(async () => {
+        const n = await q.getJobCountByTypes('completed');
+        const waiting = await q.getJobCountByTypes('waiting', 'active', 'delayed');
+        return waiting === 0 ? n : undefined;
+      }, 30_000, 'queue drained');
+      expect(completed).to.be.at.least(200);
+    } finally {
+      await second.stop();
+    }
+  });
+});
