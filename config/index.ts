@@ -129,6 +129,18 @@ function schemaFor(nodeEnv: NodeEnv) {
     NETGSM_PASSWORD: z.string().min(1).optional(),
     NETGSM_HEADER: z.string().min(1).optional(),
     NETGSM_BASE_URL: z.url().default('https://api.netgsm.com.tr'),
+
+    /** `json`: nodemailer's JSON transport, nothing leaves the process (development, test). */
+    MAIL_TRANSPORT: z.enum(['json', 'smtp']).default(prod ? ('smtp' as const) : ('json' as const)),
+    /** `smtp://user:pass@host:587` or `smtps://…:465`. */
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().min(3).default('Allmine <no-reply@allmine.app>'),
+    MAIL_TIMEOUT_MS: int(100, 60_000).default(10_000),
+
+    /** Concurrent refreshes with one token within this window all succeed; later reuse is theft. */
+    REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
+    /** How long a web dyno trusts its cached view of a session (revocation takes effect within it). */
+    SESSION_CACHE_TTL_MS: int(0, 5000).default(3000),
   })
     .superRefine((e, ctx) => {
       const need = (key: keyof typeof e, why: string) => {
@@ -143,6 +155,10 @@ function schemaFor(nodeEnv: NodeEnv) {
         need('NETGSM_USERCODE', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_PASSWORD', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_HEADER', 'when SMS_PROVIDER=netgsm');
+      }
+      if (e.MAIL_TRANSPORT === 'smtp') need('SMTP_URL', 'when MAIL_TRANSPORT=smtp');
+      if (prod && e.MAIL_TRANSPORT === 'json') {
+        ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'json sends no mail; not allowed in production' });
       }
       if (prod && e.SMS_PROVIDER === 'console') {
         ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'console sends no SMS; not allowed in production' });
@@ -161,6 +177,13 @@ function schemaFor(nodeEnv: NodeEnv) {
 /** Every key the schema reads (documented in `.env.example`; a test keeps the two in step). */
 export function configKeys(): string[] {
   return Object.keys(schemaFor('development').shape);
+}
+
+export interface MailConfig {
+  transport: 'json' | 'smtp';
+  smtpUrl?: string;
+  from: string;
+  timeoutMs: number;
 }
 
 export type SmsProviderName = 'console' | 'twilio' | 'netgsm';
@@ -203,6 +226,8 @@ export type Config = Readonly<{
     verifyPerIpHour: number;
   };
   sms: SmsConfig;
+  mail: MailConfig;
+  sessions: { refreshReuseGraceSeconds: number; cacheTtlMs: number };
 }>;
 
 /**
@@ -272,6 +297,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       },
       netgsm: { usercode: e.NETGSM_USERCODE, password: e.NETGSM_PASSWORD, header: e.NETGSM_HEADER, baseUrl: e.NETGSM_BASE_URL },
     },
+    mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, timeoutMs: e.MAIL_TIMEOUT_MS },
+    sessions: { refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS, cacheTtlMs: e.SESSION_CACHE_TTL_MS },
   });
 }
 

@@ -9,6 +9,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../config/index.js';
 import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
+import type { Mailer } from './lib/mail/index.js';
 import type { Redis } from './lib/redis.js';
 import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
 import { clientHeaders } from './middleware/client-headers.js';
@@ -17,6 +18,7 @@ import { requestContext } from './middleware/request-context.js';
 import { authRouter } from './routes/auth.js';
 import { healthRouter } from './routes/health.js';
 import { RateLimits } from './services/rate-limits.js';
+import { SessionGuard } from './services/session-guard.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface AppDeps {
   queues: Queues;
   /** Defaults to the provider named by the config. */
   sms?: SmsProvider;
+  /** Owned by the caller (it holds connections): `createMailer(config.mail, logger)`. */
+  mailer: Mailer;
   /** Injected in tests that move time. */
   clock?: () => Date;
 }
@@ -55,13 +59,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(clientHeaders);
 
   app.use(healthRouter(deps));
+  const clock = deps.clock ?? (() => new Date());
   app.use(
     authRouter({
       config,
       queues: deps.queues,
       limits: new RateLimits(deps.redis, config),
       sms: deps.sms ?? createSmsProvider(config.sms, deps.logger),
-      clock: deps.clock ?? (() => new Date()),
+      mailer: deps.mailer,
+      guard: new SessionGuard(config.sessions.cacheTtlMs, clock),
+      clock,
     }),
   );
 

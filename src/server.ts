@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { closeQueues, createQueues } from './jobs/queues.js';
 import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
+import { createMailer } from './lib/mail/index.js';
 import { connectMongo, disconnectMongo } from './lib/mongo.js';
 import { closeRedis, createRedis } from './lib/redis.js';
 
@@ -19,7 +20,8 @@ const redis = createRedis(config, 'client');
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 
 const queues = createQueues(config, redis);
-const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues });
+const mailer = createMailer(config.mail, logger);
+const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues, mailer });
 const server = createServer(app);
 // Longer than Heroku's router idle timeout (55 s) so the router closes first.
 server.keepAliveTimeout = 65_000;
@@ -50,6 +52,7 @@ const lifecycle = installLifecycle({
         }),
     },
     { name: 'queues', run: () => closeQueues(queues) },
+    { name: 'mailer', run: async () => mailer.close() },
     { name: 'redis', run: () => closeRedis(redis) },
     { name: 'mongodb', run: () => disconnectMongo() },
   ],

@@ -7,6 +7,7 @@ const TWILIO = {
   TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
   TWILIO_AUTH_TOKEN: 'a'.repeat(32),
   TWILIO_MESSAGING_SERVICE_SID: `MG${'1'.repeat(32)}`,
+  SMTP_URL: 'smtp://mailer:secret@smtp.example.net:587',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -90,12 +91,14 @@ describe('config', () => {
   });
 
   it('refuses code exposure, the console SMS provider and unapproved test numbers in production', () => {
-    const base = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'redis://r', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG };
+    const base = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'redis://r', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG, SMTP_URL: TWILIO.SMTP_URL };
     expect(problems({ ...base, ...TWILIO, OTP_EXPOSE_CODE: 'true' })).to.deep.equal(['OTP_EXPOSE_CODE: OTP_EXPOSE_CODE must be off in production']);
     expect(problems({ ...base, SMS_PROVIDER: 'console' })).to.deep.equal(['SMS_PROVIDER: console sends no SMS; not allowed in production']);
     expect(problems({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234' })[0]).to.match(/^OTP_TEST_NUMBERS: test numbers are refused in production/);
     const allowed = loadConfig({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234', OTP_TEST_NUMBERS_IN_PRODUCTION: 'true' });
     expect(allowed.otp.testNumbers).to.deep.equal({ '+905550000001': '1234' });
+    expect(problems({ ...base, ...TWILIO, MAIL_TRANSPORT: 'json' })).to.deep.equal(['MAIL_TRANSPORT: json sends no mail; not allowed in production']);
+    expect(problems({ ...base, ...TWILIO, SMTP_URL: '' })).to.deep.equal(['SMTP_URL: is required when MAIL_TRANSPORT=smtp']);
     expect(problems({ ...base, SMS_PROVIDER: 'netgsm' })).to.deep.equal([
       'NETGSM_USERCODE: is required when SMS_PROVIDER=netgsm',
       'NETGSM_PASSWORD: is required when SMS_PROVIDER=netgsm',

@@ -93,7 +93,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       for (let i = 0; i < 2; i++) expect((await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(201);
       const res = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
       expect(res.status).to.equal(429);
-      expect(res.body.details.limits).to.deep.equal(['send-number-hour']);
+      expect(res.body.details.limits).to.deep.equal(['send-recipient-hour']);
     } finally {
       await srv.close();
     }

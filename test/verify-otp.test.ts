@@ -5,9 +5,10 @@ import { lastLoginJobId } from '../src/jobs/last-login.js';
 import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { sha256Hex } from '../src/lib/crypto.js';
 import { OtpAttempt, OtpCode } from '../src/models/otp-code.js';
+import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { PRIVATE_USER_FIELDS, User } from '../src/models/user.js';
-import { findOrCreatePhoneUser } from '../src/services/auth.js';
+import { findOrCreateUser } from '../src/services/auth.js';
 import { codeIn, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
@@ -97,12 +98,13 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(claims.roles).to.deep.equal(['user']);
     expect(claims.exp! - claims.iat!).to.equal(3600);
 
-    // The session: stored with the device, the refresh token only as a hash.
+    // The session: stored with the device; the refresh token only as a hash.
     const session = await Session.findById(claims.sid).lean();
     expect(session).to.deep.include({ ip, platform: 'mobile_ios', deviceId: 'device-A1', appVersion: '2.4.1', userAgent: 'Allmine/2.4.1 iOS', revokedAt: null });
     expect(session!.userId.toHexString()).to.equal(user.id);
-    expect(session!.refreshTokenHash).to.equal(sha256Hex(data.refreshToken));
-    expect(JSON.stringify(session)).to.not.include(data.refreshToken);
+    const refresh = await RefreshToken.findById(sha256Hex(data.refreshToken)).lean();
+    expect(refresh?.sessionId.toHexString()).to.equal(claims.sid);
+    expect(await RefreshToken.countDocuments({ _id: data.refreshToken })).to.equal(0);
     expect(session!.expiresAt.getTime() - session!.createdAt.getTime()).to.equal(2592000 * 1000);
 
     // The code is stored only as an HMAC.
@@ -290,7 +292,7 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     const client = { language: 'en', timezone: 'UTC', timezoneGiven: false, platform: 'web', appVersion: null, deviceId: null, userAgent: null, ip: null } as const;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        findOrCreatePhoneUser({ countryCode: '90', phoneNumber: phone.phoneNumber, e164: phone.e164 }, { signupSource: `src${i}` }, client, new Date()),
+        findOrCreateUser({ kind: 'phone', phone: { countryCode: '90', phoneNumber: phone.phoneNumber, e164: phone.e164 } }, { signupSource: `src${i}` }, client, new Date()),
       ),
     );
     const ids = new Set(results.map((r) => r.user._id.toHexString()));

@@ -5,10 +5,11 @@
  */
 import { LoginEvent, SignupAttribution } from './analytics.js';
 import { OtpAttempt, OtpCode } from './otp-code.js';
+import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-export const MODELS = [User, OtpCode, OtpAttempt, Session, SignupAttribution, LoginEvent] as const;
+export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent] as const;
 
 export function registerModels(): typeof MODELS {
   return MODELS;

@@ -1,17 +1,20 @@
 /**
- * A login session: one per successful verify. The refresh token is stored
- * only as a SHA-256 hash (it is 256 random bits, so a plain hash is enough).
+ * A login session: one per successful verify, ended by logout, revoke-token,
+ * refresh-token theft or account deletion. Refresh tokens live in
+ * `refresh_tokens`, one document per token issued for the session.
  */
 import { model, Schema, type InferSchemaType, type Types } from 'mongoose';
 
 const sessionSchema = new Schema(
   {
     userId: { type: Schema.Types.ObjectId, required: true },
-    refreshTokenHash: { type: String, required: true, unique: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, required: true },
+    /** Slides forward on every refresh (30 days of inactivity end a session). */
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
+    /** `logout`, `revoke-token`, `refresh-token-reuse`, `account-deleted`. */
+    revokedReason: { type: String, default: null },
     ip: { type: String, default: null },
     userAgent: { type: String, default: null },
     platform: { type: String, default: null },

@@ -1,9 +1,10 @@
 /**
- * The user (contract §4.1). One account per normalized phone number is
- * guaranteed by the unique index on `phoneKey`, which every user has:
- * `+905551234567` for a phone identity, `none:<id>` for a user without one,
+ * The user (contract §4.1). One account per normalized phone number, and one
+ * per verified e-mail address, is guaranteed by unique indexes on
+ * `phoneKey` and `emailKey`, which every user has: `+905551234567` /
+ * `user@example.com` for an identity, `none:<id>` for a user without one,
  * `released:<id>` after a finalized deletion. (Partial indexes would say it
- * more directly, but FerretDB v1 has none and a plain unique index treats
+ * more directly, but FerretDB v1 has none, and a plain unique index treats
  * every missing value as one `null`.)
  */
 import { model, Schema, type InferSchemaType, type Types } from 'mongoose';
@@ -19,11 +20,16 @@ export const ROLES = ['user', 'admin', 'marketing'] as const;
 export type Role = (typeof ROLES)[number];
 
 const nullString = { type: String, default: null };
+
+function noIdentity(this: { _id: Types.ObjectId }): string {
+  return `none:${this._id.toHexString()}`;
+}
 const nullDate = { type: Date, default: null };
 
 const userSchema = new Schema(
   {
-    phoneKey: { type: String, required: true, unique: true },
+    phoneKey: { type: String, unique: true, default: noIdentity },
+    emailKey: { type: String, unique: true, default: noIdentity },
     countryCode: nullString,
     phoneNumber: nullString,
     name: nullString,

@@ -1,14 +1,18 @@
 /**
- * `POST /api/v1/auth/send-otp` and `POST /api/v1/auth/verify-otp`
- * (contract §2.1, §2.2). Thin: validate, call the service, send.
+ * The Authentication group of the contract: phone and e-mail codes (§2.1–§2.3),
+ * refresh (§2.4), and the JWT-protected logout, revoke-token, sessions and me (§3).
+ * Thin: validate, call a service, send.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { matchedData, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
-import { badRequest } from '../lib/errors.js';
+import { badRequest, notFound, unauthorized } from '../lib/errors.js';
 import { normalizePhone, type NormalizedPhone } from '../lib/phone.js';
+import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { requiredString, validateBody } from '../middleware/validate.js';
-import { sendPhoneOtp, verifyPhoneOtp, type AuthDeps } from '../services/auth.js';
+import { toPrivateUser, User, type UserRecord } from '../models/user.js';
+import { sendCode, verifyCode, type AuthDeps, type Identity } from '../services/auth.js';
+import { listSessions, refreshSession, revokeByRefreshToken, revokeSessions } from '../services/sessions.js';
 import { defineRoute } from './define.js';
 
 const ATTRIBUTION = /^[A-Za-z0-9._-]{1,64}$/;
@@ -23,46 +27,127 @@ const phoneFields: Schema = {
   phoneNumber: requiredString(1, 32),
 };
 
+const emailFields: Schema = {
+  email: {
+    ...requiredString(3, 254),
+    isEmail: { errorMessage: 'not a valid e-mail address', bail: true },
+    toLowerCase: true,
+  },
+};
+
+const refreshTokenField: Schema = { refreshToken: requiredString(1, 256) };
+
 function phoneOf(data: Record<string, string>): NormalizedPhone {
   const phone = normalizePhone(data.countryCode!, data.phoneNumber!);
   if ('error' in phone) throw badRequest([phone.error]);
   return phone;
 }
 
-export function authRouter(deps: AuthDeps): Router {
+const phoneIdentity = (data: Record<string, string>): Identity => ({ kind: 'phone', phone: phoneOf(data) });
+
+const emailIdentity = (data: Record<string, string>): Identity => ({ kind: 'email', email: data.email! });
+
+export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
   const router = Router();
+  const signedIn = authenticate(deps);
+  const codeField = {
+    ...requiredString(1, 16),
+    matches: { options: new RegExp(`^\\d{${deps.config.otp.length}}$`), errorMessage: `must be ${deps.config.otp.length} digits` },
+  };
+  const verifyFields = { code: codeField, signupSource: attribution, signupCampaign: attribution };
+
+  const verifyHandler = (identityOf: (data: Record<string, string>) => Identity) => async (req: Request, res: Response) => {
+    const data = matchedData(req) as Record<string, string>;
+    const identity = identityOf(data);
+    const input = { identity, code: data.code!, signupSource: data.signupSource, signupCampaign: data.signupCampaign };
+    sendData(res, 200, await verifyCode(deps, input, req.client, req.log, req.id));
+  };
 
   defineRoute(router, '/api/v1/auth/send-otp', {
     post: [
       ...validateBody(phoneFields),
-      async (req: Request, res) => {
+      async (req, res) => {
         const phone = phoneOf(matchedData(req));
-        sendData(res, 201, await sendPhoneOtp(deps, phone, req.client, req.log));
+        const sent = await sendCode(deps, { kind: 'phone', phone }, req.client, req.log);
+        sendData(res, 201, { countryCode: `+${phone.countryCode}`, phoneNumber: phone.phoneNumber, ...sent });
       },
     ],
   });
 
   defineRoute(router, '/api/v1/auth/verify-otp', {
+    post: [...validateBody({ ...phoneFields, ...verifyFields }), verifyHandler(phoneIdentity)],
+  });
+
+  defineRoute(router, '/api/v1/auth/send-otp-email', {
     post: [
-      ...validateBody({
-        ...phoneFields,
-        code: {
-          ...requiredString(1, 16),
-          matches: { options: new RegExp(`^\\d{${deps.config.otp.length}}$`), errorMessage: `must be ${deps.config.otp.length} digits` },
-        },
-        signupSource: attribution,
-        signupCampaign: attribution,
-      }),
-      async (req: Request, res) => {
+      ...validateBody(emailFields),
+      async (req, res) => {
         const data = matchedData(req) as Record<string, string>;
-        const result = await verifyPhoneOtp(
-          deps,
-          { phone: phoneOf(data), code: data.code!, signupSource: data.signupSource, signupCampaign: data.signupCampaign },
-          req.client,
-          req.log,
-          req.id,
-        );
-        sendData(res, 200, result);
+        const sent = await sendCode(deps, emailIdentity(data), req.client, req.log);
+        sendData(res, 201, { email: data.email, ...sent });
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/auth/verify-otp-email', {
+    post: [...validateBody({ ...emailFields, ...verifyFields }), verifyHandler(emailIdentity)],
+  });
+
+  defineRoute(router, '/api/v1/auth/refresh', {
+    post: [
+      ...validateBody(refreshTokenField),
+      async (req, res) => {
+        const { refreshToken } = matchedData(req) as { refreshToken: string };
+        sendData(res, 200, await refreshSession(deps.config, refreshToken, deps.clock(), req.log));
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/auth/logout', {
+    post: [
+      signedIn,
+      ...validateBody({}),
+      async (req, res) => {
+        const { userId } = authOf(req);
+        const revokedSessions = await revokeSessions({ userId }, 'logout', deps.clock());
+        deps.guard.forget();
+        req.log.info({ userId: userId.toHexString(), revokedSessions }, 'logout');
+        sendData(res, 200, { revokedSessions });
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/auth/revoke-token', {
+    post: [
+      signedIn,
+      ...validateBody(refreshTokenField),
+      async (req, res) => {
+        const { refreshToken } = matchedData(req) as { refreshToken: string };
+        const revoked = await revokeByRefreshToken(authOf(req).userId, refreshToken, deps.clock());
+        if (!revoked) throw notFound({ errorCode: 'REFRESH_TOKEN_NOT_FOUND', messages: ['refreshToken: no such token of yours'] });
+        deps.guard.forget();
+        sendData(res, 200, { revoked: true });
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/auth/sessions', {
+    get: [
+      signedIn,
+      async (req, res) => {
+        const { userId, sessionId } = authOf(req);
+        sendData(res, 200, await listSessions(userId, sessionId, deps.clock()));
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/auth/me', {
+    get: [
+      signedIn,
+      async (req, res) => {
+        const user = await User.findById(authOf(req).userId).lean<UserRecord>();
+        if (!user) throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
+        sendData(res, 200, toPrivateUser(user));
       },
     ],
   });

@@ -14,11 +14,11 @@ const DAY = 24 * HOUR;
 
 export type LimitName =
   | 'send-cooldown'
-  | 'send-number-hour'
-  | 'send-number-day'
+  | 'send-recipient-hour'
+  | 'send-recipient-day'
   | 'send-ip-hour'
   | 'send-country-hour'
-  | 'verify-number-hour'
+  | 'verify-recipient-hour'
   | 'verify-ip-hour';
 
 export class RateLimits {
@@ -38,11 +38,11 @@ export class RateLimits {
       });
     this.limiters = {
       ...(config.otp.resendCooldownSeconds > 0 ? { 'send-cooldown': make('send-cooldown', 1, config.otp.resendCooldownSeconds) } : {}),
-      'send-number-hour': make('send-number-hour', l.sendPerNumberHour, HOUR),
-      'send-number-day': make('send-number-day', l.sendPerNumberDay, DAY),
+      'send-recipient-hour': make('send-recipient-hour', l.sendPerNumberHour, HOUR),
+      'send-recipient-day': make('send-recipient-day', l.sendPerNumberDay, DAY),
       'send-ip-hour': make('send-ip-hour', l.sendPerIpHour, HOUR),
       'send-country-hour': make('send-country-hour', l.sendPerCountryHour, HOUR),
-      'verify-number-hour': make('verify-number-hour', l.verifyPerNumberHour, HOUR),
+      'verify-recipient-hour': make('verify-recipient-hour', l.verifyPerNumberHour, HOUR),
       'verify-ip-hour': make('verify-ip-hour', l.verifyPerIpHour, HOUR),
     };
   }

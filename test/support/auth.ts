@@ -4,7 +4,8 @@
  * provider, and the two requests of the flow.
  */
 import { randomInt } from 'node:crypto';
-import { SmsDeliveryError, type SmsMessage, type SmsProvider } from '../../src/lib/sms/index.js';
+import type { Mailer, MailDeliveryError, MailMessage } from '../../src/lib/mail/index.js';
+import type { SmsDeliveryError, SmsMessage, SmsProvider } from '../../src/lib/sms/index.js';
 import { json, type TestServer, type TestResponse } from './http.js';
 
 /** A valid, unused Turkish mobile number (532 xxx xx xx is a Turkcell range). */
@@ -36,8 +37,27 @@ export function recordingSms(): RecordingSms {
   return sms;
 }
 
-/** The code in an SMS text. */
-export function codeIn(message: SmsMessage | undefined): string {
+export interface RecordingMailer extends Mailer {
+  sent: MailMessage[];
+  failWith?: MailDeliveryError;
+}
+
+export function recordingMailer(): RecordingMailer {
+  const mailer: RecordingMailer = {
+    transport: 'json',
+    sent: [],
+    async send(message) {
+      mailer.sent.push(message);
+      if (mailer.failWith) throw mailer.failWith;
+      return { messageId: `rec-${mailer.sent.length}` };
+    },
+    close() {},
+  };
+  return mailer;
+}
+
+/** The code in an SMS or e-mail text. */
+export function codeIn(message: { text: string } | undefined): string {
   const m = message && /\b(\d{4,8})\b/.exec(message.text);
   if (!m) throw new Error('no code in the SMS');
   return m[1]!;

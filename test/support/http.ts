@@ -9,6 +9,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { testConfig } from './env.js';
 import { queues, redis } from './hooks.js';
+import { recordingMailer } from './auth.js';
 import { captureLogs, type LogCapture } from './logs.js';
 
 export interface TestServer {
@@ -62,7 +63,7 @@ export async function startApp(
 ): Promise<TestServer> {
   const logs = captureLogs();
   const logger: Logger = createLogger({ level: 'debug' }, logs.stream);
-  const app = createApp({ config: testConfig(overrides), logger, mongo: mongoose.connection, redis: redis(), queues: queues(), ...deps });
+  const app = createApp({ config: testConfig(overrides), logger, mongo: mongoose.connection, redis: redis(), queues: queues(), mailer: recordingMailer(), ...deps });
   return listen(app, logs);
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Sessions and the refresh-token lifecycle (contract §2.4, §3).
+ *
+ * - Every refresh rotates: a new refresh token is issued and the presented
+ *   one is used up.
+ * - Concurrent refreshes with one token (tabs, a retried request) within
+ *   `REFRESH_REUSE_GRACE_SECONDS` of its first use all succeed, each with
+ *   its own new refresh token, all of which work next time.
+ * - A used token presented after that window is treated as stolen: the
+ *   whole session is revoked and the call is 401.
+ * The first use of a token is decided by an insert into a unique index, so
+ * this holds under concurrency on FerretDB (no atomic updates) and MongoDB.
+ */
+import { Types } from 'mongoose';
+import type { Config } from '../../config/index.js';
+import { unauthorized } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { ClientInfo } from '../middleware/client-headers.js';
+import { RefreshToken, RefreshTokenUse } from '../models/refresh-token.js';
+import { Session, type SessionRecord } from '../models/session.js';
+import { User, type UserRecord } from '../models/user.js';
+import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  refreshExpiresIn: number;
+}
+
+export type RevokeReason = 'logout' | 'revoke-token' | 'refresh-token-reuse' | 'account-deleted';
+
+const expiry = (config: Config, now: Date) => new Date(now.getTime() + config.tokens.refreshTtlSeconds * 1000);
+
+function pair(config: Config, user: Pick<UserRecord, '_id' | 'roles'>, sessionId: Types.ObjectId, refreshToken: string, now: Date): TokenPair {
+  return {
+    accessToken: signAccessToken(config, { sub: user._id.toHexString(), sid: sessionId.toHexString(), roles: user.roles ?? ['user'] }, now),
+    refreshToken,
+    expiresIn: config.tokens.accessTtlSeconds,
+    refreshExpiresIn: config.tokens.refreshTtlSeconds,
+  };
+}
+
+/** Opens a session for a login: the session and its first refresh token, written in parallel. */
+export async function openSession(
+  config: Config,
+  user: Pick<UserRecord, '_id' | 'roles'>,
+  client: ClientInfo,
+  now: Date,
+): Promise<{ sessionId: Types.ObjectId; tokens: TokenPair }> {
+  const sessionId = new Types.ObjectId();
+  const refresh = newRefreshToken();
+  const expiresAt = expiry(config, now);
+  await Promise.all([
+    Session.collection.insertOne({
+      _id: sessionId,
+      userId: user._id,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      revokedAt: null,
+      revokedReason: null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      platform: client.platform,
+      deviceId: client.deviceId,
+      appVersion: client.appVersion,
+    }),
+    RefreshToken.collection.insertOne({ _id: refresh.hash as never, sessionId, userId: user._id, parentId: null, issuedAt: now, expiresAt }),
+  ]);
+  return { sessionId, tokens: pair(config, user, sessionId, refresh.token, now) };
+}
+
+const invalidRefresh = (reason = 'refreshToken: invalid, expired or revoked') =>
+  unauthorized({ errorCode: 'REFRESH_TOKEN_INVALID', messages: [reason] });
+
+export function canLogIn(user: Pick<UserRecord, 'accountDeletionStatus' | 'suspendedAt'>): boolean {
+  return user.accountDeletionStatus !== 'finalized' && !user.suspendedAt;
+}
+
+/** @throws 401 REFRESH_TOKEN_INVALID, or 401 REFRESH_TOKEN_REUSED after revoking the session. */
+export async function refreshSession(config: Config, refreshToken: string, now: Date, log: Logger): Promise<TokenPair> {
+  const hash = hashRefreshToken(refreshToken);
+  const token = await RefreshToken.collection.findOne({ _id: hash as never });
+  if (!token || token.expiresAt <= now) throw invalidRefresh();
+
+  const [session, user] = await Promise.all([
+    Session.collection.findOne<SessionRecord>({ _id: token.sessionId }),
+    User.collection.findOne<UserRecord>({ _id: token.userId }, { projection: { roles: 1, accountDeletionStatus: 1, suspendedAt: 1 } }),
+  ]);
+  if (!session || session.revokedAt || session.expiresAt <= now || !user || !canLogIn(user)) throw invalidRefresh();
+
+  try {
+    await RefreshTokenUse.collection.insertOne({ _id: hash as never, at: now, expiresAt: token.expiresAt });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    const firstUse = await RefreshTokenUse.collection.findOne({ _id: hash as never });
+    const sinceFirstUse = firstUse ? now.getTime() - firstUse.at.getTime() : Infinity;
+    if (sinceFirstUse > config.sessions.refreshReuseGraceSeconds * 1000) {
+      await revokeSessions({ _id: session._id }, 'refresh-token-reuse', now);
+      log.warn({ sessionId: session._id.toHexString(), userId: user._id.toHexString(), sinceFirstUseMs: sinceFirstUse }, 'refresh token reused after the grace window; session revoked');
+      throw unauthorized({ errorCode: 'REFRESH_TOKEN_REUSED', messages: ['refreshToken: already used; the session has been ended'] });
+    }
+  }
+
+  const next = newRefreshToken();
+  const expiresAt = expiry(config, now);
+  await Promise.all([
+    RefreshToken.collection.insertOne({ _id: next.hash as never, sessionId: session._id, userId: user._id, parentId: hash, issuedAt: now, expiresAt }),
+    Session.collection.updateOne({ _id: session._id }, { $max: { lastUsedAt: now, expiresAt } }),
+  ]);
+  return pair(config, user, session._id, next.token, now);
+}
+
+/** Revokes the matching live sessions. @returns how many were live and are now revoked. */
+export async function revokeSessions(filter: Record<string, unknown>, reason: RevokeReason, now: Date): Promise<number> {
+  const res = await Session.collection.updateMany({ ...filter, revokedAt: null, expiresAt: { $gt: now } }, { $set: { revokedAt: now, revokedReason: reason } });
+  return res.modifiedCount;
+}
+
+/**
+ * Ends the session a refresh token belongs to, only when it is the caller's.
+ * @returns false when the token is unknown or someone else's (the route answers 404 either way).
+ */
+export async function revokeByRefreshToken(userId: Types.ObjectId, refreshToken: string, now: Date): Promise<boolean> {
+  const token = await RefreshToken.collection.findOne({ _id: hashRefreshToken(refreshToken) as never }, { projection: { sessionId: 1, userId: 1 } });
+  if (!token || !token.userId.equals(userId)) return false;
+  await revokeSessions({ _id: token.sessionId }, 'revoke-token', now);
+  return true;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  platform: string | null;
+  deviceId: string | null;
+  appVersion: string | null;
+  current: boolean;
+}
+
+/** The user's live sessions, most recently used first. */
+export async function listSessions(userId: Types.ObjectId, currentSessionId: string, now: Date): Promise<SessionView[]> {
+  const sessions = await Session.collection
+    .find<SessionRecord>({ userId, revokedAt: null, expiresAt: { $gt: now } })
+    .sort({ lastUsedAt: -1 })
+    .toArray();
+  return sessions.map((s) => ({
+    id: s._id.toHexString(),
+    createdAt: s.createdAt.toISOString(),
+    lastUsedAt: s.lastUsedAt.toISOString(),
+    expiresAt: s.expiresAt.toISOString(),
+    ip: s.ip ?? null,
+    userAgent: s.userAgent ?? null,
+    platform: s.platform ?? null,
+    deviceId: s.deviceId ?? null,
+    appVersion: s.appVersion ?? null,
+    current: s._id.toHexString() === currentSessionId,
+  }));
+}
