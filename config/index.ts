@@ -157,6 +157,10 @@ function schemaFor(nodeEnv: NodeEnv) {
         need('NETGSM_HEADER', 'when SMS_PROVIDER=netgsm');
       }
       if (e.MAIL_TRANSPORT === 'smtp') need('SMTP_URL', 'when MAIL_TRANSPORT=smtp');
+      // Codes must not cross the network in clear: implicit TLS, or STARTTLS made mandatory.
+      if (prod && e.SMTP_URL?.startsWith('smtp://') && !/[?&]requireTLS=true\b/.test(e.SMTP_URL)) {
+        ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'use smtps:// or add ?requireTLS=true in production' });
+      }
       if (prod && e.MAIL_TRANSPORT === 'json') {
         ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'json sends no mail; not allowed in production' });
       }

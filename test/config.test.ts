@@ -7,7 +7,7 @@ const TWILIO = {
   TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
   TWILIO_AUTH_TOKEN: 'a'.repeat(32),
   TWILIO_MESSAGING_SERVICE_SID: `MG${'1'.repeat(32)}`,
-  SMTP_URL: 'smtp://mailer:secret@smtp.example.net:587',
+  SMTP_URL: 'smtp://mailer:secret@smtp.example.net:587?requireTLS=true',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -99,6 +99,8 @@ describe('config', () => {
     expect(allowed.otp.testNumbers).to.deep.equal({ '+905550000001': '1234' });
     expect(problems({ ...base, ...TWILIO, MAIL_TRANSPORT: 'json' })).to.deep.equal(['MAIL_TRANSPORT: json sends no mail; not allowed in production']);
     expect(problems({ ...base, ...TWILIO, SMTP_URL: '' })).to.deep.equal(['SMTP_URL: is required when MAIL_TRANSPORT=smtp']);
+    expect(problems({ ...base, ...TWILIO, SMTP_URL: 'smtp://u:p@mail.example:587' })).to.deep.equal(['SMTP_URL: use smtps:// or add ?requireTLS=true in production']);
+    expect(loadConfig({ ...base, ...TWILIO, SMTP_URL: 'smtps://u:p@mail.example:465' }).mail.smtpUrl).to.equal('smtps://u:p@mail.example:465');
     expect(problems({ ...base, SMS_PROVIDER: 'netgsm' })).to.deep.equal([
       'NETGSM_USERCODE: is required when SMS_PROVIDER=netgsm',
       'NETGSM_PASSWORD: is required when SMS_PROVIDER=netgsm',
