@@ -141,6 +141,17 @@ function schemaFor(nodeEnv: NodeEnv) {
     REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
     /** How long a web dyno trusts its cached view of a session (revocation takes effect within it). */
     SESSION_CACHE_TTL_MS: int(0, 5000).default(3000),
+
+    /** Current policy versions a registration must accept (contract §4.2). */
+    PRIVACY_POLICY_VERSION: z.string().min(1).default('1.2.0'),
+    TERMS_OF_USE_VERSION: z.string().min(1).default('1.1.0'),
+    CONSENT_FORM_VERSION: z.string().min(1).default('1.0.0'),
+    USERNAME_CHANGE_INTERVAL_DAYS: int(0, 365).default(30),
+    ACCOUNT_DELETION_GRACE_DAYS: int(0, 365).default(30),
+    /** Feature flag: `POST /users/me/account-deletion/finalize-now` (403 when off). */
+    ACCOUNT_DELETION_FINALIZE_NOW: bool.default(false),
+    /** How often the worker looks for deletion requests that are due. */
+    ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
   })
     .superRefine((e, ctx) => {
       const need = (key: keyof typeof e, why: string) => {
@@ -232,6 +243,8 @@ export type Config = Readonly<{
   sms: SmsConfig;
   mail: MailConfig;
   sessions: { refreshReuseGraceSeconds: number; cacheTtlMs: number };
+  policies: { privacyPolicyVersion: string; termsOfUseVersion: string; consentFormVersion: string };
+  accounts: { usernameChangeIntervalDays: number; deletionGraceDays: number; finalizeNowEnabled: boolean; deletionSweepEveryMs: number };
 }>;
 
 /**
@@ -303,6 +316,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     },
     mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, timeoutMs: e.MAIL_TIMEOUT_MS },
     sessions: { refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS, cacheTtlMs: e.SESSION_CACHE_TTL_MS },
+    policies: { privacyPolicyVersion: e.PRIVACY_POLICY_VERSION, termsOfUseVersion: e.TERMS_OF_USE_VERSION, consentFormVersion: e.CONSENT_FORM_VERSION },
+    accounts: {
+      usernameChangeIntervalDays: e.USERNAME_CHANGE_INTERVAL_DAYS,
+      deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS,
+      finalizeNowEnabled: e.ACCOUNT_DELETION_FINALIZE_NOW,
+      deletionSweepEveryMs: e.ACCOUNT_DELETION_SWEEP_EVERY_MS,
+    },
   });
 }
 

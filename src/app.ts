@@ -17,6 +17,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { authRouter } from './routes/auth.js';
 import { healthRouter } from './routes/health.js';
+import { usersRouter } from './routes/users.js';
 import { RateLimits } from './services/rate-limits.js';
 import { SessionGuard } from './services/session-guard.js';
 
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps));
   const clock = deps.clock ?? (() => new Date());
+  const guard = new SessionGuard(config.sessions.cacheTtlMs, clock);
   app.use(
     authRouter({
       config,
@@ -67,10 +69,11 @@ export function createApp(deps: AppDeps): Express {
       limits: new RateLimits(deps.redis, config),
       sms: deps.sms ?? createSmsProvider(config.sms, deps.logger),
       mailer: deps.mailer,
-      guard: new SessionGuard(config.sessions.cacheTtlMs, clock),
+      guard,
       clock,
     }),
   );
+  app.use(usersRouter({ config, queues: deps.queues, guard, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

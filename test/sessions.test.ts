@@ -11,24 +11,11 @@ import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { SessionGuard } from '../src/services/session-guard.js';
 import { signAccessToken } from '../src/services/tokens.js';
-import { eventually, freshIp, freshPhone, sendOtp, verifyOtp } from './support/auth.js';
+import { bearer, eventually, freshPhone, login, post } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { json, listen, startApp, type TestServer } from './support/http.js';
 import { captureLogs } from './support/logs.js';
 
-const bearer = (token: string, extra: Record<string, string> = {}) => ({ headers: { authorization: `Bearer ${token}`, ...extra } });
-const post = (token: string, body: unknown = {}) => ({ ...json(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-
-/** Logs a fresh (or the given) number in and returns the tokens and ids. */
-async function login(srv: TestServer, phone = freshPhone(), headers: Record<string, string> = {}) {
-  const ip = freshIp();
-  const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
-  expect(sent.status, sent.text).to.equal(201);
-  const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code }, ip, headers);
-  expect(res.status, res.text).to.equal(200);
-  const claims = jwt.decode(res.body.data.accessToken) as jwt.JwtPayload;
-  return { phone, accessToken: res.body.data.accessToken as string, refreshToken: res.body.data.refreshToken as string, sid: claims.sid as string, userId: claims.sub! };
-}
 
 const refresh = (srv: TestServer, refreshToken: string) => srv.request('/api/v1/auth/refresh', json({ refreshToken }));
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { Job, Queue } from 'bullmq';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
-import { LoginEvent, SignupAttribution } from '../src/models/analytics.js';
+import { ACCOUNT_DELETION_SCHEDULER_ID } from '../src/jobs/account-deletion.js';
+import { LoginEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
 import { Session } from '../src/models/session.js';
 import { User } from '../src/models/user.js';
 import { eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
@@ -80,6 +81,28 @@ describe('the worker process runs the login side effects', function () {
     expect(await finished(q['last-login'], againLogin)).to.deep.equal({ eventRecorded: false });
     expect(await SignupAttribution.countDocuments({ _id: new Types.ObjectId(userId) })).to.equal(1);
     expect(await LoginEvent.countDocuments({ userId: new Types.ObjectId(userId) })).to.equal(1);
+  });
+
+  it('records a registration completion once with the first-touch attribution, and schedules the deletion sweep', async () => {
+    const { data, userId } = await login({ signupSource: 'tiktok_ads', signupCampaign: 'autumn' });
+    const done = await srv.request('/api/v1/users/me/complete-registration', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${data.accessToken}` },
+      body: JSON.stringify({
+        name: 'Can', surname: 'Demir', username: `can_${userId.slice(-10)}`, birthDate: '1990-01-01', gender: 'male',
+        privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
+      }),
+    });
+    expect(done.status, done.text).to.equal(200);
+    const record = await eventually(() => RegistrationCompletion.findById(userId).lean(), 15_000, 'registration completion recorded');
+    expect(record).to.include({ source: 'tiktok_ads', campaign: 'autumn', day: new Date().toISOString().slice(0, 10) });
+    const q = queues()['registration-completed'];
+    const again = await q.add('registration-completed', { userId, completedAt: new Date().toISOString() }, { jobId: `redelivery-${userId}` });
+    expect(await finished(q, again)).to.deep.equal({ recorded: false });
+    expect(await RegistrationCompletion.countDocuments({ _id: new Types.ObjectId(userId) })).to.equal(1);
+
+    const schedulers = await queues()['account-deletion'].getJobSchedulers();
+    expect(schedulers.map((j) => j.key)).to.include(ACCOUNT_DELETION_SCHEDULER_ID);
   });
 
   it('never moves lastLogin backwards when an older login is processed late', async () => {

@@ -1,7 +1,7 @@
 /**
- * What the worker records. Both are keyed so that processing a job twice
- * inserts nothing the second time: one attribution per user, one login
- * event per session.
+ * What the worker records. Each is keyed so that processing a job twice
+ * inserts nothing the second time: one attribution and one registration
+ * completion per user, one login event per session.
  */
 import { model, Schema } from 'mongoose';
 
@@ -37,3 +37,19 @@ const loginEventSchema = new Schema(
 );
 loginEventSchema.index({ userId: 1, at: -1 });
 export const LoginEvent = model('LoginEvent', loginEventSchema);
+
+const registrationCompletionSchema = new Schema(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true }, // the user's id
+    /** The user's first-touch attribution, copied so reports need no join. */
+    source: { type: String, required: true },
+    campaign: { type: String, required: true },
+    /** UTC day of the completion, `YYYY-MM-DD`. */
+    day: { type: String, required: true },
+    completedAt: { type: Date, required: true },
+    recordedAt: { type: Date, required: true },
+  },
+  { collection: 'registration_completions', versionKey: false },
+);
+registrationCompletionSchema.index({ day: 1, source: 1, campaign: 1 });
+export const RegistrationCompletion = model('RegistrationCompletion', registrationCompletionSchema);

@@ -3,13 +3,14 @@
  * default mongoose connection; `registerModels()` makes that dependency
  * explicit for entry points that only need the registry (the index setup).
  */
-import { LoginEvent, SignupAttribution } from './analytics.js';
+import { AccountFinalization, UsernameClaim } from './account.js';
+import { LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
 import { OtpAttempt, OtpCode } from './otp-code.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent] as const;
+export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization] as const;
 
 export function registerModels(): typeof MODELS {
   return MODELS;

@@ -18,7 +18,8 @@ const otpCodeSchema = new Schema(
   },
   { collection: 'otp_codes', versionKey: false },
 );
-otpCodeSchema.index({ subject: 1, createdAt: -1 });
+// Latest first; `_id` breaks ties between codes issued in the same millisecond.
+otpCodeSchema.index({ subject: 1, createdAt: -1, _id: -1 });
 otpCodeSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 3600 });
 
 export const OtpCode = model('OtpCode', otpCodeSchema);

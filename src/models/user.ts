@@ -78,6 +78,9 @@ const userSchema = new Schema(
   { timestamps: true, collection: 'users' },
 );
 
+// The deletion sweep: pending requests that are due.
+userSchema.index({ accountDeletionStatus: 1, accountDeletionScheduledFor: 1 });
+
 export type UserFields = InferSchemaType<typeof userSchema>;
 export type UserRecord = UserFields & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export const User = model('User', userSchema);

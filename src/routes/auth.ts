@@ -109,7 +109,9 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       ...validateBody({}),
       async (req, res) => {
         const { userId } = authOf(req);
-        const revokedSessions = await revokeSessions({ userId }, 'logout', deps.clock());
+        const now = deps.clock();
+        // Only live sessions count: an expired one ended by itself.
+        const revokedSessions = await revokeSessions({ userId, expiresAt: { $gt: now } }, 'logout', now);
         deps.guard.forget();
         req.log.info({ userId: userId.toHexString(), revokedSessions }, 'logout');
         sendData(res, 200, { revokedSessions });

@@ -63,7 +63,7 @@ const notFound = () =>
 export async function consumeCode(config: Config, subject: string, code: string, now: Date): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
   const latest = await OtpCode.collection.findOne(
     { subject, expiresAt: { $gt: now } },
-    { sort: { createdAt: -1 }, projection: { codeHash: 1, expiresAt: 1, isTestNumber: 1 } },
+    { sort: { createdAt: -1, _id: -1 }, projection: { codeHash: 1, expiresAt: 1, isTestNumber: 1 } },
   );
   if (!latest) throw notFound();
 

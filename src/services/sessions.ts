@@ -112,9 +112,9 @@ export async function refreshSession(config: Config, refreshToken: string, now: 
   return pair(config, user, session._id, next.token, now);
 }
 
-/** Revokes the matching live sessions. @returns how many were live and are now revoked. */
+/** Revokes the matching sessions that are not revoked yet. @returns how many it revoked. */
 export async function revokeSessions(filter: Record<string, unknown>, reason: RevokeReason, now: Date): Promise<number> {
-  const res = await Session.collection.updateMany({ ...filter, revokedAt: null, expiresAt: { $gt: now } }, { $set: { revokedAt: now, revokedReason: reason } });
+  const res = await Session.collection.updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
   return res.modifiedCount;
 }
 
@@ -125,7 +125,7 @@ export async function revokeSessions(filter: Record<string, unknown>, reason: Re
 export async function revokeByRefreshToken(userId: Types.ObjectId, refreshToken: string, now: Date): Promise<boolean> {
   const token = await RefreshToken.collection.findOne({ _id: hashRefreshToken(refreshToken) as never }, { projection: { sessionId: 1, userId: 1 } });
   if (!token || !token.userId.equals(userId)) return false;
-  await revokeSessions({ _id: token.sessionId }, 'revoke-token', now);
+  await revokeSessions({ _id: token.sessionId, expiresAt: { $gt: now } }, 'revoke-token', now);
   return true;
 }
 

@@ -5,7 +5,8 @@
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../../config/index.js';
-import { QUEUE_NAMES } from '../jobs/queues.js';
+import { scheduleAccountDeletionSweep } from '../jobs/account-deletion.js';
+import { closeQueues, createQueues, QUEUE_NAMES } from '../jobs/queues.js';
 import { bootOrExit, installLifecycle } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
@@ -56,4 +57,8 @@ for (const name of QUEUE_NAMES) {
   worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
   workers.push(worker);
 }
+// The worker owns the schedules: upserting is idempotent, so every worker may do it.
+const producers = createQueues(config, connection);
+await scheduleAccountDeletionSweep(producers, config.accounts.deletionSweepEveryMs);
+await closeQueues(producers);
 logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');

@@ -6,7 +6,9 @@ import type { Job } from 'bullmq';
 import type { Config } from '../../config/index.js';
 import type { QueueName } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
+import { processAccountDeletionSweep } from './account-deletion.js';
 import { processLastLogin } from './last-login.js';
+import { processRegistrationCompleted } from './registration-completed.js';
 import { processSignupAttribution } from './signup-attribution.js';
 
 export interface JobContext {
@@ -21,4 +23,6 @@ export type Processor = (job: Job<any>, ctx: JobContext) => Promise<unknown>;
 export const processors: Record<QueueName, Processor> = {
   'signup-attribution': processSignupAttribution,
   'last-login': processLastLogin,
+  'registration-completed': processRegistrationCompleted,
+  'account-deletion': processAccountDeletionSweep,
 };

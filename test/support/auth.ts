@@ -6,6 +6,8 @@
 import { randomInt } from 'node:crypto';
 import type { Mailer, MailDeliveryError, MailMessage } from '../../src/lib/mail/index.js';
 import type { SmsDeliveryError, SmsMessage, SmsProvider } from '../../src/lib/sms/index.js';
+import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
 import { json, type TestServer, type TestResponse } from './http.js';
 
 /** A valid, unused Turkish mobile number (532 xxx xx xx is a Turkcell range). */
@@ -80,4 +82,31 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export const bearer = (token: string, extra: Record<string, string> = {}): RequestInit => ({ headers: { authorization: `Bearer ${token}`, ...extra } });
+
+/** A JSON request with a bearer token (POST unless `method` says otherwise). */
+export const post = (token: string, body: unknown = {}, method = 'POST'): RequestInit => ({
+  ...json(body),
+  method,
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+});
+
+/** Logs a fresh (or the given) number in through send-otp + verify-otp; returns tokens and ids. */
+export async function login(srv: TestServer, phone = freshPhone(), headers: Record<string, string> = {}) {
+  const ip = freshIp();
+  const sent = await sendOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber }, ip);
+  expect(sent.status, sent.text).to.equal(201);
+  const res = await verifyOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: sent.body.data.code }, ip, headers);
+  expect(res.status, res.text).to.equal(200);
+  const claims = jwt.decode(res.body.data.accessToken) as jwt.JwtPayload;
+  return {
+    phone,
+    accessToken: res.body.data.accessToken as string,
+    refreshToken: res.body.data.refreshToken as string,
+    sid: claims.sid as string,
+    userId: claims.sub!,
+    body: res.body.data,
+  };
 }

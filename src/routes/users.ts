@@ -1,0 +1,197 @@
+/**
+ * The Users group: registration completion, profile, usernames (contract
+ * §4.2) and account deletion (§4.3). All JWT-protected. Thin: validate,
+ * call a service, send.
+ */
+import { Router } from 'express';
+import { matchedData, type ParamSchema, type Schema } from 'express-validator';
+import { sendData } from '../lib/envelope.js';
+import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
+import { parseTimezone } from '../middleware/client-headers.js';
+import { validateBody } from '../middleware/validate.js';
+import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
+import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
+import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
+import { defineRoute } from './define.js';
+
+type Check = (value: unknown) => true;
+const fail = (message: string): never => {
+  throw new Error(message);
+};
+
+/** A field that may be absent; when `nullable`, `null` clears it (PATCH). */
+function field(check: Check, { required = false, nullable = false } = {}): ParamSchema {
+  return {
+    ...(required ? { exists: { errorMessage: 'is required', options: { values: 'null' as const }, bail: true } } : { optional: true }),
+    custom: { options: (v: unknown) => (nullable && v === null ? true : check(v)) },
+  };
+}
+
+const text = (min: number, max: number): Check => (v) =>
+  typeof v === 'string' && v.trim().length >= min && v.trim().length <= max ? true : fail(`must be a string of ${min}-${max} characters`);
+const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
+const handle: Check = (v) => (typeof v === 'string' && /^@?[A-Za-z0-9._-]{1,50}$/.test(v) ? true : fail('must be a handle of 1-50 characters of A-Z a-z 0-9 . _ -'));
+const emailCheck: Check = (v) =>
+  typeof v === 'string' && v.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? true : fail('not a valid e-mail address');
+const photo: Check = (v) => {
+  if (typeof v !== 'string' || v.length > 2048) fail('must be an https URL');
+  try {
+    return new URL(v as string).protocol === 'https:' ? true : fail('must be an https URL');
+  } catch {
+    return fail('must be an https URL');
+  }
+};
+const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail('must be UTC or UTC±HH:MM between UTC-12:00 and UTC+14:00'));
+const stringList = (maxItems: number, maxLength: number): Check => (v) =>
+  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && s.trim().length >= 1 && s.trim().length <= maxLength)
+    ? true
+    : fail(`must be a list of at most ${maxItems} strings of 1-${maxLength} characters`);
+const expertiseList: Check = (v) =>
+  Array.isArray(v) && v.length <= EXPERTISE.length && new Set(v).size === v.length && v.every((s) => (EXPERTISE as readonly unknown[]).includes(s))
+    ? true
+    : fail(`must be a list of distinct values of ${EXPERTISE.join(', ')}`);
+const usernameCheck: Check = (v) => {
+  if (typeof v !== 'string') return fail('must be a string');
+  const problem = usernameProblem(v.trim().toLowerCase());
+  return problem ? fail(problem) : true;
+};
+
+function adultBirthDate(clock: () => Date): Check {
+  return (v) => {
+    const m = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v) : null;
+    const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+    if (!date || date.toISOString().slice(0, 10) !== v || Number(m![1]) < 1900) return fail('must be a date YYYY-MM-DD');
+    const now = clock();
+    const eighteenth = new Date(Date.UTC(date.getUTCFullYear() + 18, date.getUTCMonth(), date.getUTCDate()));
+    return eighteenth.getTime() <= now.getTime() ? true : fail('must be at least 18 years ago');
+  };
+}
+
+/** Normalizes validated profile values for storage. */
+function profileOf(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (v === null) out[k] = k === 'interests' || k === 'expertise' ? [] : null;
+    else if (k === 'birthDate') out[k] = new Date(`${v as string}T00:00:00.000Z`);
+    else if (k === 'email') out[k] = (v as string).trim().toLowerCase();
+    else if (['instagram', 'x', 'tiktok', 'snapchat', 'facebook'].includes(k)) out[k] = (v as string).replace(/^@/, '');
+    else if (k === 'interests') out[k] = (v as string[]).map((s) => s.trim());
+    else if (typeof v === 'string') out[k] = v.trim();
+    else out[k] = v;
+  }
+  return out;
+}
+
+function profileSchema(clock: () => Date, nullable: boolean): Schema {
+  const opt = { nullable };
+  return {
+    name: field(text(1, 50), opt),
+    surname: field(text(1, 50), opt),
+    birthDate: field(adultBirthDate(clock), opt),
+    gender: field(oneOf(GENDERS), opt),
+    availabilityStatus: field(oneOf(AVAILABILITY), opt),
+    interests: field(stringList(20, 40), opt),
+    expertise: field(expertiseList, opt),
+    email: field(emailCheck, opt),
+    bio: field(text(0, 500), opt),
+    instagram: field(handle, opt),
+    x: field(handle, opt),
+    tiktok: field(handle, opt),
+    snapchat: field(handle, opt),
+    facebook: field(handle, opt),
+    timezone: field(timezone, opt),
+    profilePhoto: field(photo, opt),
+  };
+}
+
+const isTrue: Check = (v) => (v === true ? true : fail('must be true'));
+const isBoolean: Check = (v) => (typeof v === 'boolean' ? true : fail('must be true or false'));
+
+export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
+  const router = Router();
+  const signedIn = authenticate(deps);
+  const { clock, config } = deps;
+
+  defineRoute(router, '/api/v1/users/me/complete-registration', {
+    post: [
+      signedIn,
+      ...validateBody({
+        ...profileSchema(clock, false),
+        name: field(text(1, 50), { required: true }),
+        surname: field(text(1, 50), { required: true }),
+        username: field(usernameCheck, { required: true }),
+        birthDate: field(adultBirthDate(clock), { required: true }),
+        gender: field(oneOf(GENDERS), { required: true }),
+        privacyPolicyAccepted: field(isTrue, { required: true }),
+        privacyPolicyVersion: field(text(1, 20), { required: true }),
+        termsOfUseAccepted: field(isTrue, { required: true }),
+        termsOfUseVersion: field(text(1, 20), { required: true }),
+        consentFormAccepted: field(isBoolean),
+        consentFormVersion: field(text(1, 20)),
+      }),
+      async (req, res) => {
+        const { username, privacyPolicyAccepted: _p, termsOfUseAccepted: _t, ...rest } = matchedData(req) as Record<string, unknown>;
+        const input = {
+          ...profileOf(rest),
+          username: (username as string).trim().toLowerCase(),
+        } as Parameters<typeof completeRegistration>[2];
+        sendData(res, 200, await completeRegistration(deps, authOf(req).userId, input, req.log, req.id));
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/users/me', {
+    patch: [
+      signedIn,
+      ...validateBody(profileSchema(clock, true)),
+      async (req, res) => {
+        const fields = profileOf(matchedData(req) as Record<string, unknown>);
+        sendData(res, 200, await updateProfile(deps, authOf(req).userId, fields));
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/users/check-username', {
+    post: [
+      signedIn,
+      ...validateBody({ username: { exists: { errorMessage: 'is required', options: { values: 'null' } }, isString: { errorMessage: 'must be a string' } } }),
+      async (req, res) => {
+        const name = String(matchedData(req).username).trim().toLowerCase();
+        const problem = usernameProblem(name);
+        const available = !problem && (await isUsernameAvailable(name, authOf(req).userId));
+        sendData(res, 200, { available, ...(problem ? { reason: problem } : {}) });
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/users/username', {
+    patch: [
+      signedIn,
+      ...validateBody({ newUsername: field(usernameCheck, { required: true }) }),
+      async (req, res) => {
+        const name = String(matchedData(req).newUsername).trim().toLowerCase();
+        sendData(res, 200, await changeUsername(deps, authOf(req).userId, name));
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/users/me/account-deletion', {
+    post: [signedIn, ...validateBody({}), async (req, res) => sendData(res, 200, await requestDeletion(config, authOf(req).userId, clock()))],
+    delete: [signedIn, async (req, res) => sendData(res, 200, await cancelDeletion(authOf(req).userId, clock()))],
+  });
+
+  defineRoute(router, '/api/v1/users/me/account-deletion/finalize-now', {
+    post: [
+      signedIn,
+      ...validateBody({}),
+      async (req, res) => {
+        const result = await finalizeNow(config, authOf(req).userId, clock());
+        deps.guard.forget();
+        req.log.info({ userId: result.userId }, 'account finalized (finalize-now)');
+        sendData(res, 200, result);
+      },
+    ],
+  });
+
+  return router;
+}

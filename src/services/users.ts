@@ -1,0 +1,154 @@
+/**
+ * Registration completion, profile updates and usernames (contract §4.2).
+ *
+ * Username uniqueness is a claim: an insert of the lower-cased name into
+ * `username_claims._id`, atomic on every server, so two users racing for one
+ * name cannot both get it. A user's previous claim is released after the
+ * new one is taken.
+ */
+import { Types } from 'mongoose';
+import type { Config } from '../../config/index.js';
+import { enqueueRegistrationCompleted } from '../jobs/registration-completed.js';
+import type { Queues } from '../jobs/queues.js';
+import { badRequest, conflict, unauthorized } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { withTimeout } from '../lib/timeout.js';
+import { UsernameClaim } from '../models/account.js';
+import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
+
+export interface UsersDeps {
+  config: Config;
+  queues: Queues;
+  clock: () => Date;
+}
+
+export const USERNAME = /^(?![.])[a-z0-9._]{3,30}(?<![.])$/;
+export const RESERVED_USERNAMES = new Set([
+  'admin', 'administrator', 'root', 'api', 'support', 'allmine', 'help', 'system', 'sys', 'moderator', 'mod',
+  'staff', 'official', 'security', 'abuse', 'postmaster', 'webmaster', 'hostmaster', 'info', 'contact',
+  'me', 'user', 'users', 'account', 'accounts', 'settings', 'login', 'logout', 'signup', 'register',
+  'auth', 'oauth', 'www', 'mail', 'email', 'null', 'undefined', 'anonymous', 'everyone', 'here',
+  'dashboard', 'docs', 'status', 'team', 'billing', 'payments', 'privacy', 'terms', 'legal',
+]);
+
+/** @returns a reason the name cannot be used, or undefined. The name must already be lower-case. */
+export function usernameProblem(name: string): string | undefined {
+  if (!USERNAME.test(name)) return 'must be 3-30 characters of a-z 0-9 . _, not starting or ending with .';
+  if (RESERVED_USERNAMES.has(name)) return 'is reserved';
+  return undefined;
+}
+
+async function liveUser(userId: Types.ObjectId): Promise<UserRecord> {
+  const user = await User.findById(userId).lean<UserRecord>();
+  if (!user || user.accountDeletionStatus === 'finalized') throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
+  return user;
+}
+
+/** Takes `name` for `userId`. @returns false when someone else holds it. */
+async function claimUsername(name: string, userId: Types.ObjectId, now: Date): Promise<boolean> {
+  try {
+    await UsernameClaim.collection.insertOne({ _id: name as never, userId, claimedAt: now });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    const holder = await UsernameClaim.collection.findOne({ _id: name as never });
+    return !!holder && holder.userId.equals(userId);
+  }
+}
+
+const taken = () => conflict({ errorCode: 'USERNAME_TAKEN', messages: ['username: is already taken'] });
+
+export async function isUsernameAvailable(name: string, userId: Types.ObjectId): Promise<boolean> {
+  if (usernameProblem(name)) return false;
+  const holder = await UsernameClaim.collection.findOne({ _id: name as never });
+  return !holder || holder.userId.equals(userId);
+}
+
+export type ProfileFields = Partial<
+  Pick<
+    UserRecord,
+    | 'name' | 'surname' | 'birthDate' | 'gender' | 'availabilityStatus' | 'interests' | 'expertise' | 'email'
+    | 'bio' | 'instagram' | 'x' | 'tiktok' | 'snapchat' | 'facebook' | 'timezone' | 'profilePhoto'
+  >
+>;
+
+export interface RegistrationInput extends ProfileFields {
+  username: string;
+  privacyPolicyVersion: string;
+  termsOfUseVersion: string;
+  consentFormAccepted?: boolean;
+  consentFormVersion?: string;
+}
+
+export async function completeRegistration(deps: UsersDeps, userId: Types.ObjectId, input: RegistrationInput, log: Logger, reqId: string): Promise<PrivateUser> {
+  const { config } = deps;
+  const now = deps.clock();
+  const stale: string[] = [];
+  if (input.privacyPolicyVersion !== config.policies.privacyPolicyVersion) stale.push(`privacyPolicyVersion: the current version is ${config.policies.privacyPolicyVersion}`);
+  if (input.termsOfUseVersion !== config.policies.termsOfUseVersion) stale.push(`termsOfUseVersion: the current version is ${config.policies.termsOfUseVersion}`);
+  if (input.consentFormAccepted && input.consentFormVersion !== config.policies.consentFormVersion) {
+    stale.push(`consentFormVersion: the current version is ${config.policies.consentFormVersion}`);
+  }
+  if (stale.length) throw badRequest(stale, { errorCode: 'POLICY_VERSION_STALE' });
+
+  const user = await liveUser(userId);
+  if (user.isRegistrationComplete) throw conflict({ errorCode: 'REGISTRATION_ALREADY_COMPLETE', messages: ['registration: already complete'] });
+  if (!(await claimUsername(input.username, userId, now))) throw taken();
+
+  const { privacyPolicyVersion, termsOfUseVersion, consentFormAccepted, consentFormVersion, username, ...profile } = input;
+  const res = await User.collection.updateOne(
+    { _id: userId, isRegistrationComplete: false },
+    {
+      $set: {
+        ...profile,
+        username,
+        privacyPolicyAccepted: true,
+        privacyPolicyVersion,
+        termsOfUseAccepted: true,
+        termsOfUseVersion,
+        consentFormAccepted: consentFormAccepted === true,
+        consentFormVersion: consentFormAccepted ? consentFormVersion : null,
+        isRegistrationComplete: true,
+        updatedAt: now,
+      },
+    },
+  );
+  if (res.matchedCount === 0) {
+    // Completed concurrently by another request of the same user: give the name back.
+    if (user.username !== username) await UsernameClaim.collection.deleteOne({ _id: username as never, userId });
+    throw conflict({ errorCode: 'REGISTRATION_ALREADY_COMPLETE', messages: ['registration: already complete'] });
+  }
+  // A name the user held before registering (none today) would be released here.
+  if (user.username && user.username !== username) await UsernameClaim.collection.deleteOne({ _id: user.username as never, userId });
+
+  await withTimeout(enqueueRegistrationCompleted(deps.queues, { userId: userId.toHexString(), completedAt: now.toISOString(), reqId }), 1000, 'enqueue timed out').catch(
+    (err: unknown) => log.error({ err, userId: userId.toHexString() }, 'enqueue failed; side effect not queued'),
+  );
+  log.info({ userId: userId.toHexString() }, 'registration completed');
+  return toPrivateUser(await liveUser(userId));
+}
+
+export async function updateProfile(deps: UsersDeps, userId: Types.ObjectId, fields: ProfileFields): Promise<PrivateUser> {
+  await liveUser(userId);
+  if (Object.keys(fields).length > 0) {
+    await User.collection.updateOne({ _id: userId }, { $set: { ...fields, updatedAt: deps.clock() } });
+  }
+  return toPrivateUser(await liveUser(userId));
+}
+
+/** Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS`. */
+export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, newUsername: string): Promise<PrivateUser> {
+  const now = deps.clock();
+  const user = await liveUser(userId);
+  if (!user.isRegistrationComplete) throw conflict({ errorCode: 'REGISTRATION_INCOMPLETE', messages: ['registration: complete it first'] });
+  if (user.username === newUsername) return toPrivateUser(user);
+  const intervalMs = deps.config.accounts.usernameChangeIntervalDays * 86_400_000;
+  if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs) {
+    const next = new Date(user.lastUsernameChangeDate.getTime() + intervalMs);
+    throw conflict({ errorCode: 'USERNAME_CHANGE_TOO_SOON', messages: [`username: can be changed again after ${next.toISOString()}`], details: { nextChangeAt: next.toISOString() } });
+  }
+  if (!(await claimUsername(newUsername, userId, now))) throw taken();
+  await User.collection.updateOne({ _id: userId }, { $set: { username: newUsername, lastUsernameChangeDate: now, updatedAt: now } });
+  if (user.username) await UsernameClaim.collection.deleteOne({ _id: user.username as never, userId });
+  return toPrivateUser(await liveUser(userId));
+}
