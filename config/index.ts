@@ -152,6 +152,14 @@ function schemaFor(nodeEnv: NodeEnv) {
     ACCOUNT_DELETION_FINALIZE_NOW: bool.default(false),
     /** How often the worker looks for deletion requests that are due. */
     ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+
+    /** How often the worker relays outbox events that the web could not enqueue itself. */
+    OUTBOX_RELAY_EVERY_MS: int(200, 3600 * 1000).default(5000),
+    /** An undelivered outbox event older than this is relayed (younger ones are still on their fast path). */
+    OUTBOX_RELAY_AFTER_MS: int(0, 3600 * 1000).default(10_000),
+    /** BullMQ: a job whose worker died is retried once its lock (this long) has expired. */
+    WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+    WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
   })
     .superRefine((e, ctx) => {
       const need = (key: keyof typeof e, why: string) => {
@@ -245,6 +253,8 @@ export type Config = Readonly<{
   sessions: { refreshReuseGraceSeconds: number; cacheTtlMs: number };
   policies: { privacyPolicyVersion: string; termsOfUseVersion: string; consentFormVersion: string };
   accounts: { usernameChangeIntervalDays: number; deletionGraceDays: number; finalizeNowEnabled: boolean; deletionSweepEveryMs: number };
+  outbox: { relayEveryMs: number; relayAfterMs: number };
+  worker: { lockDurationMs: number; stalledIntervalMs: number };
 }>;
 
 /**
@@ -323,6 +333,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       finalizeNowEnabled: e.ACCOUNT_DELETION_FINALIZE_NOW,
       deletionSweepEveryMs: e.ACCOUNT_DELETION_SWEEP_EVERY_MS,
     },
+    outbox: { relayEveryMs: e.OUTBOX_RELAY_EVERY_MS, relayAfterMs: e.OUTBOX_RELAY_AFTER_MS },
+    worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
   });
 }
 

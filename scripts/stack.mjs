@@ -269,12 +269,19 @@ async function ensureRedisServer() {
   }
   log('redis-server is missing; installing it with apt-get (running as root)');
   // The package may also start a system redis on port 6379; harmless, ours uses its own port.
+  await aptInstall('redis-server');
+  if (!onPath('redis-server')) throw new StackError('redis-server is still not on PATH after apt-get install');
+}
+
+let aptUpdated = false;
+/** `apt-get install -y <pkg>`, after one `apt-get update` per run. */
+async function aptInstall(pkg) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', 'redis-server']]) {
+  for (const args of [...(aptUpdated ? [] : [['update']]), ['install', '-y', pkg]]) {
     const code = await run('apt-get', 'apt-get', args, { env });
     if (code !== 0) throw new StackError(`apt-get ${args.join(' ')} failed (exit ${code})`);
+    if (args[0] === 'update') aptUpdated = true;
   }
-  if (!onPath('redis-server')) throw new StackError('redis-server is still not on PATH after apt-get install');
 }
 
 /** One raw RESP round trip: true when the server answers PING with +PONG. */
@@ -324,6 +331,23 @@ async function startRedis() {
   }
   state.keepLogs = true;
   throw new StackError(`redis-server ${why}. Log: ${logFile}\n${tail(logFile)}`);
+}
+
+// ------------------------------------------------------------------ Chromium (the dashboard test)
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The dashboard test drives Debian's Chromium through playwright-core (which never downloads a browser). */
+async function ensureChromium() {
+  if (isExecutable(CHROMIUM)) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    log(`${CHROMIUM} is missing, so the dashboard test will be skipped. Install it (Debian/Ubuntu: `
+      + '`sudo apt-get install -y chromium`) to run it.');
+    return;
+  }
+  log('chromium is missing; installing it with apt-get (running as root)');
+  await aptInstall('chromium');
+  if (!isExecutable(CHROMIUM)) throw new StackError(`${CHROMIUM} is still missing after apt-get install`);
 }
 
 // ------------------------------------------------------------------ modes
@@ -383,6 +407,7 @@ async function test(mochaArgs) {
       log(`${label} ok`);
     }
   }
+  await ensureChromium();
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
   return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000 });

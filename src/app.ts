@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/index.js';
+import { Publisher } from './jobs/outbox.js';
 import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
 import type { Mailer } from './lib/mail/index.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   redis: Redis;
   /** Producers only; the worker process consumes. */
   queues: Queues;
+  /** Outbox + enqueue; defaults to one over `queues` (the server passes its own to drain it at shutdown). */
+  publisher?: Publisher;
   /** Defaults to the provider named by the config. */
   sms?: SmsProvider;
   /** Owned by the caller (it holds connections): `createMailer(config.mail, logger)`. */
@@ -62,10 +65,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   const clock = deps.clock ?? (() => new Date());
   const guard = new SessionGuard(config.sessions.cacheTtlMs, clock);
+  const publisher = deps.publisher ?? new Publisher(deps.queues, clock);
   app.use(
     authRouter({
       config,
-      queues: deps.queues,
+      publisher,
       limits: new RateLimits(deps.redis, config),
       sms: deps.sms ?? createSmsProvider(config.sms, deps.logger),
       mailer: deps.mailer,
@@ -73,7 +77,7 @@ export function createApp(deps: AppDeps): Express {
       clock,
     }),
   );
-  app.use(usersRouter({ config, queues: deps.queues, guard, clock }));
+  app.use(usersRouter({ config, publisher, guard, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { loadConfig } from '../config/index.js';
 import { createApp } from './app.js';
+import { Publisher } from './jobs/outbox.js';
 import { closeQueues, createQueues } from './jobs/queues.js';
 import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
@@ -21,7 +22,8 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
 
 const queues = createQueues(config, redis);
 const mailer = createMailer(config.mail, logger);
-const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues, mailer });
+const publisher = new Publisher(queues, () => new Date());
+const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues, mailer, publisher });
 const server = createServer(app);
 // Longer than Heroku's router idle timeout (55 s) so the router closes first.
 server.keepAliveTimeout = 65_000;
@@ -51,6 +53,8 @@ const lifecycle = installLifecycle({
           server.closeIdleConnections();
         }),
     },
+    // Events still on their fast path are enqueued now (or left to the outbox relay).
+    { name: 'publisher', run: () => publisher.drain() },
     { name: 'queues', run: () => closeQueues(queues) },
     { name: 'mailer', run: async () => mailer.close() },
     { name: 'redis', run: () => closeRedis(redis) },

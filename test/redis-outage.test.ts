@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { closeQueues, createQueues } from '../src/jobs/queues.js';
 import { createRedis } from '../src/lib/redis.js';
+import { Outbox } from '../src/models/outbox.js';
 import { User } from '../src/models/user.js';
-import { freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
+import { eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { startApp } from './support/http.js';
 
 describe('when Redis does not answer', () => {
-  it('send-otp and verify-otp still work (limits fall back to memory), and the enqueue failure is logged', async () => {
+  it('send-otp and verify-otp still work (limits fall back to memory), and the events wait in the outbox', async () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
     const dead = createRedis(config, 'client');
     dead.on('error', () => undefined);
@@ -24,7 +25,11 @@ describe('when Redis does not answer', () => {
       expect(res.status, res.text).to.equal(200);
       expect(Date.now() - started).to.be.below(5000);
       expect(await User.countDocuments({ phoneKey: phone.e164 })).to.equal(1);
-      expect(srv.logs.lines().filter((l) => l.msg === 'enqueue failed; side effect not queued')).to.have.length(2);
+      // Both requests' events wait in the outbox for the worker's relay.
+      const userId = res.body.data.user.id as string;
+      await eventually(async () => srv.logs.lines().filter((l) => l.msg === 'enqueue deferred to the outbox relay').length === 2, 5000, 'fast path gave up');
+      const pending = await Outbox.find({ dispatchedAt: null, 'data.userId': userId }).lean();
+      expect(pending.map((o) => o.queue).sort()).to.deep.equal(['last-login', 'signup-attribution']);
 
       // The in-memory fallback still limits: the third verify from this IP is refused.
       await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: '0000' }, ip);

@@ -7,7 +7,7 @@ import { LoginEvent, SignupAttribution } from '../src/models/analytics.js';
 import { User } from '../src/models/user.js';
 import { finalizeDue } from '../src/services/account-deletion.js';
 import { processAccountDeletionSweep } from '../src/workers/account-deletion.js';
-import { bearer, freshIp, login, post, sendOtp, verifyOtp } from './support/auth.js';
+import { bearer, eventually, freshIp, login, post, sendOtp, verifyOtp } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
 import { json, startApp, type TestServer } from './support/http.js';
@@ -84,7 +84,7 @@ describe('registration and profile (contract §4.2)', () => {
     expect(again.body.data.isRegistrationComplete).to.equal(true);
     expect(again.body.data.user.username).to.equal(username);
 
-    const job = await queues()['registration-completed'].getJob(registrationCompletedJobId(s.userId));
+    const job = await eventually(() => queues()['registration-completed'].getJob(registrationCompletedJobId(s.userId)), 5000, 'queued');
     expect(job?.data).to.include({ userId: s.userId });
     expect((await UsernameClaim.findById(username).lean())?.userId.toHexString()).to.equal(s.userId);
 
@@ -285,7 +285,7 @@ describe('account deletion (contract §4.3)', () => {
     expect((await User.findById(s.userId).lean())?.accountDeletionStatus).to.equal('pending');
     expect(notYet.finalized).to.equal(0);
 
-    const ctx = { log: createLogger({ level: 'silent' }), config: testConfig(), now: () => new Date(now + 31 * DAY) };
+    const ctx = { log: createLogger({ level: 'silent' }), config: testConfig(), now: () => new Date(now + 31 * DAY), queues: queues() };
     const job = {} as Job;
     const [a, b] = await Promise.all([processAccountDeletionSweep(job, ctx), processAccountDeletionSweep(job, ctx)]);
     const finalizedHere = (r: { finalized: number }) => r.finalized;

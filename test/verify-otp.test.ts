@@ -5,11 +5,12 @@ import { lastLoginJobId } from '../src/jobs/last-login.js';
 import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { sha256Hex } from '../src/lib/crypto.js';
 import { OtpAttempt, OtpCode } from '../src/models/otp-code.js';
+import { Outbox } from '../src/models/outbox.js';
 import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { PRIVATE_USER_FIELDS, User } from '../src/models/user.js';
 import { findOrCreateUser } from '../src/services/auth.js';
-import { codeIn, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
+import { codeIn, eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
 import { startApp, type TestServer } from './support/http.js';
@@ -112,10 +113,12 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(codes).to.have.length.greaterThan(0);
     for (const c of codes) expect(JSON.stringify(c)).to.not.match(new RegExp(`"${sent.body.data.code}"`));
 
-    // The side effects are queued, with ids only.
-    const lastLogin = await queues()['last-login'].getJob(lastLoginJobId(claims.sid as string));
+    // The side effects are recorded in the outbox and queued, with ids only.
+    const outbox = await Outbox.find({ 'data.sessionId': claims.sid }).lean();
+    expect(outbox.map((o) => o._id).sort()).to.deep.equal([lastLoginJobId(claims.sid as string), signupAttributionJobId(user.id)].sort());
+    const lastLogin = await eventually(() => queues()['last-login'].getJob(lastLoginJobId(claims.sid as string)), 5000, 'last-login queued');
     expect(lastLogin?.data).to.deep.equal({ userId: user.id, sessionId: claims.sid, loginAt: session!.createdAt.toISOString(), reqId: res.headers.get('x-request-id') });
-    const signup = await queues()['signup-attribution'].getJob(signupAttributionJobId(user.id));
+    const signup = await eventually(() => queues()['signup-attribution'].getJob(signupAttributionJobId(user.id)), 5000, 'signup queued');
     expect(signup?.data).to.deep.equal({ userId: user.id, sessionId: claims.sid, reqId: res.headers.get('x-request-id') });
     expect(signup?.opts.attempts).to.be.greaterThan(1);
     expect(signup?.opts.backoff).to.deep.equal({ type: 'exponential', delay: 1000 });
@@ -144,8 +147,8 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(await Session.countDocuments({ userId: stored!._id })).to.equal(2);
     // Only the first login queued a signup; both queued a last-login.
     const bSid = (jwt.decode(b.body.data.accessToken) as jwt.JwtPayload).sid as string;
-    expect(await queues()['last-login'].getJob(lastLoginJobId(bSid))).to.not.equal(undefined);
-    const signup = await queues()['signup-attribution'].getJob(signupAttributionJobId(stored!._id.toHexString()));
+    await eventually(() => queues()['last-login'].getJob(lastLoginJobId(bSid)), 5000, 'second last-login queued');
+    const signup = await eventually(() => queues()['signup-attribution'].getJob(signupAttributionJobId(stored!._id.toHexString())), 5000, 'signup queued');
     expect(signup?.data.sessionId).to.equal((jwt.decode(a.body.data.accessToken) as jwt.JwtPayload).sid);
   });
 

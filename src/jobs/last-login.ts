@@ -1,8 +1,8 @@
 /**
- * Producer: a login happened. One job per session (one login opens one
- * session), so the job id is the session id.
+ * Event: a login happened. One per session (one login opens one session),
+ * so the job id is the session id.
  */
-import type { Queues } from './queues.js';
+import type { OutboxEvent } from './outbox.js';
 
 export interface LastLoginJob {
   userId: string;
@@ -14,6 +14,6 @@ export interface LastLoginJob {
 
 export const lastLoginJobId = (sessionId: string) => `last-login-${sessionId}`;
 
-export async function enqueueLastLogin(queues: Queues, data: LastLoginJob): Promise<void> {
-  await queues['last-login'].add('last-login', data, { jobId: lastLoginJobId(data.sessionId) });
+export function lastLoginEvent(data: LastLoginJob): OutboxEvent {
+  return { queue: 'last-login', jobId: lastLoginJobId(data.sessionId), data: { ...data } };
 }

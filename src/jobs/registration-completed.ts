@@ -1,8 +1,8 @@
 /**
- * Producer: a user completed registration (a funnel event, contract §5).
- * One job per user: registration completes once.
+ * Event: a user completed registration (a funnel step, contract §5).
+ * One per user: registration completes once.
  */
-import type { Queues } from './queues.js';
+import type { OutboxEvent } from './outbox.js';
 
 export interface RegistrationCompletedJob {
   userId: string;
@@ -13,6 +13,6 @@ export interface RegistrationCompletedJob {
 
 export const registrationCompletedJobId = (userId: string) => `registration-completed-${userId}`;
 
-export async function enqueueRegistrationCompleted(queues: Queues, data: RegistrationCompletedJob): Promise<void> {
-  await queues['registration-completed'].add('registration-completed', data, { jobId: registrationCompletedJobId(data.userId) });
+export function registrationCompletedEvent(data: RegistrationCompletedJob): OutboxEvent {
+  return { queue: 'registration-completed', jobId: registrationCompletedJobId(data.userId), data: { ...data } };
 }

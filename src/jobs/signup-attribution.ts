@@ -1,9 +1,8 @@
 /**
- * Producer: a new user's first-touch attribution is to be recorded.
- * One job per user (the job id is the user id), so a retried request
- * cannot enqueue it twice.
+ * Event: a new user's first-touch attribution is to be recorded. One per
+ * user (the job id is the user id), so a retried request cannot send it twice.
  */
-import type { Queues } from './queues.js';
+import type { OutboxEvent } from './outbox.js';
 
 export interface SignupAttributionJob {
   userId: string;
@@ -13,6 +12,6 @@ export interface SignupAttributionJob {
 
 export const signupAttributionJobId = (userId: string) => `signup-attribution-${userId}`;
 
-export async function enqueueSignupAttribution(queues: Queues, data: SignupAttributionJob): Promise<void> {
-  await queues['signup-attribution'].add('signup-attribution', data, { jobId: signupAttributionJobId(data.userId) });
+export function signupAttributionEvent(data: SignupAttributionJob): OutboxEvent {
+  return { queue: 'signup-attribution', jobId: signupAttributionJobId(data.userId), data: { ...data } };
 }

@@ -41,9 +41,12 @@ export const LoginEvent = model('LoginEvent', loginEventSchema);
 const registrationCompletionSchema = new Schema(
   {
     _id: { type: Schema.Types.ObjectId, required: true }, // the user's id
-    /** The user's first-touch attribution, copied so reports need no join. */
+    /** The user's signup facts, copied so cohort reports (by signup day) need no join. */
+    signupDay: { type: String, required: true },
     source: { type: String, required: true },
     campaign: { type: String, required: true },
+    country: { type: String, default: null },
+    platform: { type: String, default: null },
     /** UTC day of the completion, `YYYY-MM-DD`. */
     day: { type: String, required: true },
     completedAt: { type: Date, required: true },
@@ -51,5 +54,27 @@ const registrationCompletionSchema = new Schema(
   },
   { collection: 'registration_completions', versionKey: false },
 );
-registrationCompletionSchema.index({ day: 1, source: 1, campaign: 1 });
+registrationCompletionSchema.index({ signupDay: 1, source: 1, campaign: 1 });
 export const RegistrationCompletion = model('RegistrationCompletion', registrationCompletionSchema);
+
+/**
+ * The funnel steps that have no table of their own: `otp-sent`, `otp-verified`
+ * (one per code) and `login` (one per session). No personal data: a calling
+ * code, a platform, and the request's attribution.
+ */
+const funnelEventSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // `<step>-<codeId>` or `login-<sessionId>`
+    step: { type: String, required: true, enum: ['otp-sent', 'otp-verified', 'login'] },
+    day: { type: String, required: true },
+    at: { type: Date, required: true },
+    channel: { type: String, default: null },
+    country: { type: String, default: null },
+    platform: { type: String, default: null },
+    source: { type: String, default: null },
+    campaign: { type: String, default: null },
+  },
+  { collection: 'funnel_events', versionKey: false },
+);
+funnelEventSchema.index({ step: 1, day: 1, source: 1, campaign: 1 });
+export const FunnelEvent = model('FunnelEvent', funnelEventSchema);

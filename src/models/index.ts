@@ -4,13 +4,14 @@
  * explicit for entry points that only need the registry (the index setup).
  */
 import { AccountFinalization, UsernameClaim } from './account.js';
-import { LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
+import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
+import { Outbox } from './outbox.js';
 import { OtpAttempt, OtpCode } from './otp-code.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization] as const;
+export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization, FunnelEvent, Outbox] as const;
 
 export function registerModels(): typeof MODELS {
   return MODELS;

@@ -7,15 +7,15 @@
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
-import { enqueueLastLogin } from '../jobs/last-login.js';
-import type { Queues } from '../jobs/queues.js';
-import { enqueueSignupAttribution } from '../jobs/signup-attribution.js';
+import { funnelEvent } from '../jobs/funnel.js';
+import { lastLoginEvent } from '../jobs/last-login.js';
+import type { Publisher } from '../jobs/outbox.js';
+import { signupAttributionEvent } from '../jobs/signup-attribution.js';
 import { AppError, conflict } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { MailDeliveryError, type Mailer } from '../lib/mail/index.js';
 import type { NormalizedPhone } from '../lib/phone.js';
 import { SmsDeliveryError, type SmsProvider } from '../lib/sms/index.js';
-import { withTimeout } from '../lib/timeout.js';
 import type { ClientInfo } from '../middleware/client-headers.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
 import { consumeCode, discardCode, issueCode } from './otp.js';
@@ -27,7 +27,7 @@ export interface AuthDeps {
   limits: RateLimits;
   sms: SmsProvider;
   mailer: Mailer;
-  queues: Queues;
+  publisher: Publisher;
   clock: () => Date;
 }
 
@@ -109,6 +109,21 @@ export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo,
       messages: [`${id.kind === 'phone' ? 'sms' : 'email'}: the code could not be delivered; try again`],
     });
   }
+  await deps.publisher.publish(
+    [
+      funnelEvent({
+        step: 'otp-sent',
+        codeId: issued.id.toHexString(),
+        at: now.toISOString(),
+        channel: id.kind,
+        country: id.kind === 'phone' ? id.phone.countryCode : null,
+        platform: client.platform,
+        source: null,
+        campaign: null,
+      }),
+    ],
+    log,
+  );
   log.info({ ...logFields(id), channel: id.kind }, 'otp sent');
   return result(issued.code);
 }
@@ -173,27 +188,26 @@ export async function verifyCode(
     throw conflict({ errorCode: 'ACCOUNT_UNAVAILABLE', messages: ['account: cannot log in in its current state'] });
   }
 
-  const { sessionId, tokens } = await openSession(config, user, client, now);
+  // The session and the login's events are written in parallel: one round trip of latency.
+  const sessionId = new Types.ObjectId();
   const userId = user._id.toHexString();
-  await enqueueLoginEffects(deps, { userId, sessionId, loginAt: now, isNew, reqId }, log);
+  const sid = sessionId.toHexString();
+  const events = [
+    lastLoginEvent({ userId, sessionId: sid, loginAt: now.toISOString(), reqId }),
+    funnelEvent({
+      step: 'otp-verified',
+      codeId: otp.codeId.toHexString(),
+      at: now.toISOString(),
+      channel: id.kind,
+      country: id.kind === 'phone' ? id.phone.countryCode : null,
+      platform: client.platform,
+      source: input.signupSource ?? null,
+      campaign: input.signupCampaign ?? null,
+    }),
+    ...(isNew ? [signupAttributionEvent({ userId, sessionId: sid, reqId })] : []),
+  ];
+  const [{ tokens }] = await Promise.all([openSession(config, user, client, now, sessionId), deps.publisher.publish(events, log)]);
 
-  log.info({ userId, sessionId: sessionId.toHexString(), isNew, channel: id.kind, platform: client.platform }, 'login');
+  log.info({ userId, sessionId: sid, isNew, channel: id.kind, platform: client.platform }, 'login');
   return { ...tokens, user: toPrivateUser(user), isRegistrationComplete: user.isRegistrationComplete === true };
-}
-
-/** Enqueue budget: a slow or absent Redis must not hold the login response. */
-const ENQUEUE_TIMEOUT_MS = 1000;
-
-async function enqueueLoginEffects(
-  deps: AuthDeps,
-  e: { userId: string; sessionId: Types.ObjectId; loginAt: Date; isNew: boolean; reqId: string },
-  log: Logger,
-): Promise<void> {
-  const sessionId = e.sessionId.toHexString();
-  const jobs: Promise<void>[] = [enqueueLastLogin(deps.queues, { userId: e.userId, sessionId, loginAt: e.loginAt.toISOString(), reqId: e.reqId })];
-  if (e.isNew) jobs.push(enqueueSignupAttribution(deps.queues, { userId: e.userId, sessionId, reqId: e.reqId }));
-  const results = await Promise.allSettled(jobs.map((j) => withTimeout(j, ENQUEUE_TIMEOUT_MS, 'enqueue timed out')));
-  for (const r of results) {
-    if (r.status === 'rejected') log.error({ err: r.reason, userId: e.userId, sessionId }, 'enqueue failed; side effect not queued');
-  }
 }

@@ -47,8 +47,8 @@ export async function openSession(
   user: Pick<UserRecord, '_id' | 'roles'>,
   client: ClientInfo,
   now: Date,
+  sessionId = new Types.ObjectId(),
 ): Promise<{ sessionId: Types.ObjectId; tokens: TokenPair }> {
-  const sessionId = new Types.ObjectId();
   const refresh = newRefreshToken();
   const expiresAt = expiry(config, now);
   await Promise.all([

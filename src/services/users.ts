@@ -8,17 +8,16 @@
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
-import { enqueueRegistrationCompleted } from '../jobs/registration-completed.js';
-import type { Queues } from '../jobs/queues.js';
+import type { Publisher } from '../jobs/outbox.js';
+import { registrationCompletedEvent } from '../jobs/registration-completed.js';
 import { badRequest, conflict, unauthorized } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { withTimeout } from '../lib/timeout.js';
 import { UsernameClaim } from '../models/account.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
 
 export interface UsersDeps {
   config: Config;
-  queues: Queues;
+  publisher: Publisher;
   clock: () => Date;
 }
 
@@ -121,9 +120,7 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
   // A name the user held before registering (none today) would be released here.
   if (user.username && user.username !== username) await UsernameClaim.collection.deleteOne({ _id: user.username as never, userId });
 
-  await withTimeout(enqueueRegistrationCompleted(deps.queues, { userId: userId.toHexString(), completedAt: now.toISOString(), reqId }), 1000, 'enqueue timed out').catch(
-    (err: unknown) => log.error({ err, userId: userId.toHexString() }, 'enqueue failed; side effect not queued'),
-  );
+  await deps.publisher.publish([registrationCompletedEvent({ userId: userId.toHexString(), completedAt: now.toISOString(), reqId })], log);
   log.info({ userId: userId.toHexString() }, 'registration completed');
   return toPrivateUser(await liveUser(userId));
 }

@@ -1,11 +1,14 @@
 /**
  * The worker dyno: consumes every queue of `src/jobs/queues.ts`. It is the
- * only process that runs jobs. On SIGTERM it stops taking new jobs, lets the
+ * only process that runs jobs. It upserts the job schedulers (the outbox
+ * relay, the account-deletion sweep) at start; upserting is idempotent, so
+ * any number of workers may. On SIGTERM it stops taking new jobs, lets the
  * active ones finish, then closes Redis and MongoDB.
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../../config/index.js';
 import { scheduleAccountDeletionSweep } from '../jobs/account-deletion.js';
+import { scheduleOutboxRelay } from '../jobs/outbox.js';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../jobs/queues.js';
 import { bootOrExit, installLifecycle } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
@@ -19,6 +22,7 @@ const logger = createLogger({ level: config.logLevel, name: 'worker' });
 
 const connection = createRedis(config, 'bullmq');
 connection.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+const producers = createQueues(config, connection);
 
 const workers: Worker[] = [];
 const lifecycle = installLifecycle({
@@ -27,6 +31,7 @@ const lifecycle = installLifecycle({
   steps: () => [
     // close() waits for the active jobs of each worker to finish.
     { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    { name: 'queues', run: () => closeQueues(producers) },
     { name: 'redis', run: () => closeRedis(connection) },
     { name: 'mongodb', run: () => disconnectMongo() },
   ],
@@ -47,18 +52,23 @@ for (const name of QUEUE_NAMES) {
     async (job) => {
       const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1, reqId: job.data?.reqId });
       log.debug('job started');
-      const result = await processor(job, { log, config, now: () => new Date() });
+      const result = await processor(job, { log, config, now: () => new Date(), queues: producers });
       log.info('job done');
       return result;
     },
-    { connection, prefix: config.redis.queuePrefix, concurrency: config.workerConcurrency },
+    {
+      connection,
+      prefix: config.redis.queuePrefix,
+      concurrency: config.workerConcurrency,
+      lockDuration: config.worker.lockDurationMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+    },
   );
   worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'));
   worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
   workers.push(worker);
 }
-// The worker owns the schedules: upserting is idempotent, so every worker may do it.
-const producers = createQueues(config, connection);
+
 await scheduleAccountDeletionSweep(producers, config.accounts.deletionSweepEveryMs);
-await closeQueues(producers);
+await scheduleOutboxRelay(producers, config.outbox.relayEveryMs);
 logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');

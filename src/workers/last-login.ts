@@ -8,9 +8,10 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { LastLoginJob } from '../jobs/last-login.js';
-import { LoginEvent } from '../models/analytics.js';
+import { FunnelEvent, LoginEvent } from '../models/analytics.js';
 import { Session, type SessionRecord } from '../models/session.js';
 import { User } from '../models/user.js';
+import { insertOnce } from './insert-once.js';
 import type { JobContext } from './processors.js';
 
 export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {
@@ -24,8 +25,8 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
     Session.collection.findOne<SessionRecord>({ _id: sessionId }),
   ]);
   if (!session) ctx.log.warn({ sessionId: job.data.sessionId }, 'last-login: session not found; event stored without device details');
-  try {
-    await LoginEvent.collection.insertOne({
+  const [eventRecorded] = await Promise.all([
+    insertOnce(LoginEvent as never, {
       _id: sessionId,
       userId,
       at,
@@ -34,10 +35,19 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       deviceId: session?.deviceId ?? null,
       appVersion: session?.appVersion ?? null,
       userAgent: session?.userAgent ?? null,
-    });
-    return { eventRecorded: true };
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return { eventRecorded: false };
-    throw err;
-  }
+    }),
+    // The funnel's login step: no personal data, kept when the account is deleted.
+    insertOnce(FunnelEvent as never, {
+      _id: `login-${job.data.sessionId}`,
+      step: 'login',
+      day: at.toISOString().slice(0, 10),
+      at,
+      channel: null,
+      country: null,
+      platform: session?.platform ?? null,
+      source: null,
+      campaign: null,
+    }),
+  ]);
+  return { eventRecorded };
 }

@@ -4,9 +4,11 @@
  */
 import type { Job } from 'bullmq';
 import type { Config } from '../../config/index.js';
-import type { QueueName } from '../jobs/queues.js';
+import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
+import { processFunnel } from './funnel.js';
+import { processOutboxRelay } from './outbox-relay.js';
 import { processLastLogin } from './last-login.js';
 import { processRegistrationCompleted } from './registration-completed.js';
 import { processSignupAttribution } from './signup-attribution.js';
@@ -15,6 +17,8 @@ export interface JobContext {
   log: Logger;
   config: Config;
   now: () => Date;
+  /** Producers, for the processors that enqueue (the outbox relay). */
+  queues: Queues;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,5 +28,7 @@ export const processors: Record<QueueName, Processor> = {
   'signup-attribution': processSignupAttribution,
   'last-login': processLastLogin,
   'registration-completed': processRegistrationCompleted,
+  funnel: processFunnel,
   'account-deletion': processAccountDeletionSweep,
+  'outbox-relay': processOutboxRelay,
 };

@@ -1,35 +1,38 @@
 /**
  * Records a registration completion for the funnel, once per user (the
- * record's `_id` is the user's id), with the user's first-touch attribution.
+ * record's `_id` is the user's id), with the user's signup facts so that
+ * cohort reports (by signup day, source, campaign) need no join.
  */
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
 import { RegistrationCompletion } from '../models/analytics.js';
 import { User, type UserRecord } from '../models/user.js';
+import { insertOnce } from './insert-once.js';
 import type { JobContext } from './processors.js';
 import { NONE } from './signup-attribution.js';
 
 export async function processRegistrationCompleted(job: Job<RegistrationCompletedJob>, ctx: JobContext): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
-  const user = await User.collection.findOne<Pick<UserRecord, 'signupSource' | 'signupCampaign'>>({ _id: userId }, { projection: { signupSource: 1, signupCampaign: 1 } });
+  const user = await User.collection.findOne<Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>>(
+    { _id: userId },
+    { projection: { signupSource: 1, signupCampaign: 1, signupCountry: 1, signupPlatform: 1, createdAt: 1 } },
+  );
   if (!user) {
     ctx.log.warn({ userId: job.data.userId }, 'registration-completed: user no longer exists; nothing to record');
     return { recorded: false };
   }
   const completedAt = new Date(job.data.completedAt);
-  try {
-    await RegistrationCompletion.collection.insertOne({
-      _id: userId,
-      source: user.signupSource ?? NONE,
-      campaign: user.signupCampaign ?? NONE,
-      day: completedAt.toISOString().slice(0, 10),
-      completedAt,
-      recordedAt: ctx.now(),
-    });
-    return { recorded: true };
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return { recorded: false };
-    throw err;
-  }
+  const recorded = await insertOnce(RegistrationCompletion as never, {
+    _id: userId,
+    signupDay: user.createdAt.toISOString().slice(0, 10),
+    source: user.signupSource ?? NONE,
+    campaign: user.signupCampaign ?? NONE,
+    country: user.signupCountry ?? null,
+    platform: user.signupPlatform ?? null,
+    day: completedAt.toISOString().slice(0, 10),
+    completedAt,
+    recordedAt: ctx.now(),
+  });
+  return { recorded };
 }

@@ -7,6 +7,7 @@ import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
 import { SignupAttribution } from '../models/analytics.js';
 import { User, type UserRecord } from '../models/user.js';
+import { insertOnce } from './insert-once.js';
 import type { JobContext } from './processors.js';
 
 export const NONE = '(none)';
@@ -18,20 +19,15 @@ export async function processSignupAttribution(job: Job<SignupAttributionJob>, c
     ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
     return { recorded: false };
   }
-  try {
-    await SignupAttribution.collection.insertOne({
-      _id: userId,
-      source: user.signupSource ?? NONE,
-      campaign: user.signupCampaign ?? NONE,
-      country: user.signupCountry ?? null,
-      platform: user.signupPlatform ?? null,
-      day: user.createdAt.toISOString().slice(0, 10),
-      signedUpAt: user.createdAt,
-      recordedAt: ctx.now(),
-    });
-    return { recorded: true };
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return { recorded: false }; // delivered before
-    throw err;
-  }
+  const recorded = await insertOnce(SignupAttribution as never, {
+    _id: userId,
+    source: user.signupSource ?? NONE,
+    campaign: user.signupCampaign ?? NONE,
+    country: user.signupCountry ?? null,
+    platform: user.signupPlatform ?? null,
+    day: user.createdAt.toISOString().slice(0, 10),
+    signedUpAt: user.createdAt,
+    recordedAt: ctx.now(),
+  });
+  return { recorded };
 }

@@ -1,0 +1,71 @@
+/**
+ * The marketers' dashboard: one static page (`public/dashboard/`) that signs in
+ * with a phone code and draws the analytics reports. No build step: the page's
+ * own files are served as they are, and Chart.js comes from its npm package.
+ *
+ * Helmet's default Content-Security-Policy applies (script-src 'self'), so the
+ * page has no inline script. Unknown files under /dashboard/ fall through to the
+ * app's 404.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type Response } from 'express';
+import { defineRoute } from './define.js';
+
+/**
+ * The page and its script and styles are not fingerprinted, so browsers revalidate them on every
+ * load (a cheap 304 thanks to ETag / Last-Modified) and a deploy takes effect at once.
+ */
+const REVALIDATE = 'no-cache';
+/** Chart.js changes only with package-lock.json; a day of caching is safe. */
+const VENDOR = 'public, max-age=86400';
+
+export function dashboardRouter(): Router {
+  const dir = path.join(projectRoot(), 'public', 'dashboard');
+  const indexHtml = path.join(dir, 'index.html');
+  // `chart.js` resolves to dist/chart.cjs; the UMD bundle sits next to it (the package's exports map
+  // does not list it, so it cannot be resolved by name). Resolved now: a missing dependency fails at boot.
+  const chartJs = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
+  if (!fs.existsSync(chartJs)) throw new Error(`dashboard: ${chartJs} not found (is chart.js installed?)`);
+
+  const router = Router();
+  const sendFile = (file: string, cacheControl: string) => (_req: unknown, res: Response) =>
+    new Promise<void>((resolve, reject) => {
+      res.sendFile(file, { headers: { 'Cache-Control': cacheControl } }, (err?: NodeJS.ErrnoException) => {
+        // A client that went away mid-response is not an error (Express's own default does the same).
+        if (err && err.code !== 'ECONNABORTED' && err.syscall !== 'write') reject(err);
+        else resolve();
+      });
+    });
+
+  defineRoute(router, '/dashboard', { get: [sendFile(indexHtml, REVALIDATE)] });
+  defineRoute(router, '/dashboard/vendor/chart.umd.min.js', { get: [sendFile(chartJs, VENDOR)] });
+  router.use(
+    '/dashboard',
+    express.static(dir, {
+      index: false,
+      redirect: false,
+      fallthrough: true, // not a file here: the app's 404 in the envelope
+      dotfiles: 'ignore',
+      cacheControl: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', REVALIDATE),
+    }),
+  );
+  return router;
+}
+
+/**
+ * The directory holding package.json, found by walking up from this file: `src/routes/` under tsx,
+ * `dist/src/routes/` after `tsc`.
+ */
+function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('dashboard: no package.json above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}

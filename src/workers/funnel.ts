@@ -1,0 +1,27 @@
+/**
+ * Records a funnel step (`otp-sent`, `otp-verified`) once per code.
+ */
+import type { Job } from 'bullmq';
+import type { FunnelJob } from '../jobs/funnel.js';
+import { funnelJobId } from '../jobs/funnel.js';
+import { FunnelEvent } from '../models/analytics.js';
+import { insertOnce } from './insert-once.js';
+import type { JobContext } from './processors.js';
+
+export async function processFunnel(job: Job<FunnelJob>, _ctx: JobContext): Promise<{ recorded: boolean }> {
+  const d = job.data;
+  const at = new Date(d.at);
+  if (Number.isNaN(at.getTime())) throw new Error('funnel job without a valid time');
+  const recorded = await insertOnce(FunnelEvent as never, {
+    _id: funnelJobId(d.step, d.codeId),
+    step: d.step,
+    day: at.toISOString().slice(0, 10),
+    at,
+    channel: d.channel,
+    country: d.country,
+    platform: d.platform,
+    source: d.source,
+    campaign: d.campaign,
+  });
+  return { recorded };
+}
