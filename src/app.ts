@@ -16,7 +16,9 @@ import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
 import { clientHeaders } from './middleware/client-headers.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
+import { analyticsRouter } from './routes/analytics.js';
 import { authRouter } from './routes/auth.js';
+import { dashboardRouter } from './routes/dashboard.js';
 import { healthRouter } from './routes/health.js';
 import { usersRouter } from './routes/users.js';
 import { RateLimits } from './services/rate-limits.js';
@@ -78,6 +80,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(usersRouter({ config, publisher, guard, clock }));
+  app.use(analyticsRouter({ config, guard, clock }));
+  app.use(dashboardRouter());
 
   app.use(notFoundHandler);
   app.use(errorHandler);

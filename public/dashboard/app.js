@@ -424,11 +424,11 @@
       const tr = document.createElement('tr');
       tr.dataset.source = row.source ?? NONE;
       tr.dataset.campaign = row.campaign ?? NONE;
-      const source = cell('th', row.source ?? NONE);
+      const source = cell('th', row.source ?? NONE, (row.source ?? NONE) === NONE ? 'none' : '');
       source.scope = 'row';
       tr.append(
         source,
-        cell('td', row.campaign ?? NONE, row.campaign === NONE ? 'none' : ''),
+        cell('td', row.campaign ?? NONE, (row.campaign ?? NONE) === NONE ? 'none' : ''),
         cell('td', integer.format(row.signups), 'num'),
         cell('td', integer.format(row.registrationsCompleted), 'num'),
         cell('td', rate(row.registrationsCompleted, row.signups), 'num'),
@@ -479,7 +479,7 @@
       track.className = 'funnel-track';
       const bar = document.createElement('div');
       bar.className = 'funnel-bar';
-      bar.style.width = `${value === null ? 0 : Math.max(0.5, (value / max) * 100)}%`;
+      bar.style.width = `${value ? Math.max(0.5, (value / max) * 100) : 0}%`; // a sliver for tiny non-zero steps
       track.append(bar);
 
       let note = '';

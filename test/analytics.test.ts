@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import { randomInt } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { Types } from 'mongoose';
+import { FunnelEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
+import { User } from '../src/models/user.js';
+import { bearer, eventually, freshIp, freshPhone, login, post, sendOtp, verifyOtp } from './support/auth.js';
+import { childEnv } from './support/env.js';
+import { queues } from './support/hooks.js';
+import { json, startApp, type TestServer } from './support/http.js';
+import { spawnApp, type AppProcess } from './support/processes.js';
+
+const DAY = 86_400_000;
+const SOURCES = ['instagram_ads', 'tiktok_ads', 'google_search'];
+const CAMPAIGNS = ['spring_launch', 'summer_promo', 'autumn_push', 'winter_sale'];
+
+/** Runs a CLI of src/cli the way an operator would; resolves to its exit code and output. */
+function cli(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('marketing reports (contract §5)', function () {
+  this.timeout(120_000);
+  // Three UTC days of their own, far from every other test's data.
+  const base = Date.UTC(2031, 0, 1) + randomInt(0, 3000) * DAY;
+  const days = [0, 1, 2].map((i) => new Date(base + i * DAY).toISOString().slice(0, 10));
+  let now = base;
+  let srv: TestServer;
+  let worker: AppProcess;
+  let marketer: Awaited<ReturnType<typeof login>>;
+  let plain: Awaited<ReturnType<typeof login>>;
+  const plan: { day: string; source: string; campaign: string; completes: boolean }[] = [];
+
+  before(async () => {
+    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0' }, { clock: () => new Date(now) });
+    worker = spawnApp('worker', { LOG_LEVEL: 'warn' });
+    await worker.waitForLog((l) => l.msg === 'worker started' || l.level === 50, 30_000).catch(() => undefined);
+
+    // 50 signups over 3 days, 3 sources × 4 campaigns; every 10th without attribution; every 5th completes.
+    for (let i = 0; i < 50; i++) {
+      const attributed = i % 10 !== 9;
+      const entry = {
+        day: days[i % 3]!,
+        source: attributed ? SOURCES[i % 3]! : '(none)',
+        campaign: attributed ? CAMPAIGNS[i % 4]! : '(none)',
+        completes: i % 5 === 0,
+      };
+      plan.push(entry);
+      now = Date.parse(`${entry.day}T10:00:00.000Z`) + i * 1000;
+      const phone = freshPhone();
+      const ip = freshIp();
+      const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
+      const body = { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code, ...(attributed ? { signupSource: entry.source, signupCampaign: entry.campaign } : {}) };
+      const res = await verifyOtp(srv, body, ip, { 'x-platform': i % 2 ? 'mobile_ios' : 'mobile_android' });
+      expect(res.status, res.text).to.equal(200);
+      if (entry.completes) {
+        const done = await srv.request('/api/v1/users/me/complete-registration', post(res.body.data.accessToken, {
+          name: 'N', surname: 'S', username: `r${res.body.data.user.id}`.slice(0, 30), birthDate: '1990-05-05', gender: 'other',
+          privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
+        }));
+        expect(done.status, done.text).to.equal(200);
+      }
+    }
+    // A marketer and a plain user, who log in a week later (outside the reported days).
+    now = base + 10 * DAY;
+    const mPhone = freshPhone();
+    await User.create({ phoneKey: mPhone.e164, countryCode: '90', phoneNumber: mPhone.phoneNumber, roles: ['user', 'marketing'] });
+    marketer = await login(srv, mPhone);
+    plain = await login(srv);
+
+    await eventually(async () => (await SignupAttribution.countDocuments({ day: { $in: days } })) === 50, 60_000, '50 signup facts');
+    await eventually(async () => (await RegistrationCompletion.countDocuments({ signupDay: { $in: days } })) === 10, 60_000, '10 completion facts');
+    await eventually(async () => (await FunnelEvent.countDocuments({ step: 'login', day: { $in: days } })) === 50, 60_000, '50 login facts');
+  });
+  after(async () => {
+    await worker?.stop();
+    await srv?.close();
+  });
+
+  const report = (token: string, query: string) => srv.request(`/api/v1/analytics/signups?${query}`, bearer(token));
+
+  function expectedRows(dims: ('day' | 'source' | 'campaign')[]) {
+    const rows = new Map<string, Record<string, string | number>>();
+    for (const p of plan) {
+      const key = dims.map((d) => p[d]).join('|');
+      const row = rows.get(key) ?? { ...Object.fromEntries(dims.map((d) => [d, p[d]])), signups: 0, registrationsCompleted: 0 };
+      (row.signups as number)++;
+      if (p.completes) (row.registrationsCompleted as number)++;
+      rows.set(key, row);
+    }
+    return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  }
+
+  it('groups the 50 signups by day, source and campaign, exactly, with (none) and completions', async () => {
+    const res = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=day,source,campaign`);
+    expect(res.status, res.text).to.equal(200);
+    const expected = expectedRows(['day', 'source', 'campaign']);
+    expect(res.body.data).to.deep.equal({
+      from: days[0],
+      to: days[2],
+      groupBy: ['day', 'source', 'campaign'],
+      rows: expected,
+      totals: { signups: 50, registrationsCompleted: 10 },
+    });
+    expect(res.body.data.rows.some((r: { source: string }) => r.source === '(none)')).to.equal(true);
+  });
+
+  it('groups by campaign alone and by source, and filters by a source', async () => {
+    const byCampaign = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=campaign`);
+    expect(byCampaign.body.data.rows).to.deep.equal(expectedRows(['campaign']));
+    const bySource = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=source`);
+    expect(bySource.body.data.rows).to.deep.equal(expectedRows(['source']));
+    const oneDay = await report(marketer.accessToken, `from=${days[1]}&to=${days[1]}&groupBy=day`);
+    expect(oneDay.body.data.rows).to.deep.equal(expectedRows(['day']).filter((r) => r.day === days[1]));
+    const filtered = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=campaign&source=tiktok_ads`);
+    const tiktok = plan.filter((p) => p.source === 'tiktok_ads');
+    expect(filtered.body.data.totals).to.deep.equal({ signups: tiktok.length, registrationsCompleted: tiktok.filter((p) => p.completes).length });
+  });
+
+  it('exports the same rows as CSV', async () => {
+    const res = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=day,source,campaign&format=csv`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).to.include(`signups_${days[0]}_${days[2]}.csv`);
+    const expected = ['day,source,campaign,signups,registrationsCompleted', ...expectedRows(['day', 'source', 'campaign']).map((r) => `${r.day},${r.source},${r.campaign},${r.signups},${r.registrationsCompleted}`)];
+    expect(res.text).to.equal(`${expected.join('\r\n')}\r\n`);
+  });
+
+  it('answers the funnel for the range, and for one source', async () => {
+    const res = await srv.request(`/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}`, bearer(marketer.accessToken));
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body.data).to.deep.equal({ from: days[0], to: days[2], source: null, campaign: null, otpSent: 50, otpVerified: 50, signups: 50, registrationsCompleted: 10, logins: 50 });
+    const one = await srv.request(`/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}&source=instagram_ads&campaign=spring_launch`, bearer(marketer.accessToken));
+    const mine = plan.filter((p) => p.source === 'instagram_ads' && p.campaign === 'spring_launch');
+    expect(one.body.data).to.include({ otpSent: null, otpVerified: mine.length, signups: mine.length, registrationsCompleted: mine.filter((p) => p.completes).length });
+  });
+
+  it('refuses a user-role token with 403 and bad queries with 400', async () => {
+    for (const path of ['/api/v1/analytics/signups', '/api/v1/analytics/funnel']) {
+      const res = await srv.request(path, bearer(plain.accessToken));
+      expect(res.status, path).to.equal(403);
+      expect(res.body.errors[0]).to.equal('Insufficient permissions');
+      expect((await srv.request(path)).status).to.equal(401);
+    }
+    const cases: [string, string][] = [
+      [`from=${days[2]}&to=${days[0]}`, 'from: must not be after to'],
+      ['from=2026-02-30', 'from: must be a UTC day YYYY-MM-DD'],
+      ['groupBy=day,weekday', 'groupBy: "weekday" is not one of day, source, campaign, country, platform'],
+      ['format=xml', 'format: must be json or csv'],
+      ['from=2020-01-01&to=2026-01-01', 'to: the range is at most 366 days'],
+      ['limit=5', 'limit: unknown query parameter'],
+      ['from=2026-01-01&from=2026-01-02', 'from: must be given once'],
+    ];
+    for (const [query, message] of cases) {
+      const res = await report(marketer.accessToken, query);
+      expect(res.status, query).to.equal(400);
+      expect(res.body.errors, query).to.deep.equal(['Validation failed', message]);
+    }
+  });
+
+  it('grant-role makes a marketer from a phone number; the role is in the next token', async () => {
+    const someone = await login(srv);
+    const user = await User.findById(someone.userId).lean();
+    const e164 = `+${user!.countryCode}${user!.phoneNumber}`;
+    const { code, stdout, stderr } = await cli('grant-role', [e164, 'marketing']);
+    expect(code, stderr).to.equal(0);
+    expect(stdout).to.include(someone.userId).and.include('marketing');
+    expect((await User.findById(someone.userId).lean())?.roles).to.deep.equal(['user', 'marketing']);
+    expect((await report(someone.accessToken, 'groupBy=source')).status).to.equal(403); // the old token
+    const refreshed = await srv.request('/api/v1/auth/refresh', json({ refreshToken: someone.refreshToken }));
+    expect((await report(refreshed.body.data.accessToken, 'groupBy=source')).status).to.equal(200);
+    const bad = await cli('grant-role', [e164, 'superuser']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include('unknown role');
+    const nobody = await cli('grant-role', [freshPhone().e164, 'admin']);
+    expect(nobody.code).to.equal(2);
+    expect(nobody.stderr).to.include('no user has the number');
+  });
+
+  it('keeps a failed job with its error and retries it on an operator command', async () => {
+    const q = queues()['funnel'];
+    const codeId = new Types.ObjectId().toHexString();
+    const job = await q.add('funnel', { step: 'otp-sent', codeId, at: 'not-a-date', channel: 'phone', country: '90', platform: 'web', source: null, campaign: null }, { jobId: `broken-${codeId}`, attempts: 1 });
+    await eventually(async () => (await q.getJob(job.id!))?.failedReason, 15_000, 'job failed');
+    const listed = await cli('jobs', ['failed', 'funnel']);
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.include(`broken-${codeId}`).and.include('funnel job without a valid time');
+
+    await (await q.getJob(job.id!))!.updateData({ ...job.data, at: new Date(base).toISOString() }); // the operator's fix
+    const retried = await cli('jobs', ['retry', 'funnel']);
+    expect(retried.code, retried.stderr).to.equal(0);
+    expect(retried.stdout).to.match(/funnel: \d+ failed job\(s\) moved back to waiting/);
+    await eventually(() => FunnelEvent.findById(`otp-sent-${codeId}`).lean(), 15_000, 'retried job applied');
+  });
+});

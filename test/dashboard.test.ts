@@ -1,0 +1,349 @@
+/**
+ * The marketers' dashboard (`/dashboard`), driven in Debian's headless Chromium
+ * through playwright-core against the real app on a loopback port: sign in
+ * with a phone code, load the reports, check what the page shows against the
+ * seeded facts, export CSV, and the 403 page for a user without the role.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import express from 'express';
+import helmet from 'helmet';
+import mongoose, { Types } from 'mongoose';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/lib/logger.js';
+import { RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
+import { User } from '../src/models/user.js';
+import { dashboardRouter } from '../src/routes/dashboard.js';
+import { eventually, freshIp, freshPhone, recordingMailer } from './support/auth.js';
+import { testConfig } from './support/env.js';
+import { queues, redis } from './support/hooks.js';
+import { listen, startApp, type TestServer } from './support/http.js';
+import { captureLogs } from './support/logs.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
+
+const DAY_MS = 86_400_000;
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+const todayStart = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
+const daysAgo = (n: number) => isoDay(todayStart - n * DAY_MS);
+
+/** The app with the dashboard. Until `createApp` mounts it, it is put in front of the app here. */
+async function startDashboardApp(): Promise<TestServer> {
+  const overrides = { TRUST_PROXY: 'true' };
+  const srv = await startApp(overrides);
+  if ((await srv.request('/dashboard')).status !== 404) return srv;
+  await srv.close();
+  const logs = captureLogs();
+  const app = createApp({
+    config: testConfig(overrides),
+    logger: createLogger({ level: 'debug' }, logs.stream),
+    mongo: mongoose.connection,
+    redis: redis(),
+    queues: queues(),
+    mailer: recordingMailer(),
+  });
+  const outer = express();
+  outer.disable('x-powered-by');
+  outer.use(helmet(), dashboardRouter(), app); // the same helmet defaults (and CSP) as the app's
+  return listen(outer, logs);
+}
+
+/** What the browser reported: console errors, uncaught exceptions, CSP violations. */
+interface PageProblems {
+  console: string[];
+  pageErrors: string[];
+  csp: string[];
+}
+
+async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  // A fresh client address per page: the per-IP send-otp limit lives in Redis for the whole run.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    reducedMotion: 'reduce', // the page turns chart animation off: screenshots are stable
+    acceptDownloads: true,
+    extraHTTPHeaders: { 'x-forwarded-for': freshIp() },
+  });
+  const page = await context.newPage();
+  const problems: PageProblems = { console: [], pageErrors: [], csp: [] };
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.console.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
+  await page.exposeFunction('__reportCspViolation', (v: string) => problems.csp.push(v));
+  // Runs before the page's scripts, outside the page's CSP.
+  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+    window.__reportCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
+  return { context, page, problems };
+}
+
+/** Signs in through the page's own form; the test server puts the code in send-otp's answer and the page prefills it. */
+async function signIn(page: Page, phone: { countryCode: string; phoneNumber: string }): Promise<void> {
+  await page.getByLabel('Country code').fill(phone.countryCode);
+  await page.getByLabel('Phone number').fill(phone.phoneNumber);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  const code = page.getByLabel('Code', { exact: true });
+  await code.waitFor({ state: 'visible' });
+  await eventually(async () => /^\d{4}$/.test(await code.inputValue()), 10_000, 'the code prefilled');
+  await page.getByRole('button', { name: 'Verify and sign in' }).click();
+}
+
+/**
+ * Waits until the reports' current load has finished; returns 'ready' or 'error'. (Locators, not
+ * `waitForFunction`: its polling evaluates strings in the page, which the CSP forbids.)
+ */
+async function loaded(page: Page): Promise<string> {
+  const reports = page.locator('#reports[data-state="ready"], #reports[data-state="error"]');
+  await reports.waitFor({ state: 'attached', timeout: 15_000 });
+  return (await reports.getAttribute('data-state'))!;
+}
+
+const evaluate = <T>(page: Page, js: string) => page.evaluate(js) as Promise<T>;
+const rate = (done: number, signups: number) => (signups > 0 ? `${((done / signups) * 100).toFixed(1)}%` : '—');
+
+describe('dashboard (/dashboard) in headless Chromium', function () {
+  this.timeout(90_000);
+  let srv: TestServer;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`    ${CHROMIUM} is missing: skipping the dashboard tests (apt-get install -y chromium)`);
+      this.skip();
+    }
+    srv = await startDashboardApp();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    fs.mkdirSync(OUTPUT, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('serves the page, its files and Chart.js with cache headers; anything else under /dashboard/ is a 404', async () => {
+    const page = await srv.request('/dashboard');
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(page.headers.get('cache-control')).to.equal('no-cache');
+    expect(page.headers.get('content-security-policy')).to.include("script-src 'self'");
+    expect(page.text).to.include('<script src="/dashboard/app.js" defer></script>');
+    expect(page.text).to.not.match(/<script>|<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+
+    const js = await srv.request('/dashboard/app.js');
+    expect(js.status).to.equal(200);
+    expect(js.headers.get('content-type')).to.match(/javascript/);
+    expect(js.headers.get('cache-control')).to.equal('no-cache');
+    expect(js.headers.get('last-modified')).to.be.a('string');
+    const css = await srv.request('/dashboard/app.css');
+    expect(css.status).to.equal(200);
+    expect(css.headers.get('content-type')).to.match(/^text\/css/);
+
+    const chartJs = await srv.request('/dashboard/vendor/chart.umd.min.js');
+    expect(chartJs.status).to.equal(200);
+    expect(chartJs.headers.get('content-type')).to.match(/javascript/);
+    expect(chartJs.headers.get('cache-control')).to.equal('public, max-age=86400');
+    expect(chartJs.text).to.include('Chart.js');
+
+    for (const missing of ['/dashboard/nope.js', '/dashboard/vendor/chart.js', '/dashboard/.env']) {
+      const res = await srv.request(missing);
+      expect(res.status, missing).to.equal(404);
+      expect(res.body, missing).to.include({ isSuccess: false, statusCode: 404 });
+    }
+    const post = await srv.request('/dashboard', { method: 'POST' });
+    expect(post.status).to.equal(405);
+    expect(post.headers.get('allow')).to.equal('GET, HEAD');
+  });
+
+  describe('a marketer', () => {
+    const tag = `dash_${randomBytes(4).toString('hex')}`;
+    const src = { a: `${tag}_a`, b: `${tag}_b`, c: `${tag}_c` };
+    const days = [daysAgo(3), daysAgo(2), daysAgo(1)];
+    const range = { from: daysAgo(7), to: daysAgo(1) }; // today left out: the other tests' signups land there
+    // source, campaign, signups on each of `days`, how many of them completed their registration (the same day)
+    const seed: [string, string, number[], number[]][] = [
+      [src.a, `${tag}_spring`, [2, 1, 0], [1, 1, 0]],
+      [src.a, `${tag}_summer`, [0, 1, 1], [0, 0, 1]],
+      [src.b, `${tag}_spring`, [1, 2, 3], [1, 0, 2]],
+      [src.c, '(none)', [1, 0, 1], [0, 0, 0]],
+    ];
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const signupsOf = (source: string, day: number) => sum(seed.filter((s) => s[0] === source).map((s) => s[2][day]!));
+    const completionsOf = (source: string, day: number) => sum(seed.filter((s) => s[0] === source).map((s) => s[3][day]!));
+    const marketer = freshPhone();
+    let ctx: Awaited<ReturnType<typeof openPage>>;
+
+    before(async () => {
+      await User.create({ phoneKey: marketer.e164, countryCode: marketer.countryCode, phoneNumber: marketer.phoneNumber, roles: ['user', 'marketing'] });
+      const attributions = [];
+      const completions = [];
+      for (const [source, campaign, signups, completed] of seed) {
+        for (const [i, day] of days.entries()) {
+          for (let n = 0; n < signups[i]!; n++) {
+            const _id = new Types.ObjectId();
+            const at = new Date(Date.parse(`${day}T10:00:00Z`) + n * 60_000);
+            attributions.push({ _id, source, campaign, country: 'TR', platform: 'mobile_ios', day, signedUpAt: at, recordedAt: at });
+            if (n < completed[i]!) completions.push({ _id, signupDay: day, source, campaign, country: 'TR', platform: 'mobile_ios', day, completedAt: new Date(at.getTime() + 3_600_000), recordedAt: at });
+          }
+        }
+      }
+      await SignupAttribution.insertMany(attributions);
+      await RegistrationCompletion.insertMany(completions);
+      ctx = await openPage(browser!);
+    });
+    after(async () => {
+      await ctx?.context.close();
+      const sources = Object.values(src);
+      await SignupAttribution.deleteMany({ source: { $in: sources } });
+      await RegistrationCompletion.deleteMany({ source: { $in: sources } });
+    });
+
+    it('signs in with a phone code, loads the range and shows the chart, campaign table and funnel of the data', async () => {
+      const { page, problems } = ctx;
+      await page.goto(`${srv.url}/dashboard`);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Allmine — signups');
+
+      await signIn(page, marketer);
+      await page.locator('#reports').waitFor({ state: 'visible' });
+      // Default range: the last 30 UTC days.
+      expect(await page.getByLabel('From (UTC)').inputValue()).to.equal(daysAgo(29));
+      expect(await page.getByLabel('To (UTC)').inputValue()).to.equal(daysAgo(0));
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.be.a('string');
+      await loaded(page); // the automatic first load
+
+      await page.getByLabel('From (UTC)').fill(range.from);
+      await page.getByLabel('To (UTC)').fill(range.to);
+      await page.getByRole('button', { name: 'Load' }).click();
+      const state = await loaded(page);
+      if (state === 'ready') await page.locator(`#campaign-table tr[data-source="${src.a}"]`).first().waitFor();
+      const shot = path.join(OUTPUT, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`    screenshot: ${shot}`);
+      expect(state, await page.locator('#report-error').textContent() ?? '').to.equal('ready');
+
+      // Chart: one stacked dataset per source, one bar per day of the range, drawn on the canvas.
+      const chart = await evaluate<{ stacked: [boolean, boolean]; days: string[]; datasets: { label: string; data: number[] }[]; painted: number }>(page, `(() => {
+        const canvas = document.getElementById('signups-chart');
+        const c = Chart.getChart(canvas);
+        const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+        return {
+          stacked: [c.options.scales.x.stacked, c.options.scales.y.stacked],
+          days: canvas.dataset.days.split(','),
+          datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })),
+          painted,
+        };
+      })()`);
+      expect(chart.stacked).to.deep.equal([true, true]);
+      expect(chart.days).to.have.length(7);
+      expect(chart.days[0]).to.equal(range.from);
+      expect(chart.days[6]).to.equal(range.to);
+      expect(chart.painted).to.be.above(5000);
+      for (const source of Object.values(src)) {
+        const dataset = chart.datasets.find((d) => d.label === source);
+        expect(dataset, source).to.not.equal(undefined);
+        const expected = chart.days.map((day) => (days.includes(day) ? signupsOf(source, days.indexOf(day)) : 0));
+        expect(dataset!.data, source).to.deep.equal(expected);
+      }
+
+      // Table: one row per (source, campaign) with signups, completed registrations and the rate.
+      const ours = page.locator(`#campaign-table tbody tr[data-source^="${tag}_"]`);
+      expect(await ours.count()).to.equal(seed.length);
+      for (const [source, campaign, signups, completed] of seed) {
+        const row = page.locator(`#campaign-table tbody tr[data-source="${source}"][data-campaign="${campaign}"]`);
+        const cells = (await row.locator('th, td').allTextContents()).map((t) => t.trim());
+        expect(cells, `${source} / ${campaign}`).to.deep.equal([source, campaign, String(sum(signups)), String(sum(completed)), rate(sum(completed), sum(signups))]);
+      }
+
+      // Funnel: the API's four numbers, a bar each, and step-to-step conversion.
+      const token = await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`);
+      const api = await srv.request(`/api/v1/analytics/funnel?from=${range.from}&to=${range.to}`, { headers: { authorization: `Bearer ${token}`, 'x-platform': 'admin' } });
+      expect(api.status, api.text).to.equal(200);
+      const steps = page.locator('#funnel .funnel-step');
+      expect(await steps.count()).to.equal(4);
+      const keys = ['otpSent', 'otpVerified', 'signups', 'registrationsCompleted'];
+      for (const [i, key] of keys.entries()) {
+        const step = steps.nth(i);
+        expect(await step.getAttribute('data-step')).to.equal(key);
+        const value = api.body.data[key] as number | null;
+        expect((await step.locator('.funnel-value').textContent())?.replace(/,/g, ''), key).to.equal(value === null ? 'not tracked' : String(value));
+        expect(await step.locator('.funnel-bar').count()).to.equal(1);
+      }
+      expect(api.body.data.signups).to.be.at.least(sum(seed.flatMap((s) => s[2])));
+      expect(await steps.nth(3).locator('.funnel-conversion').textContent()).to.match(/^\d+\.\d% of signups$/);
+
+      // CSV: the chart's query as a file.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      expect(download.suggestedFilename()).to.equal(`allmine-signups_${range.from}_${range.to}.csv`);
+      const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+      expect(csv[0]).to.equal('day,source,signups,registrationsCompleted');
+      for (const source of Object.values(src)) {
+        const lines = csv.filter((l) => l.split(',')[1] === source);
+        const expected = days.flatMap((day, i) => (signupsOf(source, i) > 0 ? [`${day},${source},${signupsOf(source, i)},${completionsOf(source, i)}`] : []));
+        expect(lines, source).to.deep.equal(expected);
+      }
+
+      expect(problems.csp, 'CSP violations').to.deep.equal([]);
+      expect(problems.pageErrors, 'uncaught errors').to.deep.equal([]);
+      expect(problems.console, 'console errors').to.deep.equal([]);
+    });
+
+    it('refreshes an expired access token once and keeps the reports', async () => {
+      const { page, problems } = ctx;
+      const before = await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`);
+      expect(before, 'signed in by the previous test').to.be.a('string');
+      problems.console.length = 0;
+      const refreshes: string[] = [];
+      page.on('request', (req) => {
+        if (req.url().endsWith('/api/v1/auth/refresh')) refreshes.push(req.method());
+      });
+      // A token this server never signed: 401, as an expired one would be.
+      await page.evaluate(`sessionStorage.setItem('allmine.dashboard.accessToken', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm9wZQ')`);
+      await page.getByRole('button', { name: 'Load' }).click();
+      expect(await loaded(page)).to.equal('ready');
+      expect(await page.locator('#reports').isVisible()).to.equal(true);
+      expect(await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.not.equal(before);
+      // The three reports were refused together and shared one refresh (refresh tokens rotate).
+      expect(refreshes).to.deep.equal(['POST']);
+      // Chromium logs every failed load: those three 401s, nothing else.
+      expect(problems.console).to.have.length(3);
+      expect(problems.console.every((t) => /status of 401/.test(t)), problems.console.join('\n')).to.equal(true);
+      expect(problems.csp).to.deep.equal([]);
+    });
+  });
+
+  it('shows a plain user (no marketing role) that the reports are not for them', async () => {
+    const { context, page, problems } = await openPage(browser!);
+    try {
+      await page.goto(`${srv.url}/dashboard`);
+      await page.getByLabel('Phone number').waitFor();
+      await page.screenshot({ path: path.join(OUTPUT, 'dashboard-sign-in.png'), fullPage: true });
+      await signIn(page, freshPhone()); // a new user: roles ['user']
+      const forbidden = page.locator('#forbidden');
+      await forbidden.waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined);
+      await page.screenshot({ path: path.join(OUTPUT, 'dashboard-forbidden.png'), fullPage: true });
+      expect(await forbidden.isVisible(), (await page.locator('#report-error').textContent()) ?? '').to.equal(true);
+      expect(await page.getByRole('heading', { name: 'No access to the reports' }).isVisible()).to.equal(true);
+      expect(await page.locator('#forbidden-message').textContent()).to.match(/Insufficient permissions/);
+      expect(await page.locator('#reports').isVisible()).to.equal(false);
+      expect(await page.locator('#sign-in').isVisible()).to.equal(false);
+
+      // "Sign in with another account" goes back to the form, tokens gone.
+      await page.getByRole('button', { name: 'Sign in with another account' }).click();
+      await page.locator('#sign-in').waitFor({ state: 'visible' });
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.equal(null);
+
+      expect(problems.csp).to.deep.equal([]);
+      expect(problems.pageErrors).to.deep.equal([]);
+      expect(problems.console.filter((t) => !/status of 403/.test(t))).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

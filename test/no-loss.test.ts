@@ -1,0 +1,129 @@
+/**
+ * Contract §5: no event is lost when Redis is unavailable during the request
+ * or a process is killed mid-job, and none is counted twice when the outbox
+ * relay and the normal path both deliver it.
+ */
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
+import { closeQueues, createQueues, type Queues } from '../src/jobs/queues.js';
+import { closeRedis, createRedis, redisReady, type Redis } from '../src/lib/redis.js';
+import { FunnelEvent, LoginEvent, SignupAttribution } from '../src/models/analytics.js';
+import { Outbox } from '../src/models/outbox.js';
+import { User } from '../src/models/user.js';
+import { signupsReport } from '../src/services/analytics.js';
+import { eventually, freshIp, freshPhone, sendOtp, verifyOtp } from './support/auth.js';
+import { testConfig } from './support/env.js';
+import { queues } from './support/hooks.js';
+import { startApp, type TestServer } from './support/http.js';
+import { spawnApp } from './support/processes.js';
+import { PrivateRedis } from './support/redis-server.js';
+
+const FAST_RELAY = { OUTBOX_RELAY_EVERY_MS: '300', OUTBOX_RELAY_AFTER_MS: '0', LOG_LEVEL: 'warn' };
+
+describe('no lost side effects (contract §5)', function () {
+  this.timeout(120_000);
+
+  describe('Redis down during the requests', () => {
+    let redisServer: PrivateRedis;
+    let client: Redis;
+    let privateQueues: Queues;
+    let srv: TestServer;
+
+    before(async () => {
+      redisServer = await PrivateRedis.create();
+      const config = testConfig({ REDIS_URL: redisServer.url });
+      client = createRedis(config, 'client');
+      client.on('error', () => undefined);
+      privateQueues = createQueues(config, client);
+      for (const q of Object.values(privateQueues)) q.on('error', () => undefined);
+      // Let the queues finish their start-up commands before the outage begins.
+      await redisReady(client);
+      await Promise.all(Object.values(privateQueues).map((q) => q.waitUntilReady()));
+      srv = await startApp({ TRUST_PROXY: 'true', REDIS_URL: redisServer.url }, { redis: client, queues: privateQueues });
+    });
+    after(async () => {
+      await srv.close();
+      await closeQueues(privateQueues).catch(() => undefined);
+      await closeRedis(client);
+      await redisServer.stop();
+    });
+
+    it('20 logins succeed with Redis stopped; once it is back the worker applies every effect, once', async () => {
+      const source = `outage_${randomUUID().slice(0, 8)}`;
+      await redisServer.stop();
+
+      const userIds: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const phone = freshPhone();
+        const ip = freshIp();
+        const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
+        expect(sent.status, sent.text).to.equal(201);
+        const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code, signupSource: source }, ip);
+        expect(res.status, res.text).to.equal(200);
+        userIds.push(res.body.data.user.id);
+      }
+      const ids = userIds.map((id) => new Types.ObjectId(id));
+      expect(await Outbox.countDocuments({ 'data.userId': { $in: userIds }, dispatchedAt: null })).to.equal(40); // last-login + signup each
+
+      await redisServer.start(); // an empty Redis, as after a failover
+      const worker = spawnApp('worker', { REDIS_URL: redisServer.url, ...FAST_RELAY });
+      try {
+        await eventually(async () => (await SignupAttribution.countDocuments({ source })) === 20, 60_000, '20 signups recorded');
+        await eventually(async () => (await User.countDocuments({ _id: { $in: ids }, lastLogin: { $ne: null } })) === 20, 60_000, 'every lastLogin set');
+        await eventually(async () => (await LoginEvent.countDocuments({ userId: { $in: ids } })) === 20, 60_000, '20 login events');
+        const today = new Date().toISOString().slice(0, 10);
+        const before = await signupsReport({ from: today, to: today }, ['source'], { source });
+        expect(before.totals.signups).to.equal(20);
+
+        // Deliver everything a second time: forget the completed jobs, mark the outbox undelivered.
+        for (const q of Object.values(privateQueues)) await q.clean(0, 10_000, 'completed');
+        await Outbox.collection.updateMany({ 'data.userId': { $in: userIds } }, { $set: { dispatchedAt: null } });
+        await eventually(async () => (await Outbox.countDocuments({ 'data.userId': { $in: userIds }, dispatchedAt: null })) === 0, 30_000, 'relayed again');
+        await eventually(async () => {
+          const c = await privateQueues['signup-attribution'].getJobCounts('waiting', 'active', 'completed');
+          return c.waiting === 0 && c.active === 0 && (c.completed ?? 0) >= 20;
+        }, 30_000, 'second delivery processed');
+
+        const after = await signupsReport({ from: today, to: today }, ['source'], { source });
+        expect(after.totals.signups).to.equal(20);
+        expect(await SignupAttribution.countDocuments({ source })).to.equal(20);
+        expect(await LoginEvent.countDocuments({ userId: { $in: ids } })).to.equal(20);
+        expect(await FunnelEvent.countDocuments({ step: 'otp-verified', source })).to.equal(20);
+      } finally {
+        await worker.stop();
+      }
+    });
+  });
+
+  it('the worker killed with SIGKILL mid-batch of 200 jobs: after a restart all 200 effects exist, none twice', async () => {
+    const q = queues()['funnel'];
+    const tag = `kill_${randomUUID().slice(0, 8)}`;
+    const codeIds = Array.from({ length: 200 }, () => new Types.ObjectId().toHexString());
+    await q.addBulk(
+      codeIds.map((codeId) => ({
+        name: 'funnel',
+        data: { step: 'otp-verified', codeId, at: new Date().toISOString(), channel: 'phone', country: '90', platform: 'web', source: tag, campaign: null },
+        opts: { jobId: `otp-verified-${codeId}` },
+      })),
+    );
+    const locks = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' };
+    const first = spawnApp('worker', locks);
+    await first.waitForLog((l) => l.msg === 'job done' && String(l.jobId).startsWith('otp-verified-'), 30_000);
+    first.child.kill('SIGKILL');
+    const { signal } = await first.exited;
+    expect(signal).to.equal('SIGKILL');
+    const applied = await FunnelEvent.countDocuments({ source: tag });
+    expect(applied, 'killed mid-batch').to.be.within(1, 199);
+
+    const second = spawnApp('worker', locks);
+    try {
+      await eventually(async () => (await FunnelEvent.countDocuments({ source: tag })) === 200, 60_000, 'all 200 effects');
+      const events = await FunnelEvent.find({ source: tag }, { _id: 1 }).lean();
+      expect(new Set(events.map((e) => e._id))).to.deep.equal(new Set(codeIds.map((c) => `otp-verified-${c}`)));
+      await eventually(async () => (await q.getJobCounts('active', 'waiting')).active === 0, 30_000, 'no job left active');
+    } finally {
+      await second.stop();
+    }
+  });
+});
