@@ -20,7 +20,8 @@ const FERRET_SRC = path.join(ROOT, 'tools', 'ferretdb');
 const USAGE = `usage: node scripts/stack.mjs <mode> [args]
   dev                 services, index setup, then web + worker (Ctrl-C to stop)
   test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
-  services            start the services, print their URIs, wait for Ctrl-C`;
+  services            start the services, print their URIs, wait for Ctrl-C
+  bench [flags]       fresh services, then bench/run.ts (--quick, --soak-minutes=N)`;
 
 const state = {
   children: new Set(), // live children: { name, child, done, grace, tier, critical }
@@ -413,6 +414,13 @@ async function test(mochaArgs) {
   return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000 });
 }
 
+/** `npm run bench`: fresh services of its own, then bench/run.ts (flags pass through). */
+async function bench(benchArgs) {
+  const env = { ...process.env, ...(await startServices('allmine_bench')) };
+  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
+  return run('bench', process.execPath, ['--import', 'tsx', 'bench/run.ts', ...benchArgs], { env, grace: 30_000 });
+}
+
 async function services() {
   const uris = await startServices('allmine_test');
   console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}`);
@@ -422,7 +430,7 @@ async function services() {
 
 async function main() {
   const [mode, ...rest] = process.argv.slice(2);
-  const modes = { dev, test, services };
+  const modes = { dev, test, services, bench };
   if (!Object.hasOwn(modes, mode ?? '')) {
     console.error(USAGE);
     return 2;

@@ -294,7 +294,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       expect(problems.console, 'console errors').to.deep.equal([]);
     });
 
-    it('refreshes an expired access token once and keeps the reports', async () => {
+    it('refreshes an expired access token once and keeps the reports; a dead refresh token means signing in again', async () => {
       const { page, problems } = ctx;
       const before = await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`);
       expect(before, 'signed in by the previous test').to.be.a('string');
@@ -314,7 +314,18 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       // Chromium logs every failed load: those three 401s, nothing else.
       expect(problems.console).to.have.length(3);
       expect(problems.console.every((t) => /status of 401/.test(t)), problems.console.join('\n')).to.equal(true);
+
+      // When the refresh token is dead too, the user signs in again.
+      await page.evaluate(`sessionStorage.setItem('allmine.dashboard.accessToken', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm9wZQ');
+        sessionStorage.setItem('allmine.dashboard.refreshToken', 'not-a-refresh-token')`);
+      await page.getByRole('button', { name: 'Load' }).click();
+      await page.locator('#sign-in').waitFor({ state: 'visible', timeout: 15_000 });
+      expect(await page.locator('#sign-in-error').textContent()).to.equal('Your session has ended. Sign in again.');
+      expect(await page.locator('#reports').isVisible()).to.equal(false);
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.equal(null);
+      expect(refreshes).to.have.length(2);
       expect(problems.csp).to.deep.equal([]);
+      expect(problems.pageErrors).to.deep.equal([]);
     });
   });
 

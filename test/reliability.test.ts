@@ -1,0 +1,179 @@
+/**
+ * Fault injection (issue 7): a slow SMS provider, MongoDB stopped under the
+ * web process, and SIGTERM under load.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventually, freshIp, freshPhone, sendOtp } from './support/auth.js';
+import { startApp } from './support/http.js';
+import { spawnApp } from './support/processes.js';
+
+const TWILIO_SID = `AC${'0'.repeat(32)}`;
+
+describe('faults', function () {
+  this.timeout(120_000);
+
+  it('a slow SMS provider: send-otp fails cleanly within its timeout, and other routes stay responsive', async () => {
+    // A Twilio double that answers after 2 s, then stops answering at all.
+    let calls = 0;
+    const held: import('node:http').ServerResponse[] = [];
+    const provider: Server = createServer((_req, res) => {
+      calls++;
+      if (calls === 1) setTimeout(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1"}'), 2000);
+      else held.push(res);
+    });
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    const srv = await startApp({
+      TRUST_PROXY: 'true',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: 'a'.repeat(32),
+      TWILIO_FROM: '+15005550006',
+      TWILIO_BASE_URL: baseUrl,
+      SMS_TIMEOUT_MS: '1000',
+    });
+    try {
+      const timed = async (p: Promise<unknown>) => {
+        const t0 = Date.now();
+        const r = await p;
+        return { r: r as Awaited<ReturnType<typeof sendOtp>>, ms: Date.now() - t0 };
+      };
+      // A 2 s answer is past the 1 s timeout: 502, after about 1 s.
+      const first = timed(sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp()));
+      // Meanwhile the event loop serves other routes at once.
+      const health = await timed(srv.request('/healthz'));
+      expect(health.r.status).to.equal(200);
+      expect(health.ms).to.be.below(200);
+      const slow = await first;
+      expect(slow.r.status).to.equal(502);
+      expect(slow.r.body.errorCode).to.equal('SMS_DELIVERY_FAILED');
+      expect(slow.ms).to.be.within(900, 5000); // the timeout, plus the code's insert and delete
+
+      // A provider that never answers: 502 within the timeout, several at once.
+      const many = await Promise.all(Array.from({ length: 5 }, () => timed(sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp()))));
+      for (const m of many) {
+        expect(m.r.status).to.equal(502);
+        expect(m.ms).to.be.below(5000);
+      }
+    } finally {
+      for (const res of held) res.destroy();
+      await srv.close();
+      await new Promise((r) => provider.close(r));
+    }
+  });
+
+  describe('MongoDB stopped for 10 s under the web process', () => {
+    let ferret: ChildProcess | undefined;
+    let dataDir: string;
+    let port: number;
+    const binary = (() => {
+      const dir = path.resolve('.cache/ferretdb');
+      try {
+        const found = readdirSync(dir).find((f) => /^ferretdb-[0-9a-f]{16}$/.test(f));
+        return found ? path.join(dir, found) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+
+    async function startFerret(listen: string): Promise<string> {
+      ferret = spawn(binary!, ['-listen', listen, '-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+      return new Promise((resolve, reject) => {
+        ferret!.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        ferret!.once('exit', (code) => reject(new Error(`ferretdb exited ${code}`)));
+      });
+    }
+
+    before(function () {
+      // The stack script builds FerretDB; against an external MONGODB_URI there is no server to stop.
+      if (!binary) this.skip();
+      dataDir = mkdtempSync(path.join(tmpdir(), 'allmine-fault-'));
+    });
+    after(() => {
+      ferret?.kill('SIGKILL');
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('answers clean 503s in the envelope, does not crash, and recovers without a restart', async () => {
+      const uri = await startFerret('127.0.0.1:0');
+      port = Number(new URL(uri).port);
+      const web = spawnApp('web', { MONGODB_URI: `mongodb://127.0.0.1:${port}/allmine_fault`, TRUST_PROXY: 'true', LOG_LEVEL: 'info' });
+      try {
+        const { port: webPort } = (await web.waitForLog((l) => l.msg === 'web listening')) as { port: number };
+        const url = `http://127.0.0.1:${webPort}`;
+        const send = () =>
+          fetch(`${url}/api/v1/auth/send-otp`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() },
+            body: JSON.stringify({ countryCode: '90', phoneNumber: freshPhone().phoneNumber }),
+          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { isSuccess: boolean; errors: string[]; data: unknown } }));
+        expect((await send()).status).to.equal(201);
+
+        const exited = new Promise((r) => ferret!.once('exit', r));
+        ferret!.kill('SIGKILL');
+        await exited;
+        const outage = Date.now();
+        const during: number[] = [];
+        while (Date.now() - outage < 10_000) {
+          const t0 = Date.now();
+          const r = await send();
+          during.push(r.status);
+          expect(r.body.isSuccess).to.equal(false);
+          expect(r.body.data).to.equal(null);
+          expect(Date.now() - t0).to.be.below(8000); // bounded by the driver's server-selection timeout
+          const ready = await fetch(`${url}/readyz`);
+          expect(ready.status).to.equal(503);
+        }
+        expect(new Set(during)).to.deep.equal(new Set([503]));
+        expect((await fetch(`${url}/healthz`)).status).to.equal(200); // alive all along
+
+        await startFerret(`127.0.0.1:${port}`);
+        await eventually(async () => (await send()).status === 201, 30_000, 'recovered');
+        expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+        expect(web.child.exitCode).to.equal(null);
+        expect(web.logs.some((l) => l.msg === 'unhandled error')).to.equal(false);
+      } finally {
+        await web.stop();
+      }
+    });
+  });
+
+  it('SIGTERM under load: every request the web accepted is answered', async () => {
+    const web = spawnApp('web', { LOG_LEVEL: 'info' });
+    const { port } = (await web.waitForLog((l) => l.msg === 'web listening')) as { port: number };
+    const results = { ok: 0, failedAfterAccept: 0, refused: 0 };
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+          await r.text();
+          if (r.status === 200) results.ok++;
+          else results.failedAfterAccept++;
+        } catch (err) {
+          const code = (err as { cause?: { code?: string } }).cause?.code;
+          if (code === 'ECONNREFUSED') {
+            results.refused++; // the listener is closed: Heroku's router sends nothing more by then
+            stop = true;
+          } else results.failedAfterAccept++;
+        }
+      }
+    };
+    const clients = Array.from({ length: 16 }, client);
+    await new Promise((r) => setTimeout(r, 1000));
+    web.child.kill('SIGTERM');
+    const { code } = await web.exited;
+    stop = true;
+    await Promise.all(clients);
+    expect(code).to.equal(0);
+    expect(results.ok).to.be.greaterThan(50);
+    expect(results.failedAfterAccept, JSON.stringify(results)).to.equal(0);
+  });
+});
