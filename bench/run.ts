@@ -157,6 +157,16 @@ async function seedLogins(n: number): Promise<Login[]> {
   return logins;
 }
 
+/**
+ * Empties what logins write, so every measured run starts from the same
+ * database (FerretDB scans collections, so a run after a bigger one would be
+ * slower for that reason alone).
+ */
+async function resetLoginData(): Promise<void> {
+  const db = mongoose.connection.db!;
+  await Promise.all(['otp_codes', 'otp_attempts', 'sessions', 'refresh_tokens', 'outbox', 'users'].map((c) => db.collection(c).deleteMany({})));
+}
+
 interface RunResult {
   rps: number;
   p50: number;
@@ -228,15 +238,17 @@ const floor = await start('floor', 'bench/floor.ts', await freePort());
 const rows: (string | number)[][] = [['target', 'conc', 'logins/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'errors', 'cpu ms/login', 'ratio']];
 let best = 0;
 for (const connections of CONCURRENCIES) {
-  const warm = await seedLogins(50);
-  await hammer(web.port!, '/api/v1/auth/verify-otp', warm, { connections, pid: web.child.pid! });
-  const ours = await hammer(web.port!, '/api/v1/auth/verify-otp', await seedLogins(LOGINS_PER_RUN), { connections, pid: web.child.pid! });
-  const warmFloor = await seedLogins(50);
-  await hammer(floor.port!, '/login', warmFloor, { connections, pid: floor.child.pid! });
-  const base = await hammer(floor.port!, '/login', await seedLogins(LOGINS_PER_RUN), { connections, pid: floor.child.pid! });
+  const measure = async (target: Proc, path: string) => {
+    await resetLoginData();
+    await hammer(target.port!, path, await seedLogins(50), { connections, pid: target.child.pid! }); // warm-up
+    return hammer(target.port!, path, await seedLogins(LOGINS_PER_RUN), { connections, pid: target.child.pid! });
+  };
+  const ours = await measure(web, '/api/v1/auth/verify-otp');
+  const base = await measure(floor, '/login');
   best = Math.max(best, ours.rps);
   rows.push(['ours', connections, fmt(ours.rps), ours.p50, ours.p95, ours.p99, ours.errors, fmt(ours.cpuPerLogin, 2), fmt(ours.rps / base.rps, 2)]);
   rows.push(['floor', connections, fmt(base.rps), base.p50, base.p95, base.p99, base.errors, fmt(base.cpuPerLogin, 2), '']);
+  console.log(`# concurrency ${connections}: ours ${fmt(ours.rps)}/s, floor ${fmt(base.rps)}/s`);
 }
 console.log('## login throughput (verify-otp, half new users, half returning)');
 table(rows);
@@ -271,6 +283,7 @@ const drainJobs = quick ? 4000 : 20_000;
   console.log('');
 
   // 3. backlog after a sustained load at the web's best rate.
+  await resetLoginData();
   const sustained = await seedLogins(Math.max(200, Math.round(best * (quick ? 5 : 15))));
   const load = await hammer(web.port!, '/api/v1/auth/verify-otp', sustained, { connections: 16, pid: web.child.pid! });
   const stoppedAt = Date.now();
@@ -284,6 +297,7 @@ const drainJobs = quick ? 4000 : 20_000;
 
   // 4. soak: a steady rate, memory at minute 1 and the last minute.
   if (soakMinutes > 0) {
+    await resetLoginData();
     const rate = Math.max(5, Math.round(best * 0.5));
     const soak = await seedLogins(rate * 60 * soakMinutes);
     const samples: { minute: number; web: number; worker: number }[] = [];

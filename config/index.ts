@@ -39,6 +39,25 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 });
 
+/**
+ * `Description=url` pairs, comma-separated (`Development=http://localhost:3000,Production=https://api.allmine.app`):
+ * the `servers` of the OpenAPI document and of the `/docs` playground. The first `=` splits a pair.
+ */
+const apiServers = z.string().transform((v, ctx) => {
+  const out: { description: string; url: string }[] = [];
+  for (const pair of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const description = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const url = eq > 0 ? pair.slice(eq + 1).trim().replace(/\/+$/, '') : '';
+    if (!description || !/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not Description=http(s)://host[/path]` });
+      return z.NEVER;
+    }
+    out.push({ description, url });
+  }
+  return out;
+});
+
 // Dev/test-only stand-ins, never accepted in production (see `refine` below).
 const DEV_JWT_SECRET = 'development-only-jwt-secret-not-for-production-use';
 const DEV_OTP_SECRET = 'development-only-otp-hmac-secret-not-for-production';
@@ -160,6 +179,18 @@ function schemaFor(nodeEnv: NodeEnv) {
     /** BullMQ: a job whose worker died is retried once its lock (this long) has expired. */
     WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
     WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
+
+    /** `servers` of `/openapi.json` and `/docs`; default (development, test) `Development=http://localhost:<PORT>`. */
+    API_SERVERS: apiServers.optional(),
+    /** `GET /metrics` (Prometheus); on by default outside production. */
+    METRICS_ENABLED: bool.default(!prod),
+    /** Bearer token for `/metrics` (and the worker's metrics port); required in production when metrics are on. */
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+    /** The worker serves its own `/metrics` (job outcome counters, process metrics) on this port; off when unset. */
+    WORKER_METRICS_PORT: int(0, 65535).optional(),
+    /** HTTP Basic credentials for the queue dashboard (`/admin/queues`); required (both) in production to enable it. */
+    QUEUE_DASHBOARD_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":"').optional(),
+    QUEUE_DASHBOARD_PASSWORD: z.string().min(12, 'QUEUE_DASHBOARD_PASSWORD must be at least 12 characters').optional(),
   })
     .superRefine((e, ctx) => {
       const need = (key: keyof typeof e, why: string) => {
@@ -186,6 +217,19 @@ function schemaFor(nodeEnv: NodeEnv) {
       if (prod && e.SMS_PROVIDER === 'console') {
         ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'console sends no SMS; not allowed in production' });
       }
+      if (prod && (e.METRICS_ENABLED || e.WORKER_METRICS_PORT !== undefined)) {
+        need('METRICS_TOKEN', 'in production when metrics are on (METRICS_ENABLED or WORKER_METRICS_PORT)');
+        if (e.METRICS_TOKEN !== undefined && Buffer.byteLength(e.METRICS_TOKEN, 'utf8') < 32) {
+          ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'must be at least 32 bytes in production' });
+        }
+      }
+      if ((e.QUEUE_DASHBOARD_USER === undefined) !== (e.QUEUE_DASHBOARD_PASSWORD === undefined)) {
+        const missing = e.QUEUE_DASHBOARD_USER === undefined ? 'QUEUE_DASHBOARD_USER' : 'QUEUE_DASHBOARD_PASSWORD';
+        ctx.addIssue({ code: 'custom', path: [missing], message: 'QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD go together' });
+      }
+      if (prod && e.QUEUE_DASHBOARD_PASSWORD !== undefined && e.QUEUE_DASHBOARD_PASSWORD.length < 20) {
+        ctx.addIssue({ code: 'custom', path: ['QUEUE_DASHBOARD_PASSWORD'], message: 'must be at least 20 characters in production' });
+      }
       for (const [number, code] of Object.entries(e.OTP_TEST_NUMBERS)) {
         if (code.length !== e.OTP_LENGTH) {
           ctx.addIssue({ code: 'custom', path: ['OTP_TEST_NUMBERS'], message: `code of ${number} must have OTP_LENGTH (${e.OTP_LENGTH}) digits` });
@@ -207,6 +251,11 @@ export interface MailConfig {
   smtpUrl?: string;
   from: string;
   timeoutMs: number;
+}
+
+export interface ApiServer {
+  description: string;
+  url: string;
 }
 
 export type SmsProviderName = 'console' | 'twilio' | 'netgsm';
@@ -255,6 +304,12 @@ export type Config = Readonly<{
   accounts: { usernameChangeIntervalDays: number; deletionGraceDays: number; finalizeNowEnabled: boolean; deletionSweepEveryMs: number };
   outbox: { relayEveryMs: number; relayAfterMs: number };
   worker: { lockDurationMs: number; stalledIntervalMs: number };
+  /** The OpenAPI document's `servers` (and the playground's server list). */
+  docs: { servers: ApiServer[] };
+  /** `token` unset: `/metrics` is open (development and test only; production requires it). */
+  metrics: { enabled: boolean; token?: string; workerPort?: number };
+  /** `enabled`: `/admin/queues` is mounted (always outside production; in production only with Basic credentials). */
+  queueDashboard: { enabled: boolean; basic?: { user: string; password: string } };
 }>;
 
 /**
@@ -335,6 +390,17 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     },
     outbox: { relayEveryMs: e.OUTBOX_RELAY_EVERY_MS, relayAfterMs: e.OUTBOX_RELAY_AFTER_MS },
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
+    docs: {
+      servers: e.API_SERVERS ?? (nodeEnv === 'production' ? [] : [{ description: 'Development', url: `http://localhost:${e.PORT}` }]),
+    },
+    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT },
+    queueDashboard: {
+      enabled: nodeEnv !== 'production' || e.QUEUE_DASHBOARD_PASSWORD !== undefined,
+      basic:
+        e.QUEUE_DASHBOARD_USER !== undefined && e.QUEUE_DASHBOARD_PASSWORD !== undefined
+          ? { user: e.QUEUE_DASHBOARD_USER, password: e.QUEUE_DASHBOARD_PASSWORD }
+          : undefined,
+    },
   });
 }
 

@@ -75,9 +75,17 @@ function start(name, cmd, args, { grace = 5000, tier = 0, ...opts } = {}) {
 }
 
 /** Run a command to completion with inherited output; resolves to its exit code. */
-async function run(name, cmd, args, opts = {}) {
+async function run(name, cmd, args, { deadlineMs, ...opts } = {}) {
   const entry = start(name, cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  // A hung run (a handle left open after a failure) must not hold CI until its own limit.
+  const deadline = deadlineMs
+    ? setTimeout(() => {
+        console.error(`[stack] ${name} still running after ${Math.round(deadlineMs / 60_000)} min: stopping it`);
+        void stopEntry(entry);
+      }, deadlineMs)
+    : undefined;
   const { code, signal, error } = await entry.done;
+  clearTimeout(deadline);
   if (state.stopping) throw new StackError('stopping');
   if (error) throw new StackError(error.code === 'ENOENT' ? `\`${cmd}\` is not on PATH` : `${cmd}: ${error.message}`);
   return signal ? 1 : code;
@@ -411,7 +419,8 @@ async function test(mochaArgs) {
   await ensureChromium();
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
-  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000 });
+  const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
+  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000, deadlineMs });
 }
 
 /** `npm run bench`: fresh services of its own, then bench/run.ts (flags pass through). */

@@ -11,6 +11,7 @@ import { Publisher } from './jobs/outbox.js';
 import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
 import type { Mailer } from './lib/mail/index.js';
+import { httpMetrics } from './lib/metrics.js';
 import type { Redis } from './lib/redis.js';
 import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
 import { clientHeaders } from './middleware/client-headers.js';
@@ -19,7 +20,10 @@ import { requestContext } from './middleware/request-context.js';
 import { analyticsRouter } from './routes/analytics.js';
 import { authRouter } from './routes/auth.js';
 import { dashboardRouter } from './routes/dashboard.js';
+import { docsRouter } from './routes/docs.js';
 import { healthRouter } from './routes/health.js';
+import { metricsRouter } from './routes/metrics.js';
+import { queueDashboardRouter } from './routes/queue-dashboard.js';
 import { usersRouter } from './routes/users.js';
 import { RateLimits } from './services/rate-limits.js';
 import { SessionGuard } from './services/session-guard.js';
@@ -51,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics(deps)); // first, so it times every request
   app.use(helmet());
   app.use(
     cors({
@@ -82,6 +87,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(usersRouter({ config, publisher, guard, clock }));
   app.use(analyticsRouter({ config, guard, clock }));
   app.use(dashboardRouter());
+  app.use(docsRouter(config));
+  app.use(metricsRouter(deps));
+  app.use(queueDashboardRouter({ config, queues: deps.queues, guard, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

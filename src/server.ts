@@ -29,6 +29,8 @@ const server = createServer(app);
 server.keepAliveTimeout = 65_000;
 
 let draining = false;
+/** How long responses announce `Connection: close` before the listener closes. */
+const DRAIN_MS = Math.min(2000, config.shutdownTimeoutMs / 4);
 server.on('request', (_req, res) => {
   if (draining) res.setHeader('Connection', 'close');
 });
@@ -41,16 +43,16 @@ const lifecycle = installLifecycle({
       name: 'http',
       run: () =>
         new Promise<void>((resolve) => {
+          // First every response says `Connection: close`, so clients drop their keep-alive
+          // sockets after their current request; only then stop listening. (Node's close()
+          // also closes idle keep-alive sockets, and closing one while a client is sending on
+          // it fails that request.) In-flight requests finish either way.
           draining = true;
-          // Stop accepting; in-flight requests finish. A keep-alive socket whose request
-          // was already in flight turns idle only after its response, so sweep idle
-          // sockets until the last one is gone.
-          const sweep = setInterval(() => server.closeIdleConnections(), 50);
-          server.close(() => {
-            clearInterval(sweep);
-            resolve();
-          });
-          server.closeIdleConnections();
+          setTimeout(() => {
+            server.close(() => resolve());
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            server.once('close', () => clearInterval(sweep));
+          }, DRAIN_MS);
         }),
     },
     // Events still on their fast path are enqueued now (or left to the outbox relay).

@@ -107,7 +107,7 @@ describe('no lost side effects (contract §5)', function () {
         opts: { jobId: `otp-verified-${codeId}` },
       })),
     );
-    const locks = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'info' };
+    const locks = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', LOG_LEVEL: 'debug' };
     const first = spawnApp('worker', locks);
     await first.waitForLog((l) => l.msg === 'job done' && String(l.jobId).startsWith('otp-verified-'), 30_000);
     first.child.kill('SIGKILL');

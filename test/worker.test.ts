@@ -157,7 +157,7 @@ describe('worker shutdown under load', function () {
         opts: { jobId: `batch-${sessionId.toHexString()}` },
       })),
     );
-    const first = spawnApp('worker', { LOG_LEVEL: 'info' });
+    const first = spawnApp('worker', { LOG_LEVEL: 'debug' });
     await first.waitForLog((l) => l.msg === 'job done', 30_000);
     first.child.kill('SIGTERM');
     const { code } = await first.exited;
@@ -166,7 +166,7 @@ describe('worker shutdown under load', function () {
     const doneByFirst = first.logs.filter((l) => l.msg === 'job done' && String(l.jobId).startsWith('batch-')).length;
     expect(doneByFirst).to.be.within(1, 199); // it really stopped mid-batch
 
-    const second = spawnApp('worker', { LOG_LEVEL: 'info' });
+    const second = spawnApp('worker', { LOG_LEVEL: 'debug' });
     try {
       await eventually(async () => (await LoginEvent.countDocuments({ userId })) === 200, 60_000, 'all 200 login events');
       const ids = (await LoginEvent.find({ userId }, { _id: 1 }).lean()).map((e) => e._id.toHexString());

@@ -12,6 +12,7 @@ import { scheduleOutboxRelay } from '../jobs/outbox.js';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../jobs/queues.js';
 import { bootOrExit, installLifecycle } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
+import { startWorkerMetricsServer, workerMetrics } from '../lib/metrics.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
 import { closeRedis, createRedis } from '../lib/redis.js';
 import { registerModels } from '../models/index.js';
@@ -25,6 +26,9 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis error')
 const producers = createQueues(config, connection);
 
 const workers: Worker[] = [];
+const metrics = workerMetrics();
+/** Set once the worker runs (WORKER_METRICS_PORT); a shutdown during boot finds none. */
+let metricsServer: Awaited<ReturnType<typeof startWorkerMetricsServer>> = undefined;
 const lifecycle = installLifecycle({
   logger,
   timeoutMs: config.shutdownTimeoutMs,
@@ -34,6 +38,7 @@ const lifecycle = installLifecycle({
     { name: 'queues', run: () => closeQueues(producers) },
     { name: 'redis', run: () => closeRedis(connection) },
     { name: 'mongodb', run: () => disconnectMongo() },
+    { name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve())) },
   ],
 });
 
@@ -53,7 +58,7 @@ for (const name of QUEUE_NAMES) {
       const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1, reqId: job.data?.reqId });
       log.debug('job started');
       const result = await processor(job, { log, config, now: () => new Date(), queues: producers });
-      log.info('job done');
+      log.debug('job done'); // per-job lines only at debug: failures are logged at warn
       return result;
     },
     {
@@ -64,11 +69,16 @@ for (const name of QUEUE_NAMES) {
       stalledInterval: config.worker.stalledIntervalMs,
     },
   );
-  worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'));
+  worker.on('completed', () => metrics.completed.inc({ queue: name }));
+  worker.on('failed', (job, err) => {
+    metrics.failed.inc({ queue: name });
+    logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed');
+  });
   worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
   workers.push(worker);
 }
 
 await scheduleAccountDeletionSweep(producers, config.accounts.deletionSweepEveryMs);
 await scheduleOutboxRelay(producers, config.outbox.relayEveryMs);
+metricsServer = await startWorkerMetricsServer(config, logger); // WORKER_METRICS_PORT; off by default
 logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');

@@ -11,6 +11,7 @@ import { testConfig } from './env.js';
 import { queues, redis } from './hooks.js';
 import { recordingMailer } from './auth.js';
 import { captureLogs, type LogCapture } from './logs.js';
+import { checkResponse } from './openapi-check.js';
 
 export interface TestServer {
   url: string;
@@ -46,6 +47,7 @@ export async function listen(app: Express, logs: LogCapture): Promise<TestServer
       } catch {
         // Not JSON (e.g. a CSV export); tests read `text`.
       }
+      checkResponse(app, init?.method ?? 'GET', path, { status: res.status, headers: res.headers, text, body });
       return { status: res.status, headers: res.headers, text, body };
     },
     close: () =>
