@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { closeQueues, createQueues, type Queues } from '../src/jobs/queues.js';
+import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { closeRedis, createRedis, redisReady, type Redis } from '../src/lib/redis.js';
 import { FunnelEvent, LoginEvent, SignupAttribution } from '../src/models/analytics.js';
 import { Outbox } from '../src/models/outbox.js';
@@ -78,12 +79,14 @@ describe('no lost side effects (contract §5)', function () {
 
         // Deliver everything a second time: forget the completed jobs, mark the outbox undelivered.
         for (const q of Object.values(privateQueues)) await q.clean(0, 10_000, 'completed');
+        const resentAt = Date.now();
         await Outbox.collection.updateMany({ 'data.userId': { $in: userIds } }, { $set: { dispatchedAt: null } });
         await eventually(async () => (await Outbox.countDocuments({ 'data.userId': { $in: userIds }, dispatchedAt: null })) === 0, 30_000, 'relayed again');
+        // Every re-sent job has run again (its job id is back, finished).
         await eventually(async () => {
-          const c = await privateQueues['signup-attribution'].getJobCounts('waiting', 'active', 'completed');
-          return c.waiting === 0 && c.active === 0 && (c.completed ?? 0) >= 20;
-        }, 30_000, 'second delivery processed');
+          const jobs = await Promise.all(userIds.map((id) => privateQueues['signup-attribution'].getJob(signupAttributionJobId(id))));
+          return jobs.every((j) => (j?.finishedOn ?? 0) >= resentAt);
+        }, 60_000, 'second delivery processed');
 
         const after = await signupsReport({ from: today, to: today }, ['source'], { source });
         expect(after.totals.signups).to.equal(20);
