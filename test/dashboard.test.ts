@@ -7,81 +7,20 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import express from 'express';
-import helmet from 'helmet';
-import mongoose, { Types } from 'mongoose';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createApp } from '../src/app.js';
-import { createLogger } from '../src/lib/logger.js';
+import { Types } from 'mongoose';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
 import { User } from '../src/models/user.js';
-import { dashboardRouter } from '../src/routes/dashboard.js';
-import { eventually, freshIp, freshPhone, recordingMailer } from './support/auth.js';
-import { testConfig } from './support/env.js';
-import { queues, redis } from './support/hooks.js';
-import { listen, startApp, type TestServer } from './support/http.js';
-import { captureLogs } from './support/logs.js';
+import { eventually, freshPhone } from './support/auth.js';
+import { startApp, type TestServer } from './support/http.js';
+import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 const todayStart = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
 const daysAgo = (n: number) => isoDay(todayStart - n * DAY_MS);
-
-/** The app with the dashboard. Until `createApp` mounts it, it is put in front of the app here. */
-async function startDashboardApp(): Promise<TestServer> {
-  const overrides = { TRUST_PROXY: 'true' };
-  const srv = await startApp(overrides);
-  if ((await srv.request('/dashboard')).status !== 404) return srv;
-  await srv.close();
-  const logs = captureLogs();
-  const app = createApp({
-    config: testConfig(overrides),
-    logger: createLogger({ level: 'debug' }, logs.stream),
-    mongo: mongoose.connection,
-    redis: redis(),
-    queues: queues(),
-    mailer: recordingMailer(),
-  });
-  const outer = express();
-  outer.disable('x-powered-by');
-  outer.use(helmet(), dashboardRouter(), app); // the same helmet defaults (and CSP) as the app's
-  return listen(outer, logs);
-}
-
-/** What the browser reported: console errors, uncaught exceptions, CSP violations. */
-interface PageProblems {
-  console: string[];
-  pageErrors: string[];
-  csp: string[];
-}
-
-async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
-  // A fresh client address per page: the per-IP send-otp limit lives in Redis for the whole run.
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    reducedMotion: 'reduce', // the page turns chart animation off: screenshots are stable
-    acceptDownloads: true,
-    extraHTTPHeaders: { 'x-forwarded-for': freshIp() },
-  });
-  const page = await context.newPage();
-  const problems: PageProblems = { console: [], pageErrors: [], csp: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.console.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
-  await page.exposeFunction('__reportCspViolation', (v: string) => problems.csp.push(v));
-  // Runs before the page's scripts, outside the page's CSP.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
-    window.__reportCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
-  return { context, page, problems };
-}
 
 /** Signs in through the page's own form; the test server puts the code in send-otp's answer and the page prefills it. */
 async function signIn(page: Page, phone: { countryCode: string; phoneNumber: string }): Promise<void> {
@@ -117,7 +56,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       console.log(`    ${CHROMIUM} is missing: skipping the dashboard tests (apt-get install -y chromium)`);
       this.skip();
     }
-    srv = await startDashboardApp();
+    srv = await startApp({ TRUST_PROXY: 'true' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     fs.mkdirSync(OUTPUT, { recursive: true });
   });
@@ -194,7 +133,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       }
       await SignupAttribution.insertMany(attributions);
       await RegistrationCompletion.insertMany(completions);
-      ctx = await openPage(browser!);
+      ctx = await openPage(browser!, { acceptDownloads: true });
     });
     after(async () => {
       await ctx?.context.close();
@@ -330,7 +269,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
   });
 
   it('shows a plain user (no marketing role) that the reports are not for them', async () => {
-    const { context, page, problems } = await openPage(browser!);
+    const { context, page, problems } = await openPage(browser!, { acceptDownloads: true });
     try {
       await page.goto(`${srv.url}/dashboard`);
       await page.getByLabel('Phone number').waitFor();

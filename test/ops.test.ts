@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createApp } from '../src/app.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type Queues } from '../src/jobs/queues.js';
@@ -22,13 +21,10 @@ import { eventually, freshIp, freshPhone, login, recordingMailer, sendOtp, verif
 import { testConfig } from './support/env.js';
 import { queues, redis } from './support/hooks.js';
 import type { TestResponse, TestServer } from './support/http.js';
+import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
 import { captureLogs } from './support/logs.js';
 import { spawnApp, type AppProcess } from './support/processes.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 /** `.invalid` never resolves, and every request the browser makes to it is answered by the test (page.route). */
 const PRODUCTION_URL = 'https://api.allmine.invalid';
@@ -106,32 +102,6 @@ async function startOpsApp(): Promise<OpsServer> {
       await closeQueues(opsQueues);
     },
   };
-}
-
-/** What the browser reported: console errors, uncaught exceptions, CSP violations. */
-interface PageProblems {
-  console: string[];
-  pageErrors: string[];
-  csp: string[];
-}
-
-async function openPage(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    reducedMotion: 'reduce',
-    extraHTTPHeaders: { 'x-forwarded-for': freshIp() },
-    ...options,
-  });
-  const page = await context.newPage();
-  const problems: PageProblems = { console: [], pageErrors: [], csp: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.console.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.pageErrors.push(String(err)));
-  await page.exposeFunction('__reportCspViolation', (v: string) => problems.csp.push(v));
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
-    window.__reportCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
-  return { context, page, problems };
 }
 
 /** Prometheus text → value of the sample `name{labels}` (labels in any order), or undefined. */

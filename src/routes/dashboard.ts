@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { Router, type Response } from 'express';
+import { projectRoot } from '../lib/project-root.js';
 import { defineRoute } from './define.js';
 
 /**
@@ -54,18 +54,4 @@ export function dashboardRouter(): Router {
     }),
   );
   return router;
-}
-
-/**
- * The directory holding package.json, found by walking up from this file: `src/routes/` under tsx,
- * `dist/src/routes/` after `tsc`.
- */
-function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('dashboard: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
 }

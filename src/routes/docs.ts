@@ -12,11 +12,11 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Router, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../../config/index.js';
 import { buildOpenApiSpec } from '../openapi/spec.js';
+import { projectRoot } from '../lib/project-root.js';
 import { defineRoute } from './define.js';
 
 /** Our page and files are not fingerprinted: revalidated on every load, so a deploy takes effect at once. */
@@ -70,15 +70,4 @@ export function docsRouter(config: Config): Router {
   defineRoute(router, '/docs/vendor/swagger-ui-bundle.js', { get: [sendFile(path.join(swaggerDir, 'swagger-ui-bundle.js'), VENDOR)] });
   defineRoute(router, '/docs/vendor/swagger-ui.css', { get: [sendFile(path.join(swaggerDir, 'swagger-ui.css'), VENDOR)] });
   return router;
-}
-
-/** The directory holding package.json: `src/routes/` under tsx, `dist/src/routes/` after `tsc`. */
-function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('docs: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
 }
