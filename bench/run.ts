@@ -13,7 +13,8 @@
  *    web and worker memory at minute 1 and minute N.
  *
  * Flags: --quick (fewer requests), --soak-minutes=N, --skip-login (start at
- * the worker phases; the sustained load then runs at --rate=N logins/s).
+ * the worker phases; the sustained load then runs at --rate=N logins/s),
+ * --skip-drain (no 20,000-job drain).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -261,7 +262,7 @@ if (!skipLogin) {
 }
 
 // 2. worker drain: 20,000 jobs.
-const drainJobs = quick ? 4000 : 20_000;
+const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
 {
   const db = mongoose.connection.db!;
   const now = new Date();
