@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -20,7 +20,7 @@ import { User } from '../src/models/user.js';
 import { eventually, freshIp, freshPhone, login, recordingMailer, sendOtp, verifyOtp } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues, redis } from './support/hooks.js';
-import type { TestResponse, TestServer } from './support/http.js';
+import { listen, type TestServer } from './support/http.js';
 import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
 import { captureLogs } from './support/logs.js';
 import { spawnApp, type AppProcess } from './support/processes.js';
@@ -71,33 +71,14 @@ async function startOpsApp(): Promise<OpsServer> {
     queues: opsQueues,
     mailer: recordingMailer(),
   });
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
+  // The shared listener: its request() also checks every response against the OpenAPI document.
+  const srv = await listen(app, logs, port);
   return {
+    ...srv,
     port,
     queues: opsQueues,
-    url,
-    server,
-    logs,
-    request: async (p, init) => {
-      const res = await fetch(url + p, init);
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: tests read `text`
-      }
-      return { status: res.status, headers: res.headers, text, body } satisfies TestResponse;
-    },
     close: async () => {
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
+      await srv.close();
       await Promise.all(Object.values(opsQueues).map((q) => q.obliterate({ force: true })));
       await closeQueues(opsQueues);
     },

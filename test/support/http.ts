@@ -30,9 +30,13 @@ export interface TestResponse {
   body: any;
 }
 
-export async function listen(app: Express, logs: LogCapture): Promise<TestServer> {
+/** Listens on `port` (0: any free one). */
+export async function listen(app: Express, logs: LogCapture, port = 0): Promise<TestServer> {
   const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
