@@ -9,15 +9,18 @@
  * 2. Worker drain: 20,000 login and signup jobs, jobs/s.
  * 3. Backlog: a sustained login load at the web's best rate with the worker
  *    running; the time for every queue to be empty after the load stops.
- * 4. Soak (`--soak-minutes=N`, default 5, 0 to skip): a steady login rate;
- *    web and worker memory at minute 1 and minute N.
+ * 4. Soak (`--soak-minutes=N`, default 5, 0 to skip): a steady login rate
+ *    (a third of the best, or --soak-rate=N) for N minutes; web and worker
+ *    RSS and live heap after a forced GC (bench/memory-probe.mjs) each minute.
  *
  * Flags: --quick (fewer requests), --soak-minutes=N, --skip-login (start at
  * the worker phases; the sustained load then runs at --rate=N logins/s),
  * --skip-drain (no 20,000-job drain).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
@@ -37,8 +40,10 @@ const soakMinutes = Number(args.find((a) => a.startsWith('--soak-minutes='))?.sp
 const CONCURRENCIES = quick ? [1, 16] : [1, 8, 32];
 const LOGINS_PER_RUN = quick ? 200 : 600;
 const skipLogin = args.includes('--skip-login');
+const soakRate = args.some((a) => a.startsWith('--soak-rate=')) ? Number(args.find((a) => a.startsWith('--soak-rate='))!.split('=')[1]) : undefined;
 const assumedRate = Number(args.find((a) => a.startsWith('--rate='))?.split('=')[1] ?? 10);
 
+const MEMORY_DIR = mkdtempSync(path.join(tmpdir(), 'allmine-bench-memory-'));
 const SECRETS = { JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789', OTP_HMAC_SECRET: 'bench-otp-secret-0123456789abcdef012345678' };
 const APP_ENV = {
   ...process.env,
@@ -49,6 +54,7 @@ const APP_ENV = {
   OTP_VERIFY_PER_IP_HOUR: '1000000000',
   OTP_VERIFY_PER_NUMBER_HOUR: '1000000000',
   OUTBOX_RELAY_AFTER_MS: '10000',
+  BENCH_MEMORY_DIR: MEMORY_DIR,
 };
 const config = loadConfig(APP_ENV);
 
@@ -66,7 +72,9 @@ interface Proc {
  */
 function start(name: string, entry: string, ready: string | number, env: NodeJS.ProcessEnv = APP_ENV): Promise<Proc> {
   const port = typeof ready === 'number' ? ready : undefined;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: port ? { ...env, PORT: String(port) } : env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Our processes (not the floor) get the soak's memory probe: a GC and a heap reading on SIGUSR2.
+  const probe = entry.startsWith('src/') ? ['--expose-gc', '--import', './bench/memory-probe.mjs'] : [];
+  const child = spawn(process.execPath, [...probe, '--import', 'tsx', entry], { env: port ? { ...env, PORT: String(port) } : env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;
     const done = () => resolve({ name, child, port });
@@ -116,6 +124,19 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
+/** Live heap after a full GC, MiB (bench/memory-probe.mjs, preloaded into our processes, answers SIGUSR2). */
+async function liveHeap(pid: number): Promise<number> {
+  const file = path.join(MEMORY_DIR, `${pid}.json`);
+  const asked = Date.now();
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const sample = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { at: number; heapUsed: number }) : undefined;
+    if (sample && sample.at >= asked) return sample.heapUsed / 2 ** 20;
+  }
+  return NaN;
+}
+
 /** Peak and current resident memory, MiB. */
 function memory(pid: number): { peak: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -172,6 +193,7 @@ async function resetLoginData(): Promise<void> {
 }
 
 interface RunResult {
+  ok: number;
   rps: number;
   p50: number;
   p95: number;
@@ -180,13 +202,13 @@ interface RunResult {
   cpuPerLogin: number;
 }
 
-async function hammer(port: number, path: string, logins: Login[], opts: { connections: number; overallRate?: number; pid: number }): Promise<RunResult> {
+async function hammer(port: number, path: string, logins: Login[], opts: { connections: number; overallRate?: number; durationSeconds?: number; pid: number }): Promise<RunResult> {
   let i = 0;
   const cpuBefore = cpuMs(opts.pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: opts.connections,
-    amount: logins.length,
+    ...(opts.durationSeconds ? { duration: opts.durationSeconds } : { amount: logins.length }),
     ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
     requests: [
       {
@@ -200,6 +222,7 @@ async function hammer(port: number, path: string, logins: Login[], opts: { conne
   const cpu = cpuMs(opts.pid) - cpuBefore;
   const ok = result['2xx'];
   return {
+    ok,
     rps: ok / (result.duration || 1),
     p50: result.latency.p50,
     p95: result.latency.p97_5 ?? result.latency.p90,
@@ -301,27 +324,42 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
   ]);
   console.log('');
 
-  // 4. soak: a steady rate, memory at minute 1 and the last minute.
+  // 4. soak: a steady rate for a fixed time; memory of web and worker sampled at the end of each minute.
   if (soakMinutes > 0) {
     await resetLoginData();
-    const rate = Math.max(5, Math.round(best * 0.5));
-    const soak = await seedLogins(rate * 60 * soakMinutes);
-    const samples: { minute: number; web: number; worker: number }[] = [];
+    // A third of the best rate: FerretDB slows as its collections grow, and the soak is about a steady state.
+    const rate = soakRate ?? Math.max(2, Math.round(best / 3));
+    const soak = await seedLogins(Math.ceil(rate * 60 * soakMinutes * 1.05));
+    type Sample = { minute: number; webRss: number; webHeap: number; workerRss: number; workerHeap: number };
+    const samples: Sample[] = [];
+    let sampling = Promise.resolve();
     const sampler = setInterval(() => {
-      samples.push({ minute: samples.length + 1, web: memory(web.child.pid!).rss, worker: memory(worker.child.pid!).rss });
+      sampling = sampling.then(async () => {
+        const [webHeap, workerHeap] = [await liveHeap(web.child.pid!), await liveHeap(worker.child.pid!)];
+        samples.push({ minute: samples.length + 1, webRss: memory(web.child.pid!).rss, webHeap, workerRss: memory(worker.child.pid!).rss, workerHeap });
+      });
     }, 60_000);
-    const result = await hammer(web.port!, '/api/v1/auth/verify-otp', soak, { connections: 8, overallRate: rate, pid: web.child.pid! });
+    const result = await hammer(web.port!, '/api/v1/auth/verify-otp', soak, { connections: 8, overallRate: rate, durationSeconds: soakMinutes * 60 + 1, pid: web.child.pid! });
     clearInterval(sampler);
+    await sampling;
+    console.log(`## soak: ${soakMinutes} min at ${rate} logins/s asked (${fmt(result.rps)} achieved, ${result.ok} logins, ${result.errors} errors)`);
+    table([
+      ['minute', 'web RSS MiB', 'web live heap MiB', 'worker RSS MiB', 'worker live heap MiB'],
+      ...samples.map((s) => [s.minute, fmt(s.webRss), fmt(s.webHeap), fmt(s.workerRss), fmt(s.workerHeap)]),
+    ]);
     const first = samples[0];
     const last = samples.at(-1);
-    console.log(`## soak: ${soakMinutes} min at ${rate} logins/s (${fmt(result.rps)} achieved, ${result.errors} errors)`);
-    table([['minute', 'web RSS MiB', 'worker RSS MiB'], ...samples.map((s) => [s.minute, fmt(s.web), fmt(s.worker)])]);
-    if (first && last) console.log(`minute ${last.minute} vs 1: web ${fmt((last.web / first.web - 1) * 100)} %, worker ${fmt((last.worker / first.worker - 1) * 100)} %`);
+    const pct = (a: number, b: number) => `${b >= a ? '+' : ''}${fmt((b / a - 1) * 100)} %`;
+    if (first && last && last !== first) {
+      console.log(`minute ${last.minute} vs minute 1: web RSS ${pct(first.webRss, last.webRss)}, live heap ${pct(first.webHeap, last.webHeap)}; `
+        + `worker RSS ${pct(first.workerRss, last.workerRss)}, live heap ${pct(first.workerHeap, last.workerHeap)}`);
+    }
   }
   await stop(worker);
 }
 
 await stop(web);
+rmSync(MEMORY_DIR, { recursive: true, force: true });
 await closeQueues(queues);
 await closeRedis(redis);
 await mongoose.disconnect();

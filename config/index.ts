@@ -28,6 +28,20 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** `redis://` or `rediss://` URLs, comma-separated (several only for a cluster's seed nodes). */
+const redisUrls = z.string().transform((v, ctx) => {
+  const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (urls.length === 0 || urls.some((u) => !/^rediss?:\/\/[^/\s]/.test(u) || !URL.canParse(u))) {
+    ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL (or, for a cluster, a comma-separated list of them)' });
+    return z.NEVER;
+  }
+  if (new Set(urls.map((u) => new URL(u).protocol)).size > 1) {
+    ctx.addIssue({ code: 'custom', message: 'mixes redis:// and rediss:// URLs' });
+    return z.NEVER;
+  }
+  return urls;
+});
+
 /**
  * Express `trust proxy`: `true`/`false`, a hop count (Heroku's router is 1 hop),
  * or a comma-separated list of addresses/subnets.
@@ -66,7 +80,7 @@ function schemaFor(nodeEnv: NodeEnv) {
   const prod = nodeEnv === 'production';
   const dbName = nodeEnv === 'test' ? 'allmine_test' : 'allmine_dev';
   // In production a missing key stays missing so zod names it.
-  const devDefault = <T extends z.ZodType>(s: T, value: string) => (prod ? s : s.default(value as never));
+  const devDefault = <T extends z.ZodType>(s: T, value: string) => (prod ? s : s.prefault(value as never));
   const secret = (name: string) =>
     z
       .string({ error: `${name} is required` })
@@ -79,7 +93,10 @@ function schemaFor(nodeEnv: NodeEnv) {
       nodeEnv === 'test' ? 'silent' : 'info',
     ),
     MONGODB_URI: devDefault(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'), `mongodb://127.0.0.1:27017/${dbName}`),
-    REDIS_URL: devDefault(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), 'redis://127.0.0.1:6379'),
+    /** One URL; with REDIS_CLUSTER=true, one or more seed nodes of the cluster, comma-separated. */
+    REDIS_URL: devDefault(redisUrls, 'redis://127.0.0.1:6379'),
+    /** `true`: REDIS_URL names nodes of a Redis Cluster; the client discovers the rest and follows MOVED/ASK. */
+    REDIS_CLUSTER: bool.default(false),
     /** Heroku Redis presents a self-signed certificate on rediss:// URLs. */
     REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
     /** BullMQ key prefix; braces make every queue key hash to one Redis Cluster slot. */
@@ -193,6 +210,16 @@ function schemaFor(nodeEnv: NodeEnv) {
     QUEUE_DASHBOARD_PASSWORD: z.string().min(12, 'QUEUE_DASHBOARD_PASSWORD must be at least 12 characters').optional(),
   })
     .superRefine((e, ctx) => {
+      if (!e.REDIS_CLUSTER && e.REDIS_URL.length > 1) {
+        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'several URLs need REDIS_CLUSTER=true' });
+      }
+      if (e.REDIS_CLUSTER && e.REDIS_URL.some((u) => !['', '/', '/0'].includes(new URL(u).pathname))) {
+        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'a Redis Cluster has only database 0; drop the /<db> path' });
+      }
+      // BullMQ runs multi-key Lua scripts over a queue's keys: in a cluster they must share one hash slot.
+      if (e.REDIS_CLUSTER && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
+        ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})' });
+      }
       const need = (key: keyof typeof e, why: string) => {
         if (e[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
       };
@@ -273,7 +300,8 @@ export type Config = Readonly<{
   port: number;
   logLevel: string;
   mongodbUri: string;
-  redis: { url: string; tlsRejectUnauthorized: boolean; queuePrefix: string };
+  /** `url` is the first of `urls`; `cluster`: `urls` are seed nodes of a Redis Cluster. */
+  redis: { url: string; urls: string[]; cluster: boolean; tlsRejectUnauthorized: boolean; queuePrefix: string };
   jwt: { secret: string; issuer: string; audience: string };
   http: { corsOrigins: string[]; trustProxy: boolean | number | string[]; bodyLimitBytes: number };
   shutdownTimeoutMs: number;
@@ -343,7 +371,13 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
-    redis: { url: e.REDIS_URL, tlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED, queuePrefix: e.QUEUE_PREFIX },
+    redis: {
+      url: e.REDIS_URL[0]!,
+      urls: e.REDIS_URL,
+      cluster: e.REDIS_CLUSTER,
+      tlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
+      queuePrefix: e.QUEUE_PREFIX,
+    },
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     http: { corsOrigins: e.CORS_ORIGINS, trustProxy: e.TRUST_PROXY, bodyLimitBytes: e.BODY_LIMIT_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

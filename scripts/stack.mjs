@@ -21,7 +21,8 @@ const USAGE = `usage: node scripts/stack.mjs <mode> [args]
   dev                 services, index setup, then web + worker (Ctrl-C to stop)
   test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
   services            start the services, print their URIs, wait for Ctrl-C
-  bench [flags]       fresh services, then bench/run.ts (--quick, --soak-minutes=N)`;
+  bench [flags]       fresh services, then bench/run.ts (--quick, --soak-minutes=N)
+REDIS_CLUSTER=true without REDIS_URL starts a local 3-master Redis Cluster instead of one redis-server.`;
 
 const state = {
   children: new Set(), // live children: { name, child, done, grace, tier, critical }
@@ -308,19 +309,22 @@ function redisPing(port) {
   });
 }
 
-async function startRedis() {
-  await ensureRedisServer();
-  const dir = path.join(serviceDir(), 'redis');
+/**
+ * Start one redis-server on a free port, in its own data dir; resolves to the port once it answers PING.
+ * `extraArgs(port)` adds arguments (the cluster options).
+ */
+async function startRedisNode(name, extraArgs = () => []) {
+  const dir = path.join(serviceDir(), name);
   fs.mkdirSync(dir);
-  const logFile = path.join(state.tmpDir, 'redis.log');
+  const logFile = path.join(state.tmpDir, `${name}.log`);
   // The probed port can be taken before redis binds it; if redis exits at once, try another port.
   let why = 'exited before answering PING (3 tries)';
   for (let tries = 1; tries <= 3; tries++) {
     const port = await freePort();
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--protected-mode', 'no', '--dir', dir];
+      '--protected-mode', 'no', '--dir', dir, ...(await extraArgs(port))];
     const logFd = fs.openSync(logFile, 'a');
-    const entry = start('redis', 'redis-server', args, { stdio: ['ignore', logFd, logFd], tier: 1 });
+    const entry = start(name, 'redis-server', args, { stdio: ['ignore', logFd, logFd], tier: 1 });
     fs.closeSync(logFd);
     let exited = false;
     void entry.done.then(() => (exited = true));
@@ -328,7 +332,7 @@ async function startRedis() {
     while (!exited && Date.now() < deadline) {
       if (await redisPing(port)) {
         entry.critical = true;
-        return `redis://127.0.0.1:${port}`;
+        return port;
       }
       await sleep(100);
     }
@@ -339,7 +343,81 @@ async function startRedis() {
     }
   }
   state.keepLogs = true;
-  throw new StackError(`redis-server ${why}. Log: ${logFile}\n${tail(logFile)}`);
+  throw new StackError(`redis-server (${name}) ${why}. Log: ${logFile}\n${tail(logFile)}`);
+}
+
+async function startRedis() {
+  await ensureRedisServer();
+  return `redis://127.0.0.1:${await startRedisNode('redis')}`;
+}
+
+/** One RESP command on a fresh connection; resolves to the reply as text (errors as "-ERR …"). */
+function redisCommand(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    sock.setTimeout(5000, () => {
+      sock.destroy();
+      reject(new StackError(`redis on port ${port}: no answer to ${args[0]}`));
+    });
+    sock.once('error', reject);
+    sock.once('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) return;
+      const head = buf.subarray(0, eol).toString();
+      let reply = head;
+      if (head[0] === '$') {
+        const len = Number(head.slice(1));
+        if (len >= 0 && buf.length < eol + 2 + len) return; // wait for the whole bulk string
+        reply = len < 0 ? '' : buf.subarray(eol + 2, eol + 2 + len).toString();
+      }
+      sock.destroy();
+      resolve(reply);
+    });
+  });
+}
+
+/**
+ * A local Redis Cluster of three masters (no replicas), as `REDIS_CLUSTER=true` without a REDIS_URL
+ * asks: three cluster-enabled redis-servers, each given a third of the 16384 slots, joined by CLUSTER MEET.
+ * Resolves to the seed list for REDIS_URL once every node reports `cluster_state:ok`.
+ */
+async function startRedisCluster() {
+  await ensureRedisServer();
+  const MASTERS = 3;
+  const nodes = [];
+  for (let i = 0; i < MASTERS; i++) {
+    let busPort;
+    const port = await startRedisNode(`redis-cluster-${i + 1}`, async () => {
+      busPort = await freePort(); // explicit: port + 10000 may not exist or be free
+      return ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort),
+        '--cluster-node-timeout', '5000', '--cluster-announce-ip', '127.0.0.1'];
+    });
+    nodes.push({ port, busPort });
+  }
+  const expectOk = (reply, what) => {
+    if (reply !== '+OK') throw new StackError(`redis cluster setup: ${what} answered ${reply}`);
+  };
+  for (const [i, { port }] of nodes.entries()) {
+    const first = Math.floor((16384 * i) / MASTERS);
+    const last = Math.floor((16384 * (i + 1)) / MASTERS) - 1;
+    expectOk(await redisCommand(port, 'CLUSTER', 'ADDSLOTSRANGE', first, last), `ADDSLOTSRANGE on ${port}`);
+  }
+  for (const { port, busPort } of nodes.slice(1)) {
+    expectOk(await redisCommand(nodes[0].port, 'CLUSTER', 'MEET', '127.0.0.1', port, busPort), `MEET ${port}`);
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const infos = await Promise.all(nodes.map(({ port }) => redisCommand(port, 'CLUSTER', 'INFO')));
+    if (infos.every((info) => /cluster_state:ok/.test(info) && new RegExp(`cluster_known_nodes:${MASTERS}\\b`).test(info))) break;
+    if (state.stopping) throw new StackError('stopping');
+    if (Date.now() > deadline) throw new StackError(`redis cluster did not reach cluster_state:ok within 30 s:\n${infos[0]}`);
+    await sleep(100);
+  }
+  log(`redis cluster: ${MASTERS} masters on ports ${nodes.map((n) => n.port).join(', ')}`);
+  return nodes.map(({ port }) => `redis://127.0.0.1:${port}`).join(',');
 }
 
 // ------------------------------------------------------------------ Chromium (the dashboard test)
@@ -366,9 +444,13 @@ async function startServices(dbName) {
   if ((!MONGODB_URI || !REDIS_URL) && NODE_ENV === 'production') {
     throw new StackError('NODE_ENV=production: refusing to start local services; set MONGODB_URI and REDIS_URL.');
   }
-  const [mongo, redis] = await Promise.all([MONGODB_URI || startFerret(dbName), REDIS_URL || startRedis()]);
+  const cluster = /^(true|1|yes)$/.test(process.env.REDIS_CLUSTER ?? '');
+  const [mongo, redis] = await Promise.all([
+    MONGODB_URI || startFerret(dbName),
+    REDIS_URL || (cluster ? startRedisCluster() : startRedis()),
+  ]);
   if (state.stopping) throw new StackError('stopping');
-  return { MONGODB_URI: mongo, REDIS_URL: redis };
+  return { MONGODB_URI: mongo, REDIS_URL: redis, ...(cluster && { REDIS_CLUSTER: 'true' }) };
 }
 
 /** Start a node process whose output lines are prefixed with its name ("web | …"). */
@@ -418,7 +500,7 @@ async function test(mochaArgs) {
   }
   await ensureChromium();
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
-  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
+  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`);
   const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
   return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000, deadlineMs });
 }
@@ -432,7 +514,7 @@ async function bench(benchArgs) {
 
 async function services() {
   const uris = await startServices('allmine_test');
-  console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}`);
+  console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}${uris.REDIS_CLUSTER ? '\nREDIS_CLUSTER=true' : ''}`);
   log('services running; Ctrl-C to stop');
   return new Promise(() => {});
 }

@@ -12,7 +12,7 @@ import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createMailer } from './lib/mail/index.js';
 import { connectMongo, disconnectMongo } from './lib/mongo.js';
-import { closeRedis, createRedis } from './lib/redis.js';
+import { closeRedis, createRedis, redisReady } from './lib/redis.js';
 
 const config = await bootOrExit(() => loadConfig());
 const logger = createLogger({ level: config.logLevel, name: 'web' });
@@ -30,6 +30,8 @@ server.keepAliveTimeout = 65_000;
 
 let draining = false;
 /** How long responses announce `Connection: close` before the listener closes. */
+/** How long boot waits for Redis before listening anyway. */
+const REDIS_BOOT_WAIT_MS = 5000;
 const DRAIN_MS = Math.min(2000, config.shutdownTimeoutMs / 4);
 server.on('request', (_req, res) => {
   if (draining) res.setHeader('Connection', 'close');
@@ -70,6 +72,10 @@ try {
   logger.fatal({ err }, 'cannot connect to MongoDB');
   await lifecycle.shutdown('boot failed', 1);
 }
+// Give Redis (a cluster client first reads the slot map and connects to each master) a moment before
+// taking traffic, so a fresh dyno's first requests find it ready. Without Redis the web still serves
+// logins (limits in memory, events through the outbox), so it listens anyway after the wait.
+await redisReady(redis, REDIS_BOOT_WAIT_MS).catch((err: Error) => logger.warn({ err: err.message }, 'listening before Redis is ready'));
 
 server.listen(config.port, () => {
   const { port } = server.address() as AddressInfo;

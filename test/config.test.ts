@@ -90,6 +90,24 @@ describe('config', () => {
     expect(test.logLevel).to.equal('silent');
   });
 
+  it('takes a Redis Cluster as comma-separated seed nodes, and requires a hash-tagged queue prefix for it', () => {
+    const c = loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://:pw@n1.example:7000, rediss://:pw@n2.example:7001' });
+    expect(c.redis).to.deep.include({
+      cluster: true,
+      url: 'rediss://:pw@n1.example:7000',
+      urls: ['rediss://:pw@n1.example:7000', 'rediss://:pw@n2.example:7001'],
+      queuePrefix: '{allmine}',
+    });
+    expect(loadConfig({}).redis).to.deep.include({ cluster: false, urls: ['redis://127.0.0.1:6379'] });
+    expect(problems({ REDIS_URL: 'redis://a:1,redis://b:2' })).to.deep.equal(['REDIS_URL: several URLs need REDIS_CLUSTER=true']);
+    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1', QUEUE_PREFIX: 'allmine' })).to.deep.equal([
+      'QUEUE_PREFIX: must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})',
+    ]);
+    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2' })).to.deep.equal(['REDIS_URL: a Redis Cluster has only database 0; drop the /<db> path']);
+    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1,rediss://b:2' })).to.deep.equal(['REDIS_URL: mixes redis:// and rediss:// URLs']);
+    expect(problems({ REDIS_URL: 'http://a:1' })[0]).to.match(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
   it('refuses code exposure, the console SMS provider and unapproved test numbers in production', () => {
     const base = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'redis://r', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG, SMTP_URL: TWILIO.SMTP_URL };
     expect(problems({ ...base, ...TWILIO, OTP_EXPOSE_CODE: 'true' })).to.deep.equal(['OTP_EXPOSE_CODE: OTP_EXPOSE_CODE must be off in production']);

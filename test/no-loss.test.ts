@@ -47,7 +47,7 @@ describe('no lost side effects (contract §5)', function () {
       await srv.close();
       await closeQueues(privateQueues).catch(() => undefined);
       await closeRedis(client);
-      await redisServer.stop();
+      await redisServer.destroy();
     });
 
     it('20 logins succeed with Redis stopped; once it is back the worker applies every effect, once', async () => {

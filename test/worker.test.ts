@@ -3,6 +3,7 @@ import type { Job, Queue } from 'bullmq';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import { ACCOUNT_DELETION_SCHEDULER_ID } from '../src/jobs/account-deletion.js';
+import { scanKeys } from '../src/lib/redis.js';
 import { LoginEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
 import { Session } from '../src/models/session.js';
 import { User } from '../src/models/user.js';
@@ -125,7 +126,7 @@ describe('the worker process runs the login side effects', function () {
     await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
 
     const prefix = testConfig().redis.queuePrefix;
-    const keys = await redis().keys(`${prefix}:*`);
+    const keys = await scanKeys(redis(), `${prefix}:*`);
     const dumps: string[] = [];
     for (const key of keys) {
       if ((await redis().type(key)) === 'hash') dumps.push(JSON.stringify(await redis().hgetall(key)));
@@ -175,7 +176,11 @@ describe('worker shutdown under load', function () {
         const n = await q.getJobCountByTypes('completed');
         const waiting = await q.getJobCountByTypes('waiting', 'active', 'delayed');
         return waiting === 0 ? n : undefined;
-      }, 30_000, 'queue drained');
+      }, 30_000, async () => {
+        const delayed = (await q.getDelayed()).map((j) => ({ id: j.id, attemptsMade: j.attemptsMade, failedReason: j.failedReason, delay: j.delay, ts: j.timestamp, now: Date.now(), data: j.data }));
+        const failures = [...first.logs, ...second.logs].filter((l) => l.msg === 'job failed');
+        return `queue drained (${JSON.stringify(await q.getJobCounts())}; delayed ${JSON.stringify(delayed)}; failures ${JSON.stringify(failures)})`;
+      });
       expect(completed).to.be.at.least(200);
     } finally {
       await second.stop();

@@ -73,13 +73,17 @@ export function verifyOtp(srv: TestServer, body: unknown, ip: string, headers: R
   return srv.request('/api/v1/auth/verify-otp', json(body, { 'x-forwarded-for': ip, ...headers }));
 }
 
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+/** Polls `check` until it returns a value, or fails after `timeoutMs` (`what` may describe the state then). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  what: string | (() => Promise<string>) = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : await what()} not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
