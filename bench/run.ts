@@ -304,12 +304,14 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
   const t0 = Date.now();
   while ((await queueBacklog(queues)) > 0) await new Promise((r) => setTimeout(r, 200));
   const seconds = (Date.now() - t0) / 1000;
-  console.log('## worker drain');
-  table([
-    ['jobs', 'seconds', 'jobs/s', 'worker peak MiB'],
-    [drainJobs, fmt(seconds), fmt(drainJobs / seconds), fmt(memory(worker.child.pid!).peak)],
-  ]);
-  console.log('');
+  if (drainJobs > 0) {
+    console.log('## worker drain');
+    table([
+      ['jobs', 'seconds', 'jobs/s', 'worker peak MiB'],
+      [drainJobs, fmt(seconds), fmt(drainJobs / seconds), fmt(memory(worker.child.pid!).peak)],
+    ]);
+    console.log('');
+  }
 
   // 3. backlog after a sustained load at the web's best rate.
   await resetLoginData();
