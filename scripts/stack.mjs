@@ -22,6 +22,7 @@ const USAGE = `usage: node scripts/stack.mjs <mode> [args]
   test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
   services            start the services, print their URIs, wait for Ctrl-C
   bench [flags]       fresh services, then bench/run.ts (--quick, --soak-minutes=N)
+  fuzz [flags]        fresh services, then fuzz/run.mjs: schemathesis (--max-examples=N, --seed=N)
 REDIS_CLUSTER=true without REDIS_URL starts a local 3-master Redis Cluster instead of one redis-server.`;
 
 const state = {
@@ -512,6 +513,13 @@ async function bench(benchArgs) {
   return run('bench', process.execPath, ['--import', 'tsx', 'bench/run.ts', ...benchArgs], { env, grace: 30_000 });
 }
 
+/** `npm run fuzz`: fresh services of its own, then fuzz/run.mjs (flags pass through). */
+async function fuzz(fuzzArgs) {
+  const env = { ...process.env, ...(await startServices('allmine_fuzz')), FUZZ_WEB_PORT: String(await freePort()) };
+  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
+  return run('fuzz', process.execPath, ['fuzz/run.mjs', ...fuzzArgs], { env, grace: 40_000 });
+}
+
 async function services() {
   const uris = await startServices('allmine_test');
   console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}${uris.REDIS_CLUSTER ? '\nREDIS_CLUSTER=true' : ''}`);
@@ -521,7 +529,7 @@ async function services() {
 
 async function main() {
   const [mode, ...rest] = process.argv.slice(2);
-  const modes = { dev, test, services, bench };
+  const modes = { dev, test, services, bench, fuzz };
   if (!Object.hasOwn(modes, mode ?? '')) {
     console.error(USAGE);
     return 2;

@@ -147,6 +147,7 @@ describe('marketing reports (contract §5)', function () {
       const res = await srv.request(path, bearer(plain.accessToken));
       expect(res.status, path).to.equal(403);
       expect(res.body.errors[0]).to.equal('Insufficient permissions');
+      expect(res.body.errorCode).to.equal('ROLE_REQUIRED');
       expect((await srv.request(path)).status).to.equal(401);
     }
     const cases: [string, string][] = [

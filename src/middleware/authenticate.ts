@@ -57,7 +57,7 @@ export function authenticate(deps: AuthenticateDeps, ...roles: Role[]): RequestH
     }
     req.auth = { userId: new Types.ObjectId(claims.sub), sessionId: claims.sid, roles: claims.roles };
     if (roles.length > 0 && !roles.some((r) => claims.roles.includes(r))) {
-      throw forbidden({ messages: [`role: one of ${roles.join(', ')} is required`] });
+      throw forbidden({ errorCode: 'ROLE_REQUIRED', messages: [`role: one of ${roles.join(', ')} is required`] });
     }
     next();
   };

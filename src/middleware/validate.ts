@@ -34,10 +34,28 @@ export function validateBody(schema: Schema): RequestHandler[] {
   return [...checkSchema(schema, ['body']), checkExact([], { message: 'unknown field' }), check];
 }
 
-/** A required string field: trimmed, with a length range. */
+/**
+ * The length of a string in characters (Unicode code points), as JSON Schema's `minLength` and
+ * `maxLength` count it, so every limit the OpenAPI document states is the limit enforced: not
+ * UTF-16 units (`String#length` counts an emoji as 2), nor validator.js's `isLength` (which does
+ * not count variation selectors).
+ */
+export function charLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** A required string field: trimmed, with a length range in characters (`charLength`). */
 export const requiredString = (min: number, max: number) => ({
   exists: { errorMessage: 'is required', options: { values: 'null' as const } },
   isString: { errorMessage: 'must be a string', bail: true },
   trim: true,
-  isLength: { options: { min, max }, errorMessage: `must be ${min}-${max} characters` },
+  custom: {
+    options: (v: string) => {
+      const n = charLength(v);
+      return n >= min && n <= max;
+    },
+    errorMessage: `must be ${min}-${max} characters`,
+  },
 });

@@ -129,6 +129,13 @@ const TIMEZONE_PATTERN = '^UTC(?:\\+(?:(?:0\\d|1[0-3]):(?:00|15|30|45)|14:00)|-(
 const ATTRIBUTION_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 const USERNAME_PATTERN = '^(?!\\.)[a-z0-9._]{3,30}(?<!\\.)$';
 const HANDLE_OUT_PATTERN = '^[A-Za-z0-9._-]{1,50}$';
+/**
+ * The reserved usernames, compared case-insensitively as the app does (`Admin` is refused like `admin`).
+ * JSON Schema patterns have no flags, so each letter is a class of both cases.
+ */
+const RESERVED_USERNAME_PATTERN = `^(?:${[...RESERVED_USERNAMES]
+  .map((w) => w.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`).replace(/\./g, '\\.'))
+  .join('|')})$`;
 const JWT_PATTERN = '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$';
 const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NWE0ZjBjMmU0YjBhMWIyYzNkNGU1ZjYifQ.c2lnbmF0dXJl';
 const EXAMPLE_REFRESH_TOKEN = 'q8V3mJ2cX0tYw7uR5nB1kL9pZ4aE6sD3fG8hJ0kL2mN';
@@ -486,7 +493,7 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   const username = {
     type: 'string',
     pattern: '^(?!\\.)[A-Za-z0-9._]{3,30}(?<!\\.)$',
-    not: { enum: [...RESERVED_USERNAMES] },
+    not: { pattern: RESERVED_USERNAME_PATTERN },
     description: `3–30 characters of \`a-z 0-9 . _\`, not starting or ending with \`.\`; input is lower-cased. Reserved words (compared case-insensitively) are refused: ${[...RESERVED_USERNAMES].map((w) => `\`${w}\``).join(', ')}.`,
     examples: ['ayse.music'],
   };
@@ -517,7 +524,7 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution }, ['countryCode', 'phoneNumber', 'code']),
     SendOtpEmailRequest: strictObject({ email }, ['email']),
     VerifyOtpEmailRequest: strictObject({ email, code, signupSource: attribution, signupCampaign: attribution }, ['email', 'code']),
-    RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, ['refreshToken']),
+    RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: 1, maxLength: 256, pattern: '\\S', description: 'Surrounding whitespace is ignored.' } }, ['refreshToken']),
     EmptyRequest: { type: 'object', additionalProperties: false, description: 'No fields: any field is refused (`<field>: unknown field`). The body may be omitted.' },
     CompleteRegistrationRequest: strictObject(
       {
@@ -976,7 +983,7 @@ function usersPaths(): Record<string, PathItemObject> {
     termsOfUseVersion: '1.1.0',
   };
   const deletion = { status: 'pending', requestedAt: TS, scheduledFor: '2026-02-14T10:30:00.000Z', cancelledAt: null, finalizedAt: null };
-  const alreadyDeleted = { summary: 'The account is already deleted', value: errorBody(409, ['account: already deleted']) };
+  const alreadyDeleted = { summary: 'The account is already deleted', value: errorBody(409, ['account: already deleted'], { errorCode: 'ACCOUNT_DELETED' }) };
   const userOk = (description: string, value: Record<string, unknown>) => successResponse(description, 'PrivateUserEnvelope', { user: { summary: 'The updated user', value: okBody(value) } });
   const usernameTaken = { summary: 'Taken', value: errorBody(409, ['username: is already taken'], { errorCode: 'USERNAME_TAKEN' }) };
   return {
@@ -1101,7 +1108,7 @@ function usersPaths(): Record<string, PathItemObject> {
           '200': successResponse('The pending request.', 'AccountDeletionStatusEnvelope', { pending: { summary: 'Pending', value: okBody(deletion) } }),
           '400': validationFailed('The body has fields (it takes none).', {}),
           '401': unauthorized,
-          '409': errorResponse(409, { description: 'The account is already deleted.', examples: { deleted: alreadyDeleted } }),
+          '409': errorResponse(409, { description: 'The account is already deleted.', errorCodes: ['ACCOUNT_DELETED'], examples: { deleted: alreadyDeleted } }),
           ...common({ db: true, bodyValidated: true }),
         },
         'x-mutating': true,
@@ -1117,7 +1124,7 @@ function usersPaths(): Record<string, PathItemObject> {
           '401': unauthorized,
           '409': errorResponse(409, {
             description: 'No deletion request is pending (or the account is already deleted).',
-            errorCodes: ['NO_PENDING_DELETION'],
+            errorCodes: ['NO_PENDING_DELETION', 'ACCOUNT_DELETED'],
             examples: { none: { summary: 'Nothing pending', value: errorBody(409, ['account: no deletion request is pending'], { errorCode: 'NO_PENDING_DELETION' }) }, deleted: alreadyDeleted },
           }),
           ...common({ db: true, bodyValidated: false }),
@@ -1144,7 +1151,7 @@ function usersPaths(): Record<string, PathItemObject> {
             errorCodes: ['FEATURE_DISABLED'],
             examples: { disabled: { summary: 'Flag off', value: errorBody(403, ['account-deletion: finalize-now is not enabled'], { errorCode: 'FEATURE_DISABLED' }) } },
           }),
-          '409': errorResponse(409, { description: 'The account is already deleted.', examples: { deleted: alreadyDeleted } }),
+          '409': errorResponse(409, { description: 'The account is already deleted.', errorCodes: ['ACCOUNT_DELETED'], examples: { deleted: alreadyDeleted } }),
           ...common({ db: true, bodyValidated: true }),
         },
         'x-mutating': true,
@@ -1170,7 +1177,8 @@ function analyticsPaths(): Record<string, PathItemObject> {
   });
   const forbidden = errorResponse(403, {
     description: 'The caller has neither the `admin` nor the `marketing` role.',
-    examples: { role: { summary: 'No reporting role', value: errorBody(403, ['role: one of admin, marketing is required']) } },
+    errorCodes: ['ROLE_REQUIRED'],
+    examples: { role: { summary: 'No reporting role', value: errorBody(403, ['role: one of admin, marketing is required'], { errorCode: 'ROLE_REQUIRED' }) } },
   });
   const badQuery = (examples: Record<string, ExampleObject>) =>
     errorResponse(400, {
@@ -1322,10 +1330,10 @@ also carry \`errorCode\` (a stable UPPER_SNAKE string: branch on it, never on me
 |---|---|---|
 | 400 | \`Validation failed\` | a malformed body or query (one entry per problem, e.g. \`phoneNumber: not a valid mobile number for country code 90\`; unknown fields are refused), a body that is not valid JSON, \`OTP_INVALID\`, \`POLICY_VERSION_STALE\` |
 | 401 | \`Authentication required\` | \`TOKEN_MISSING\`, \`TOKEN_INVALID\`, \`TOKEN_EXPIRED\`, \`SESSION_REVOKED\`; refresh: \`REFRESH_TOKEN_INVALID\`, \`REFRESH_TOKEN_REUSED\` |
-| 403 | \`Insufficient permissions\` | a role is missing; \`FEATURE_DISABLED\` |
+| 403 | \`Insufficient permissions\` | \`ROLE_REQUIRED\` (a role is missing), \`FEATURE_DISABLED\` |
 | 404 | \`Resource not found\` | an unknown route, \`OTP_NOT_FOUND\`, \`REFRESH_TOKEN_NOT_FOUND\` |
 | 405 | \`Method not allowed\` | a known path with another method (\`Allow\` lists the methods it serves) |
-| 409 | \`Resource already exists or cannot be changed in its current state\` | \`ACCOUNT_UNAVAILABLE\`, \`REGISTRATION_ALREADY_COMPLETE\`, \`REGISTRATION_INCOMPLETE\`, \`USERNAME_TAKEN\`, \`USERNAME_CHANGE_TOO_SOON\`, \`NO_PENDING_DELETION\` |
+| 409 | \`Resource already exists or cannot be changed in its current state\` | \`ACCOUNT_UNAVAILABLE\`, \`ACCOUNT_DELETED\`, \`REGISTRATION_ALREADY_COMPLETE\`, \`REGISTRATION_INCOMPLETE\`, \`USERNAME_TAKEN\`, \`USERNAME_CHANGE_TOO_SOON\`, \`NO_PENDING_DELETION\` |
 | 413 | \`Request body too large\` | a body over 16 KiB |
 | 415 | \`Unsupported media type\` | a JSON body in a charset other than UTF-8, or an unsupported \`Content-Encoding\` |
 | 429 | \`Too many requests\` | \`RATE_LIMITED\`, with \`Retry-After\` and \`details: { retryAfterSeconds, limits }\` |

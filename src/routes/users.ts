@@ -8,7 +8,7 @@ import { matchedData, type ParamSchema, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { parseTimezone } from '../middleware/client-headers.js';
-import { validateBody } from '../middleware/validate.js';
+import { charLength, validateBody } from '../middleware/validate.js';
 import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
 import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
 import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
@@ -27,14 +27,19 @@ function field(check: Check, { required = false, nullable = false } = {}): Param
   };
 }
 
+/** Lengths are in characters (code points), as the OpenAPI document's `maxLength` counts them. */
+const lengthIn = (s: string, min: number, max: number) => {
+  const n = charLength(s);
+  return n >= min && n <= max;
+};
 const text = (min: number, max: number): Check => (v) =>
-  typeof v === 'string' && v.trim().length >= min && v.trim().length <= max ? true : fail(`must be a string of ${min}-${max} characters`);
+  typeof v === 'string' && lengthIn(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
 const handle: Check = (v) => (typeof v === 'string' && /^@?[A-Za-z0-9._-]{1,50}$/.test(v) ? true : fail('must be a handle of 1-50 characters of A-Z a-z 0-9 . _ -'));
 const emailCheck: Check = (v) =>
-  typeof v === 'string' && v.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? true : fail('not a valid e-mail address');
+  typeof v === 'string' && charLength(v) <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? true : fail('not a valid e-mail address');
 const photo: Check = (v) => {
-  if (typeof v !== 'string' || v.length > 2048) fail('must be an https URL');
+  if (typeof v !== 'string' || charLength(v) > 2048) fail('must be an https URL');
   try {
     return new URL(v as string).protocol === 'https:' ? true : fail('must be an https URL');
   } catch {
@@ -43,7 +48,7 @@ const photo: Check = (v) => {
 };
 const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail('must be UTC or UTC±HH:MM between UTC-12:00 and UTC+14:00'));
 const stringList = (maxItems: number, maxLength: number): Check => (v) =>
-  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && s.trim().length >= 1 && s.trim().length <= maxLength)
+  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && lengthIn(s.trim(), 1, maxLength))
     ? true
     : fail(`must be a list of at most ${maxItems} strings of 1-${maxLength} characters`);
 const expertiseList: Check = (v) =>

@@ -39,7 +39,7 @@ export function deletionStatusOf(user: Pick<UserRecord, 'accountDeletionStatus' 
 
 async function userOrConflict(userId: Types.ObjectId): Promise<UserRecord> {
   const user = await User.findById(userId).lean<UserRecord>();
-  if (!user || user.accountDeletionStatus === 'finalized') throw conflict({ messages: ['account: already deleted'] });
+  if (!user || user.accountDeletionStatus === 'finalized') throw conflict({ errorCode: 'ACCOUNT_DELETED', messages: ['account: already deleted'] });
   return user;
 }
 

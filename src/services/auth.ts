@@ -150,7 +150,7 @@ async function createUser(id: Identity, attribution: Attribution, client: Client
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
     const winner = await User.findOne(userFilter(id)).lean<UserRecord>();
-    if (!winner) throw conflict({ messages: ['account: is changing state; try again'] });
+    if (!winner) throw conflict({ errorCode: 'ACCOUNT_UNAVAILABLE', messages: ['account: is changing state; try again'] });
     return { user: winner, isNew: false };
   }
 }
