@@ -67,6 +67,7 @@ describe('no lost side effects (contract §5)', function () {
         while (!done()) await login();
       }));
 
+      const firstDay = new Date().toISOString().slice(0, 10); // UTC; the run may cross midnight
       await redisServer.stop();
       const stoppedAt = Date.now();
       await loadUntil(() => Date.now() - stoppedAt >= 10_000); // 4 clients, logging in for 10 s
@@ -87,8 +88,8 @@ describe('no lost side effects (contract §5)', function () {
         await eventually(async () => (await SignupAttribution.countDocuments({ source })) === n, 90_000, 'every signup recorded');
         await eventually(async () => (await User.countDocuments({ _id: { $in: ids }, lastLogin: { $ne: null } })) === n, 90_000, 'every lastLogin set');
         await eventually(async () => (await LoginEvent.countDocuments({ userId: { $in: ids } })) === n, 90_000, 'every login event');
-        const today = new Date().toISOString().slice(0, 10);
-        const before = await signupsReport({ from: today, to: today }, ['source'], { source });
+        const days = { from: firstDay, to: new Date().toISOString().slice(0, 10) };
+        const before = await signupsReport(days, ['source'], { source });
         expect(before.totals.signups).to.equal(n);
 
         // Deliver everything a second time: forget the completed jobs, mark the outbox undelivered.
@@ -102,7 +103,7 @@ describe('no lost side effects (contract §5)', function () {
           return jobs.every((j) => (j?.finishedOn ?? 0) >= resentAt);
         }, 90_000, 'second delivery processed');
 
-        const after = await signupsReport({ from: today, to: today }, ['source'], { source });
+        const after = await signupsReport(days, ['source'], { source });
         expect(after.totals.signups).to.equal(n);
         expect(await SignupAttribution.countDocuments({ source })).to.equal(n);
         expect(await LoginEvent.countDocuments({ userId: { $in: ids } })).to.equal(n);
