@@ -15,7 +15,8 @@
  *
  * Flags: --quick (fewer requests), --soak-minutes=N, --skip-login (start at
  * the worker phases; the sustained load then runs at --rate=N logins/s),
- * --skip-drain (no 20,000-job drain).
+ * --skip-drain (no 20,000-job drain), --cpu-prof (V8 CPU profiles of the web and
+ * the floor, summarized as CPU ms per login by origin: package, Node, our code).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { Outbox } from '../src/models/outbox.js';
 import { registerModels } from '../src/models/index.js';
 import { ensureIndexes } from '../src/models/indexes.js';
 import { createLogger } from '../src/lib/logger.js';
+import { cpuByOrigin } from './profile.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -44,6 +46,9 @@ const soakRate = args.some((a) => a.startsWith('--soak-rate=')) ? Number(args.fi
 const assumedRate = Number(args.find((a) => a.startsWith('--rate='))?.split('=')[1] ?? 10);
 
 const MEMORY_DIR = mkdtempSync(path.join(tmpdir(), 'allmine-bench-memory-'));
+/** `--cpu-prof`: the web and the floor write V8 CPU profiles here; summarized by origin at the end. */
+const cpuProf = process.argv.includes('--cpu-prof');
+const PROFILE_DIR = mkdtempSync(path.join(tmpdir(), 'allmine-bench-profile-'));
 const SECRETS = { JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789', OTP_HMAC_SECRET: 'bench-otp-secret-0123456789abcdef012345678' };
 const APP_ENV = {
   ...process.env,
@@ -74,7 +79,8 @@ function start(name: string, entry: string, ready: string | number, env: NodeJS.
   const port = typeof ready === 'number' ? ready : undefined;
   // Our processes (not the floor) get the soak's memory probe: a GC and a heap reading on SIGUSR2.
   const probe = entry.startsWith('src/') ? ['--expose-gc', '--import', './bench/memory-probe.mjs'] : [];
-  const child = spawn(process.execPath, [...probe, '--import', 'tsx', entry], { env: port ? { ...env, PORT: String(port) } : env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = cpuProf && port ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(PROFILE_DIR, name)}`] : [];
+  const child = spawn(process.execPath, [...probe, ...profile, '--import', 'tsx', entry], { env: port ? { ...env, PORT: String(port) } : env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;
     const done = () => resolve({ name, child, port });
@@ -194,6 +200,7 @@ async function resetLoginData(): Promise<void> {
 
 interface RunResult {
   ok: number;
+  warmupOk?: number;
   rps: number;
   p50: number;
   p95: number;
@@ -262,17 +269,20 @@ console.log(`# servers: ${config.mongodbUri.replace(/\/\/[^@]*@/, '//')} ${confi
 // 1. login throughput: ours vs the floor, same servers, same invocation.
 const web = await start('web', 'src/server.ts', await freePort());
 let best = skipLogin ? assumedRate : 0;
+const served = { web: 0, floor: 0 };
 if (!skipLogin) {
   const floor = await start('floor', 'bench/floor.ts', await freePort());
   const rows: (string | number)[][] = [['target', 'conc', 'logins/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'errors', 'cpu ms/login', 'ratio']];
   for (const connections of CONCURRENCIES) {
     const measure = async (target: Proc, path: string) => {
       await resetLoginData();
-      await hammer(target.port!, path, await seedLogins(50), { connections, pid: target.child.pid! }); // warm-up
-      return hammer(target.port!, path, await seedLogins(LOGINS_PER_RUN), { connections, pid: target.child.pid! });
+      const warmup = await hammer(target.port!, path, await seedLogins(50), { connections, pid: target.child.pid! });
+      return { ...(await hammer(target.port!, path, await seedLogins(LOGINS_PER_RUN), { connections, pid: target.child.pid! })), warmupOk: warmup.ok };
     };
     const ours = await measure(web, '/api/v1/auth/verify-otp');
     const base = await measure(floor, '/login');
+    served.web += ours.ok + ours.warmupOk;
+    served.floor += base.ok + base.warmupOk;
     best = Math.max(best, ours.rps);
     rows.push(['ours', connections, fmt(ours.rps), ours.p50, ours.p95, ours.p99, ours.errors, fmt(ours.cpuPerLogin, 2), fmt(ours.rps / base.rps, 2)]);
     rows.push(['floor', connections, fmt(base.rps), base.p50, base.p95, base.p99, base.errors, fmt(base.cpuPerLogin, 2), '']);
@@ -317,6 +327,7 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
   await resetLoginData();
   const sustained = await seedLogins(Math.max(200, Math.round(best * (quick ? 5 : 15))));
   const load = await hammer(web.port!, '/api/v1/auth/verify-otp', sustained, { connections: 16, pid: web.child.pid! });
+  served.web += load.ok;
   const stoppedAt = Date.now();
   while ((await queueBacklog(queues)) > 0 || (await Outbox.countDocuments({ dispatchedAt: null })) > 0) await new Promise((r) => setTimeout(r, 100));
   console.log('## backlog after a sustained load');
@@ -344,6 +355,7 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
     const result = await hammer(web.port!, '/api/v1/auth/verify-otp', soak, { connections: 8, overallRate: rate, durationSeconds: soakMinutes * 60 + 1, pid: web.child.pid! });
     clearInterval(sampler);
     await sampling;
+    served.web += result.ok;
     console.log(`## soak: ${soakMinutes} min at ${rate} logins/s asked (${fmt(result.rps)} achieved, ${result.ok} logins, ${result.errors} errors)`);
     table([
       ['minute', 'web RSS MiB', 'web live heap MiB', 'worker RSS MiB', 'worker live heap MiB'],
@@ -362,6 +374,22 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
 
 await stop(web);
 rmSync(MEMORY_DIR, { recursive: true, force: true });
+if (cpuProf && !skipLogin) {
+  // Whole-process profiles (start-up included); the web also served the backlog phase's logins.
+  const web = cpuByOrigin(path.join(PROFILE_DIR, 'web'));
+  const floor = cpuByOrigin(path.join(PROFILE_DIR, 'floor'));
+  const webLogins = served.web;
+  const origins = [...new Set([...web.keys(), ...floor.keys()])].sort((a, b) => (web.get(b) ?? 0) - (web.get(a) ?? 0));
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  console.log(`## CPU profile: self time by origin, ms per login (web ${webLogins} logins, floor ${served.floor})`);
+  table([
+    ['origin', 'web ms/login', 'floor ms/login'],
+    ...origins.filter((o) => (web.get(o) ?? 0) / webLogins >= 0.05 || (floor.get(o) ?? 0) / served.floor >= 0.05)
+      .map((o) => [o, fmt((web.get(o) ?? 0) / webLogins, 2), fmt((floor.get(o) ?? 0) / served.floor, 2)]),
+    ['all (idle excluded)', fmt(total(web) / webLogins, 2), fmt(total(floor) / served.floor, 2)],
+  ]);
+}
+rmSync(PROFILE_DIR, { recursive: true, force: true });
 await closeQueues(queues);
 await closeRedis(redis);
 await mongoose.disconnect();
