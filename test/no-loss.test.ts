@@ -6,8 +6,11 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
+import { lastLoginEvent } from '../src/jobs/last-login.js';
+import { Publisher } from '../src/jobs/outbox.js';
 import { closeQueues, createQueues, type Queues } from '../src/jobs/queues.js';
 import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
+import { createLogger } from '../src/lib/logger.js';
 import { closeRedis, createRedis, redisReady, type Redis } from '../src/lib/redis.js';
 import { FunnelEvent, LoginEvent, SignupAttribution } from '../src/models/analytics.js';
 import { Outbox } from '../src/models/outbox.js';
@@ -112,6 +115,30 @@ describe('no lost side effects (contract §5)', function () {
         await worker.stop();
       }
     });
+  });
+
+  it('enqueues a login\'s jobs only once its session is stored; if storing it fails, the events stay in the outbox', async () => {
+    // A worker could otherwise run the last-login job before the session it reads exists.
+    const publisher = new Publisher(queues(), () => new Date());
+    const log = createLogger({ level: 'silent' });
+    const event = () => lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
+    const q = queues()['last-login'];
+
+    const stored = event();
+    let sessionStored!: () => void;
+    await publisher.publish([stored], log, { after: new Promise<void>((r) => (sessionStored = r)) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await q.getJob(stored.jobId), 'enqueued before the session exists').to.equal(undefined);
+    sessionStored();
+    await publisher.drain();
+    expect(await q.getJob(stored.jobId)).to.not.equal(undefined);
+    expect((await Outbox.findById(stored.jobId).lean())?.dispatchedAt).to.be.instanceOf(Date);
+
+    const failed = event();
+    await publisher.publish([failed], log, { after: Promise.reject(new Error('session insert failed')) });
+    await publisher.drain();
+    expect(await q.getJob(failed.jobId)).to.equal(undefined);
+    expect(await Outbox.findById(failed.jobId).lean()).to.include({ dispatchedAt: null });
   });
 
   it('the worker killed with SIGKILL mid-batch of 200 jobs: after a restart all 200 effects exist, none twice', async () => {

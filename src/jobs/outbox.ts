@@ -42,8 +42,12 @@ export class Publisher {
     private readonly clock: () => Date,
   ) {}
 
-  /** Durably records the events (awaited), then enqueues them in the background. */
-  async publish(events: OutboxEvent[], log: Logger): Promise<void> {
+  /**
+   * Durably records the events (awaited), then enqueues them in the background, once `after` (the
+   * records the jobs read, e.g. the login's session) has settled; if it fails, the fast path is
+   * skipped and the events stay in the outbox for the relay.
+   */
+  async publish(events: OutboxEvent[], log: Logger, opts: { after?: Promise<unknown> } = {}): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock();
     try {
@@ -57,9 +61,13 @@ export class Publisher {
       const allDuplicates = e.code === 11000 && (e.writeErrors ?? []).every((w) => w.code === 11000);
       if (!allDuplicates) throw err;
     }
-    const fastPath = enqueue(this.queues, events)
-      .then(() => markDispatched(events.map((e) => e.jobId), this.clock()))
-      .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay'));
+    const fastPath = (opts.after ?? Promise.resolve()).then(
+      () =>
+        enqueue(this.queues, events)
+          .then(() => markDispatched(events.map((e) => e.jobId), this.clock()))
+          .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay')),
+      () => undefined, // the request failed (its own error is reported); the events wait in the outbox
+    );
     this.pending.add(fastPath);
     void fastPath.finally(() => this.pending.delete(fastPath));
   }

@@ -206,7 +206,9 @@ export async function verifyCode(
     }),
     ...(isNew ? [signupAttributionEvent({ userId, sessionId: sid, reqId })] : []),
   ];
-  const [{ tokens }] = await Promise.all([openSession(config, user, client, now, sessionId), deps.publisher.publish(events, log)]);
+  // In parallel, but the jobs are enqueued only once the session they read exists.
+  const session = openSession(config, user, client, now, sessionId);
+  const [{ tokens }] = await Promise.all([session, deps.publisher.publish(events, log, { after: session })]);
 
   log.info({ userId, sessionId: sid, isNew, channel: id.kind, platform: client.platform }, 'login');
   return { ...tokens, user: toPrivateUser(user), isRegistrationComplete: user.isRegistrationComplete === true };
