@@ -750,6 +750,13 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
       'send-cooldown',
       42,
     );
+  /** 502 of the send routes: the SMS provider or the mail transport failed. */
+  const deliveryFailed = (transport: string, errorCode: string, field: string, summary: string) =>
+    errorResponse(502, {
+      description: `The ${transport} refused the message or timed out. The code is discarded (not usable) and the resend cooldown is given back.`,
+      errorCodes: [errorCode],
+      examples: { failed: { summary, value: errorBody(502, [`${field}: the code could not be delivered; try again`], { errorCode }) } },
+    });
   const attributionDetails = 'New users are created with `isRegistrationComplete: false`, `roles: ["user"]` and the attribution of this request (first touch: a later login never changes it). A session is opened (device, platform, IP, user agent) and tokens are returned; the last-login and signup-attribution side effects run in the worker. A user with a pending account deletion can still log in (`accountDeletionStatus: "pending"`).';
   const loginSuccess = successResponse('Logged in: tokens, the private user object, and whether registration is complete.', 'LoginResultEnvelope', { newUser: { summary: 'A new user (the docs’ example)', value: okBody(loginExample) } });
 
@@ -774,11 +781,7 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
             missing: { summary: 'A missing field', value: errorBody(400, ['phoneNumber: is required']) },
           }),
           '429': sendLimited('number'),
-          '502': errorResponse(502, {
-            description: 'The SMS provider refused the message or timed out. The code is discarded (not usable) and the resend cooldown is given back.',
-            errorCodes: ['SMS_DELIVERY_FAILED'],
-            examples: { smsFailed: { summary: 'Provider timeout', value: errorBody(502, ['sms: the code could not be delivered; try again'], { errorCode: 'SMS_DELIVERY_FAILED' }) } },
-          }),
+          '502': deliveryFailed('SMS provider', 'SMS_DELIVERY_FAILED', 'sms', 'Provider timeout'),
           ...common({ db: true, bodyValidated: true }),
         },
         'x-mutating': true,
@@ -828,11 +831,7 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
             invalidEmail: { summary: 'Not an address', value: errorBody(400, ['email: not a valid e-mail address']) },
           }),
           '429': sendLimited('address'),
-          '502': errorResponse(502, {
-            description: 'The mail transport refused the message or timed out. The code is discarded (not usable) and the resend cooldown is given back.',
-            errorCodes: ['MAIL_DELIVERY_FAILED'],
-            examples: { mailFailed: { summary: 'SMTP rejection', value: errorBody(502, ['email: the code could not be delivered; try again'], { errorCode: 'MAIL_DELIVERY_FAILED' }) } },
-          }),
+          '502': deliveryFailed('mail transport', 'MAIL_DELIVERY_FAILED', 'email', 'SMTP rejection'),
           ...common({ db: true, bodyValidated: true }),
         },
         'x-mutating': true,
