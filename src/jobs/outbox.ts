@@ -44,11 +44,15 @@ export class Publisher {
 
   /**
    * Durably records the events (awaited), then enqueues them in the background, once `after` (the
-   * records the jobs read, e.g. the login's session) has settled; if it fails, the fast path is
-   * skipped and the events stay in the outbox for the relay.
+   * records the jobs read, e.g. the login's session) has settled. If `after` fails, the fast path is
+   * skipped: the events in `cancelIfAfterFails` (facts that did not happen, e.g. a login whose
+   * session could not be stored) are deleted from the outbox, and the others wait there for the
+   * relay. Should that delete fail too (the database is down), the relay delivers them later.
    */
-  async publish(events: OutboxEvent[], log: Logger, opts: { after?: Promise<unknown> } = {}): Promise<void> {
+  async publish(events: OutboxEvent[], log: Logger, opts: { after?: Promise<unknown>; cancelIfAfterFails?: OutboxEvent[] } = {}): Promise<void> {
     if (events.length === 0) return;
+    // Settled before anything is awaited, so a failing `after` is never an unhandled rejection.
+    const afterOk = (opts.after ?? Promise.resolve()).then(() => true, () => false);
     const now = this.clock();
     try {
       await Outbox.collection.insertMany(
@@ -61,15 +65,24 @@ export class Publisher {
       const allDuplicates = e.code === 11000 && (e.writeErrors ?? []).every((w) => w.code === 11000);
       if (!allDuplicates) throw err;
     }
-    const fastPath = (opts.after ?? Promise.resolve()).then(
-      () =>
-        enqueue(this.queues, events)
-          .then(() => markDispatched(events.map((e) => e.jobId), this.clock()))
-          .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay')),
-      () => undefined, // the request failed (its own error is reported); the events wait in the outbox
+    const fastPath = afterOk.then((ok) =>
+      // When `after` failed, the request reports its own error and the events wait in the outbox.
+      ok
+        ? enqueue(this.queues, events)
+            .then(() => markDispatched(events.map((e) => e.jobId), this.clock()))
+            .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay'))
+        : this.cancel(opts.cancelIfAfterFails ?? [], log),
     );
     this.pending.add(fastPath);
     void fastPath.finally(() => this.pending.delete(fastPath));
+  }
+
+  private async cancel(events: OutboxEvent[], log: Logger): Promise<void> {
+    if (events.length === 0) return;
+    const ids = events.map((e) => e.jobId);
+    await Outbox.collection
+      .deleteMany({ _id: { $in: ids as never[] }, dispatchedAt: null })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message, events: ids }, 'could not cancel outbox events; the relay will deliver them'));
   }
 
   /** Waits for background enqueues (graceful shutdown; tests). */

@@ -192,8 +192,9 @@ export async function verifyCode(
   const sessionId = new Types.ObjectId();
   const userId = user._id.toHexString();
   const sid = sessionId.toHexString();
+  const login = lastLoginEvent({ userId, sessionId: sid, loginAt: now.toISOString(), reqId });
   const events = [
-    lastLoginEvent({ userId, sessionId: sid, loginAt: now.toISOString(), reqId }),
+    login,
     funnelEvent({
       step: 'otp-verified',
       codeId: otp.codeId.toHexString(),
@@ -206,9 +207,11 @@ export async function verifyCode(
     }),
     ...(isNew ? [signupAttributionEvent({ userId, sessionId: sid, reqId })] : []),
   ];
-  // In parallel, but the jobs are enqueued only once the session they read exists.
+  // In parallel, but the jobs are enqueued only once the session they read exists. Should storing
+  // the session fail, the request fails and there was no login (its event is withdrawn); the code
+  // was still verified and a new user still exists, so those events stay.
   const session = openSession(config, user, client, now, sessionId);
-  const [{ tokens }] = await Promise.all([session, deps.publisher.publish(events, log, { after: session })]);
+  const [{ tokens }] = await Promise.all([session, deps.publisher.publish(events, log, { after: session, cancelIfAfterFails: [login] })]);
 
   log.info({ userId, sessionId: sid, isNew, channel: id.kind, platform: client.platform }, 'login');
   return { ...tokens, user: toPrivateUser(user), isRegistrationComplete: user.isRegistrationComplete === true };
