@@ -5,30 +5,27 @@
  * 5xx, any response that breaks the documented schema (status, body, content type, headers), any
  * other failed check, or fewer than 2,000 generated cases.
  *
- * `node scripts/stack.mjs fuzz` starts fresh MongoDB-wire and Redis servers and runs this with
- * MONGODB_URI / REDIS_URL set. This script:
- *   1. installs fuzz/requirements.txt (schemathesis, pinned) into .cache/fuzz-venv, once;
- *   2. runs the index setup, then the web and the worker on a free port (NODE_ENV=test: console
+ * `node scripts/stack.mjs fuzz` installs fuzz/requirements.txt (schemathesis, pinned) into
+ * .cache/fuzz-venv once, starts fresh MongoDB-wire and Redis servers, and runs this with
+ * MONGODB_URI, REDIS_URL, FUZZ_VENV and FUZZ_WEB_PORT set. This script:
+ *   1. runs the index setup, then the web and the worker on a free port (NODE_ENV=test: console
  *      SMS, JSON mail, codes exposed in send-otp answers; send/verify limits raised, see FUZZ_ENV);
- *   3. signs up an analytics user and grants it `admin` with the operator command (grant-role);
- *   4. runs schemathesis with fuzz/hooks.py (real access tokens, state for success paths, two narrowed
+ *   2. signs up an analytics user and grants it `admin` with the operator command (grant-role);
+ *   3. runs schemathesis with fuzz/hooks.py (real access tokens, state for success paths, two narrowed
  *      checks and one added, all explained there);
- *   5. prints a summary from schemathesis' event log and exits non-zero on any failure.
+ *   4. prints a summary from schemathesis' event log and exits non-zero on any failure.
  *
  * Flags: --max-examples=N (per operation in the fuzzing phase, default 100), --seed=N (default
  * 20261128), --keep-report (keep the full event log, which holds the local run's responses).
  * Node built-ins only.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const VENV = path.join(ROOT, '.cache', 'fuzz-venv');
-const REQUIREMENTS = path.join(ROOT, 'fuzz', 'requirements.txt');
 const HOOKS = path.join(ROOT, 'fuzz', 'hooks.py');
 const REPORT_DIR = path.join(ROOT, '.cache', 'fuzz-report');
 const MIN_CASES = 2000;
@@ -75,67 +72,6 @@ const FUZZ_ENV = {
 
 const log = (msg) => console.log(`[fuzz] ${msg}`);
 class FuzzError extends Error {}
-
-// ------------------------------------------------------------------ the Python side
-
-function sha256(...parts) {
-  const hash = createHash('sha256');
-  for (const p of parts) hash.update(p);
-  return hash.digest('hex');
-}
-
-function onPath(cmd) {
-  return (process.env.PATH ?? '').split(path.delimiter).some((d) => {
-    try {
-      fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function sh(cmd, cmdArgs, opts = {}) {
-  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: 'inherit', ...opts });
-  if (r.error) throw new FuzzError(`${cmd}: ${r.error.message}`);
-  return r.status ?? 1;
-}
-
-function pythonVersion(python) {
-  const r = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** .cache/fuzz-venv with exactly fuzz/requirements.txt, (re)built when the file or the Python changes. */
-function ensureVenv() {
-  const python = ['python3', 'python'].find(onPath);
-  if (!python) throw new FuzzError('Python >= 3.11 is needed (python3 is not on PATH). Debian/Ubuntu: apt-get install -y python3 python3-venv');
-  const version = pythonVersion(python);
-  const [major, minor] = (version ?? '0.0').split('.').map(Number);
-  if (major < 3 || (major === 3 && minor < 11)) throw new FuzzError(`schemathesis needs Python >= 3.11; ${python} is ${version ?? 'unusable'}`);
-
-  const marker = path.join(VENV, '.requirements-sha256');
-  const wanted = sha256(fs.readFileSync(REQUIREMENTS), version);
-  const venvPython = path.join(VENV, 'bin', 'python');
-  if (fs.existsSync(venvPython) && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === wanted) return;
-
-  log(`creating ${path.relative(ROOT, VENV)} (Python ${version}) and installing fuzz/requirements.txt …`);
-  if (sh(python, ['-m', 'venv', '--clear', VENV]) !== 0) {
-    // Debian's python3 ships without ensurepip; python3-venv brings it.
-    if (process.getuid?.() !== 0 || !onPath('apt-get')) {
-      throw new FuzzError(`${python} -m venv failed. Debian/Ubuntu: apt-get install -y python3-venv`);
-    }
-    log('python3 -m venv failed; installing python3-venv with apt-get (running as root)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (sh('apt-get', ['update'], { env }) !== 0 || sh('apt-get', ['install', '-y', 'python3-venv'], { env }) !== 0) {
-      throw new FuzzError('apt-get install python3-venv failed');
-    }
-    if (sh(python, ['-m', 'venv', '--clear', VENV]) !== 0) throw new FuzzError(`${python} -m venv failed`);
-  }
-  const pip = [venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', REQUIREMENTS]];
-  if (sh(...pip) !== 0) throw new FuzzError('pip install -r fuzz/requirements.txt failed');
-  fs.writeFileSync(marker, wanted);
-}
 
 // ------------------------------------------------------------------ the app
 
@@ -225,10 +161,10 @@ function schemathesisArgs(base, reportDir) {
   ];
 }
 
-function runSchemathesis(base, env) {
+function runSchemathesis(base, env, venv) {
   const reportDir = path.join(REPORT_DIR, 'schemathesis');
   fs.rmSync(reportDir, { recursive: true, force: true });
-  const st = path.join(VENV, 'bin', 'schemathesis');
+  const st = path.join(venv, 'bin', 'schemathesis');
   const stArgs = schemathesisArgs(base, reportDir);
   log(`SCHEMATHESIS_HOOKS=fuzz/hooks.py ${path.relative(ROOT, st)} ${stArgs.join(' ')}`);
   const child = spawn(st, stArgs, {
@@ -347,7 +283,9 @@ async function main() {
     throw new FuzzError('MONGODB_URI and REDIS_URL must be set: run `npm run fuzz` (node scripts/stack.mjs fuzz), which starts both');
   }
   if (!Number.isInteger(MAX_EXAMPLES) || MAX_EXAMPLES < 1 || !Number.isInteger(SEED)) throw new FuzzError('--max-examples and --seed take integers');
-  ensureVenv();
+  // scripts/stack.mjs builds the Python environment (fuzz/requirements.txt) and names it.
+  const venv = process.env.FUZZ_VENV;
+  if (!venv || !fs.existsSync(path.join(venv, 'bin', 'schemathesis'))) throw new FuzzError('FUZZ_VENV is not set or has no schemathesis; run this through `npm run fuzz`');
   fs.mkdirSync(REPORT_DIR, { recursive: true });
 
   // scripts/stack.mjs hands us a free loopback port for the web.
@@ -364,7 +302,7 @@ async function main() {
     await waitReady(base, web);
     log(`web on ${base} (NODE_ENV=test, limits raised: see fuzz/run.mjs); worker running`);
     await makeAdmin(base, env);
-    const st = await runSchemathesis(base, env);
+    const st = await runSchemathesis(base, env, venv);
     const summary = await summarize(st.reportDir);
     let exit = printSummary(summary, st.code);
     for (const app of [web, worker]) {

@@ -6,7 +6,7 @@
 // Every child gets its own process group (detached), so a Ctrl-C in the terminal reaches only this
 // script. It then stops things in order (commands and app first, services last) and kills whole
 // groups, grandchildren included (npx -> tsc, tsx -> esbuild, go -> compile).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort, redisPing } from './net.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FERRET_SRC = path.join(ROOT, 'tools', 'ferretdb');
@@ -166,16 +167,6 @@ function serviceDir() {
 
 const tail = (file) => attempt(() => fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20).join('\n'), '');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function ensureDependencies() {
   const lock = path.join(ROOT, 'package-lock.json');
   const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
@@ -293,21 +284,6 @@ async function aptInstall(pkg) {
     if (code !== 0) throw new StackError(`apt-get ${args.join(' ')} failed (exit ${code})`);
     if (args[0] === 'update') aptUpdated = true;
   }
-}
-
-/** One raw RESP round trip: true when the server answers PING with +PONG. */
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, '127.0.0.1');
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }
 
 /**
@@ -513,9 +489,51 @@ async function bench(benchArgs) {
   return run('bench', process.execPath, ['--import', 'tsx', 'bench/run.ts', ...benchArgs], { env, grace: 30_000 });
 }
 
-/** `npm run fuzz`: fresh services of its own, then fuzz/run.mjs (flags pass through). */
+// ------------------------------------------------------------------ the fuzzer's Python
+
+const FUZZ_VENV = path.join(ROOT, '.cache', 'fuzz-venv');
+
+/** `python -c <code>`'s output, or undefined when it fails. */
+function pythonOutput(python, code) {
+  const r = spawnSync(python, ['-c', code], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * .cache/fuzz-venv with exactly fuzz/requirements.txt (schemathesis, pinned), (re)built when that file
+ * or the Python changes. Debian's python3 lacks ensurepip; as root, python3-venv comes from apt-get.
+ */
+async function ensureFuzzVenv() {
+  const python = ['python3', 'python'].find(onPath);
+  if (!python) throw new StackError('the fuzzer needs Python >= 3.11 (python3 is not on PATH). Debian/Ubuntu: apt-get install -y python3 python3-venv');
+  const version = pythonOutput(python, 'import sys; print("%d.%d" % sys.version_info[:2])');
+  const [major, minor] = (version ?? '0.0').split('.').map(Number);
+  if (major < 3 || (major === 3 && minor < 11)) throw new StackError(`schemathesis needs Python >= 3.11; ${python} is ${version ?? 'unusable'}`);
+
+  const requirements = path.join(ROOT, 'fuzz', 'requirements.txt');
+  const marker = path.join(FUZZ_VENV, '.requirements-sha256');
+  const wanted = createHash('sha256').update(fs.readFileSync(requirements)).update(version).digest('hex');
+  const venvPython = path.join(FUZZ_VENV, 'bin', 'python');
+  if (isExecutable(venvPython) && attempt(() => fs.readFileSync(marker, 'utf8'), '') === wanted) return FUZZ_VENV;
+
+  log(`creating .cache/fuzz-venv (Python ${version}) and installing fuzz/requirements.txt`);
+  const venv = () => run('python -m venv', python, ['-m', 'venv', '--clear', FUZZ_VENV]);
+  if ((await venv()) !== 0) {
+    if (process.getuid?.() !== 0 || !onPath('apt-get')) throw new StackError(`${python} -m venv failed. Debian/Ubuntu: apt-get install -y python3-venv`);
+    log(`${python} -m venv failed; installing python3-venv with apt-get (running as root)`);
+    await aptInstall('python3-venv');
+    if ((await venv()) !== 0) throw new StackError(`${python} -m venv failed`);
+  }
+  const pip = await run('pip install', venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', requirements]);
+  if (pip !== 0) throw new StackError('pip install -r fuzz/requirements.txt failed');
+  fs.writeFileSync(marker, wanted);
+  return FUZZ_VENV;
+}
+
+/** `npm run fuzz`: the Python environment, fresh services of its own, then fuzz/run.mjs (flags pass through). */
 async function fuzz(fuzzArgs) {
-  const env = { ...process.env, ...(await startServices('allmine_fuzz')), FUZZ_WEB_PORT: String(await freePort()) };
+  const venv = await ensureFuzzVenv();
+  const env = { ...process.env, ...(await startServices('allmine_fuzz')), FUZZ_WEB_PORT: String(await freePort()), FUZZ_VENV: venv };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
   return run('fuzz', process.execPath, ['fuzz/run.mjs', ...fuzzArgs], { env, grace: 40_000 });
 }

@@ -4,6 +4,7 @@ import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } fro
 import type { MailConfig } from '../config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createMailer, MailDeliveryError, type Mailer } from '../src/lib/mail/index.js';
+import { freePort } from '../scripts/net.mjs';
 import { captureLogs } from './support/logs.js';
 
 // ------------------------------------------------------------------ a local SMTP double
@@ -118,15 +119,6 @@ async function startTcpDouble(onSocket: (socket: Socket) => void): Promise<{ por
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
-}
-
-/** A port nothing listens on: bind one, then free it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** `username:password@` with both parts percent-encoded, as they must be in an SMTP_URL. */
@@ -339,7 +331,7 @@ describe('mail: smtp transport', () => {
   });
 
   it('reports `network` when nothing listens on the port', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     mailer = createMailer(mailConfig({ smtpUrl: `smtp://${credentials()}127.0.0.1:${port}` }), silent);
 
     const started = Date.now();

@@ -22,6 +22,7 @@ import { testConfig } from './support/env.js';
 import { queues, redis } from './support/hooks.js';
 import { listen, type TestServer } from './support/http.js';
 import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
+import { freePort } from '../scripts/net.mjs';
 import { captureLogs } from './support/logs.js';
 import { spawnApp, type AppProcess } from './support/processes.js';
 
@@ -32,15 +33,6 @@ const METRICS_TOKEN = randomBytes(24).toString('hex');
 const BOARD_USER = 'ops';
 const BOARD_PASSWORD = randomBytes(16).toString('hex');
 const basicAuth = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
-
-/** A free loopback port: the app's own URL is in its config (API_SERVERS), so it must be known before listening. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /**
  * Queues of their own (a unique QUEUE_PREFIX), so the dashboard and the gauges see only this test's jobs,

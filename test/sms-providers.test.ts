@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { SmsConfig } from '../config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createSmsProvider, netgsmNumber, SmsDeliveryError, type SmsProvider } from '../src/lib/sms/index.js';
+import { freePort } from '../scripts/net.mjs';
 import { captureLogs } from './support/logs.js';
 
 // ------------------------------------------------------------------ a local HTTP double
@@ -57,15 +58,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-/** A port nothing listens on: bind one, then free it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function sendExpectingError(provider: SmsProvider, to: string, text: string): Promise<SmsDeliveryError> {
@@ -212,7 +204,7 @@ describe('sms providers: twilio', () => {
   });
 
   it('reports `network` when nothing listens on the port', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const provider = createSmsProvider(
       smsConfig({ provider: 'twilio', twilio: { baseUrl: `http://127.0.0.1:${port}`, from: '+15005550006' } }),
       silent,
@@ -325,7 +317,7 @@ describe('sms providers: netgsm', () => {
   });
 
   it('reports `network` when nothing listens on the port', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const provider = createSmsProvider(smsConfig({ provider: 'netgsm', netgsm: { baseUrl: `http://127.0.0.1:${port}` } }), silent);
 
     const err = await sendExpectingError(provider, '+905551234567', TEXT);

@@ -5,6 +5,7 @@ import { registrationCompletedJobId } from '../src/jobs/registration-completed.j
 import { AccountFinalization, UsernameClaim } from '../src/models/account.js';
 import { LoginEvent, SignupAttribution } from '../src/models/analytics.js';
 import { User } from '../src/models/user.js';
+import { exampleRegistration } from '../src/openapi/examples.js';
 import { finalizeDue } from '../src/services/account-deletion.js';
 import { processAccountDeletionSweep } from '../src/workers/account-deletion.js';
 import { bearer, eventually, freshIp, login, post, sendOtp, verifyOtp } from './support/auth.js';
@@ -16,17 +17,7 @@ import type { Job } from 'bullmq';
 
 const DAY = 86_400_000;
 const uniqueName = () => `user_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-const registration = (username: string) => ({
-  name: 'Ayşe',
-  surname: 'Yılmaz',
-  username,
-  birthDate: '1995-04-12',
-  gender: 'female',
-  privacyPolicyAccepted: true,
-  privacyPolicyVersion: '1.2.0',
-  termsOfUseAccepted: true,
-  termsOfUseVersion: '1.1.0',
-});
+const registration = (username: string) => ({ ...exampleRegistration(), username });
 
 describe('registration and profile (contract §4.2)', () => {
   let now = Date.now();

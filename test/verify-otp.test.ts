@@ -9,6 +9,7 @@ import { Outbox } from '../src/models/outbox.js';
 import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { PRIVATE_USER_FIELDS, User } from '../src/models/user.js';
+import { exampleUser } from '../src/openapi/examples.js';
 import { findOrCreateUser } from '../src/services/auth.js';
 import { codeIn, eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
 import { testConfig } from './support/env.js';
@@ -73,23 +74,9 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(Object.keys(user)).to.deep.equal([...PRIVATE_USER_FIELDS]);
     const stored = await User.findOne({ phoneKey: '+905551234567' }).lean();
     expect(stored).to.not.equal(null);
-    expect(user).to.deep.equal({
-      id: stored!._id.toHexString(),
-      name: null, surname: null, username: null,
-      countryCode: '90', phoneNumber: '5551234567',
-      signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026',
-      profilePhoto: null, availabilityStatus: null, birthDate: null, gender: null,
-      interests: [], expertise: [], email: null, bio: null,
-      instagram: null, x: null, tiktok: null, snapchat: null, facebook: null,
-      privacyPolicyAccepted: false, privacyPolicyVersion: null,
-      termsOfUseAccepted: false, termsOfUseVersion: null,
-      consentFormAccepted: false, consentFormVersion: null,
-      isRegistrationComplete: false, roles: ['user'],
-      followersCount: 0, followingCount: 0, minutePriceInLiveStream: 0, creditBalance: 0,
-      lastLogin: null, timezone: null, lastUsernameChangeDate: null,
-      accountDeletionStatus: null, accountDeletionRequestedAt: null, accountDeletionScheduledFor: null,
-      accountDeletionCancelledAt: null, accountDeletionFinalizedAt: null,
-    });
+    // Exactly the docs' example user (its id aside): the docs show what a new user gets.
+    expect(user).to.deep.equal({ ...exampleUser(), id: stored!._id.toHexString() });
+    expect(exampleUser()).to.include({ countryCode: '90', phoneNumber: '5551234567', ...ATTRIBUTION, isRegistrationComplete: false, lastLogin: null });
 
     // The access token: HS256, our issuer and audience, the user and the session.
     const decoded = jwt.verify(data.accessToken, config.jwt.secret, { algorithms: ['HS256'], issuer: 'allmine-auth', audience: 'allmine-app', complete: true });

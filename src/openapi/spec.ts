@@ -18,6 +18,7 @@ import { LANGUAGES, PLATFORMS } from '../middleware/client-headers.js';
 import { AVAILABILITY, DELETION_STATUSES, EXPERTISE, GENDERS, PRIVATE_USER_FIELDS, ROLES } from '../models/user.js';
 import { DIMENSIONS } from '../services/analytics.js';
 import { RESERVED_USERNAMES } from '../services/users.js';
+import { exampleRegistration, exampleUser } from './examples.js';
 
 // ---------------------------------------------------------------------------------------------
 // The shapes of the document (the subset of OpenAPI 3.1 this file uses).
@@ -271,26 +272,6 @@ function userSchema(): JsonSchema {
   return {
     ...strictObject(ordered, [...PRIVATE_USER_FIELDS], 'The private user object (contract §4.1): exactly these fields. Unset strings and dates are `null`, unset arrays `[]`, counters `0`. Dates are ISO-8601 UTC.'),
     examples: [exampleUser()],
-  };
-}
-
-function exampleUser(): Record<string, unknown> {
-  return {
-    id: '65a4f0c2e4b0a1b2c3d4e5f6',
-    name: null, surname: null, username: null,
-    countryCode: '90', phoneNumber: '5551234567',
-    signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026',
-    profilePhoto: null, availabilityStatus: null, birthDate: null, gender: null,
-    interests: [], expertise: [], email: null, bio: null,
-    instagram: null, x: null, tiktok: null, snapchat: null, facebook: null,
-    privacyPolicyAccepted: false, privacyPolicyVersion: null,
-    termsOfUseAccepted: false, termsOfUseVersion: null,
-    consentFormAccepted: false, consentFormVersion: null,
-    isRegistrationComplete: false, roles: ['user'],
-    followersCount: 0, followingCount: 0, minutePriceInLiveStream: 0, creditBalance: 0,
-    lastLogin: null, timezone: null, lastUsernameChangeDate: null,
-    accountDeletionStatus: null, accountDeletionRequestedAt: null, accountDeletionScheduledFor: null,
-    accountDeletionCancelledAt: null, accountDeletionFinalizedAt: null,
   };
 }
 
@@ -970,17 +951,7 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
 
 function usersPaths(): Record<string, PathItemObject> {
   const unauthorized = ref('responses', 'Unauthorized');
-  const registration = {
-    name: 'Ayşe',
-    surname: 'Yılmaz',
-    username: 'ayse.music',
-    birthDate: '1995-04-12',
-    gender: 'female',
-    privacyPolicyAccepted: true,
-    privacyPolicyVersion: '1.2.0',
-    termsOfUseAccepted: true,
-    termsOfUseVersion: '1.1.0',
-  };
+  const registration = exampleRegistration();
   const deletion = { status: 'pending', requestedAt: TS, scheduledFor: '2026-02-14T10:30:00.000Z', cancelledAt: null, finalizedAt: null };
   const alreadyDeleted = { summary: 'The account is already deleted', value: errorBody(409, ['account: already deleted'], { errorCode: 'ACCOUNT_DELETED' }) };
   const userOk = (description: string, value: Record<string, unknown>) => successResponse(description, 'PrivateUserEnvelope', { user: { summary: 'The updated user', value: okBody(value) } });

@@ -1,0 +1,3 @@
+/** Types of scripts/net.mjs, for the TypeScript tests. */
+export function freePort(): Promise<number>;
+export function redisPing(port: number): Promise<boolean>;
