@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createLogger, maskPhone } from '../src/lib/logger.js';
-import { captureLogs } from './support/logs.js';
+import { captureLogs, showsCode } from './support/logs.js';
 
 describe('logger redaction', () => {
   it('censors codes, tokens and secrets, and masks phone numbers, at top level and one level deep', () => {
@@ -17,13 +17,21 @@ describe('logger redaction', () => {
       'login',
     );
     const text = logs.text();
-    for (const leaked of ['4821', '9137', 'eyJhbGciOiJIUzI1NiJ9', 'rt_abcdef', 'eyJsecret', '5551234567', '5372505890']) {
+    for (const code of ['4821', '9137']) expect(text, code).to.not.match(showsCode(code)); // a pid may hold the digits
+    for (const leaked of ['eyJhbGciOiJIUzI1NiJ9', 'rt_abcdef', 'eyJsecret', '5551234567', '5372505890']) {
       expect(text, leaked).to.not.include(leaked);
     }
     const [line] = logs.lines();
     expect(line?.phoneNumber).to.equal('55******67');
     expect((line?.body as Record<string, unknown>).countryCode).to.equal('90');
     expect((line?.body as Record<string, unknown>).code).to.equal('[REDACTED]');
+  });
+
+  it('the tests\' code check (showsCode) finds a code shown in a log, and not the same digits inside ids, pids or times', () => {
+    const shown = ['{"code":"4242"}', '{"body":{"otp":"4242"}}', '{"msg":"test number 4242 used"}', '{"msg":"code=4242"}', '{"code":4242}', "{\"msg\":\"sent '4242'\"}"];
+    for (const text of shown) expect(text, text).to.match(showsCode('4242'));
+    const chance = ['{"pid":14242}', '{"reqId":"0b3e4242-1c2d-4e5f-8a9b-c0d1e2f34242"}', '{"userId":"6b0b8cb545af4242e6126e2a"}', '{"time":"2026-11-29T02:14:24.2424Z"}', '{"codeId":"42421c2d3e4f5a6b7c8d9e0f"}'];
+    for (const text of chance) expect(text, text).to.not.match(showsCode('4242'));
   });
 
   it('masks all but two leading and two trailing digits', () => {

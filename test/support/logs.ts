@@ -28,3 +28,12 @@ export function captureLogs(): LogCapture {
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
+
+/**
+ * Matches text (logs, job data) that shows a one-time `code`: as a JSON string, after the word
+ * "code", or as a word of its own. Not as a run of digits inside a request id, an ObjectId, a pid
+ * or a time, where a short code turns up by chance (a pid of 14242 holds "4242").
+ */
+export function showsCode(code: string): RegExp {
+  return new RegExp(`"${code}"|code[^a-z0-9]+${code}(?!\\d)|[\\s'=]${code}(?![\\w-])`);
+}
