@@ -37,17 +37,19 @@ import { createLogger } from '../src/lib/logger.js';
 import { cpuByOrigin } from './profile.js';
 
 const args = process.argv.slice(2);
+/** The value of `--name=value`, if given. */
+const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes('--quick');
-const soakMinutes = Number(args.find((a) => a.startsWith('--soak-minutes='))?.split('=')[1] ?? (quick ? 0 : 5));
+const soakMinutes = Number(flag('soak-minutes') ?? (quick ? 0 : 5));
 const CONCURRENCIES = quick ? [1, 16] : [1, 8, 32];
 const LOGINS_PER_RUN = quick ? 200 : 600;
 const skipLogin = args.includes('--skip-login');
-const soakRate = args.some((a) => a.startsWith('--soak-rate=')) ? Number(args.find((a) => a.startsWith('--soak-rate='))!.split('=')[1]) : undefined;
-const assumedRate = Number(args.find((a) => a.startsWith('--rate='))?.split('=')[1] ?? 10);
+const soakRate = flag('soak-rate') === undefined ? undefined : Number(flag('soak-rate'));
+const assumedRate = Number(flag('rate') ?? 10);
 
 const MEMORY_DIR = mkdtempSync(path.join(tmpdir(), 'allmine-bench-memory-'));
 /** `--cpu-prof`: the web and the floor write V8 CPU profiles here; summarized by origin at the end. */
-const cpuProf = process.argv.includes('--cpu-prof');
+const cpuProf = args.includes('--cpu-prof');
 const PROFILE_DIR = mkdtempSync(path.join(tmpdir(), 'allmine-bench-profile-'));
 const SECRETS = { JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789', OTP_HMAC_SECRET: 'bench-otp-secret-0123456789abcdef012345678' };
 const APP_ENV = {

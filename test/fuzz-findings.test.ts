@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { AppError } from '../src/lib/errors.js';
 import { charLength } from '../src/middleware/validate.js';
+import { exampleRegistration } from '../src/openapi/examples.js';
 import { buildOpenApiSpec, type JsonSchema } from '../src/openapi/spec.js';
 import { cancelDeletion, requestDeletion } from '../src/services/account-deletion.js';
 import { login, post } from './support/auth.js';
@@ -76,10 +77,7 @@ describe('string limits count characters, as the OpenAPI document does', () => {
     for (const name of ['admins', 'my.admin', 'ayse.music']) expect(reserved.test(name), name).to.equal(false);
 
     const s = await login(srv);
-    const res = await srv.request('/api/v1/users/me/complete-registration', post(s.accessToken, {
-      name: 'Ayşe', surname: 'Yılmaz', username: 'Admin', birthDate: '1995-04-12', gender: 'female',
-      privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
-    }));
+    const res = await srv.request('/api/v1/users/me/complete-registration', post(s.accessToken, { ...exampleRegistration(), username: 'Admin' }));
     expect(res.status).to.equal(400);
     expect(res.body.errors).to.deep.equal(['Validation failed', 'username: is reserved']);
   });

@@ -46,16 +46,19 @@ export function charLength(s: string): number {
   return n;
 }
 
+/** Whether `s` has `min` to `max` characters (`charLength`). */
+export function charLengthWithin(s: string, min: number, max: number): boolean {
+  const n = charLength(s);
+  return n >= min && n <= max;
+}
+
 /** A required string field: trimmed, with a length range in characters (`charLength`). */
 export const requiredString = (min: number, max: number) => ({
   exists: { errorMessage: 'is required', options: { values: 'null' as const } },
   isString: { errorMessage: 'must be a string', bail: true },
   trim: true,
   custom: {
-    options: (v: string) => {
-      const n = charLength(v);
-      return n >= min && n <= max;
-    },
+    options: (v: string) => charLengthWithin(v, min, max),
     errorMessage: `must be ${min}-${max} characters`,
   },
 });

@@ -8,7 +8,7 @@ import { matchedData, type ParamSchema, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { parseTimezone } from '../middleware/client-headers.js';
-import { charLength, validateBody } from '../middleware/validate.js';
+import { charLength, charLengthWithin, validateBody } from '../middleware/validate.js';
 import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
 import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
 import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
@@ -27,13 +27,8 @@ function field(check: Check, { required = false, nullable = false } = {}): Param
   };
 }
 
-/** Lengths are in characters (code points), as the OpenAPI document's `maxLength` counts them. */
-const lengthIn = (s: string, min: number, max: number) => {
-  const n = charLength(s);
-  return n >= min && n <= max;
-};
 const text = (min: number, max: number): Check => (v) =>
-  typeof v === 'string' && lengthIn(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
+  typeof v === 'string' && charLengthWithin(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
 const handle: Check = (v) => (typeof v === 'string' && /^@?[A-Za-z0-9._-]{1,50}$/.test(v) ? true : fail('must be a handle of 1-50 characters of A-Z a-z 0-9 . _ -'));
 const emailCheck: Check = (v) =>
@@ -48,7 +43,7 @@ const photo: Check = (v) => {
 };
 const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail('must be UTC or UTC±HH:MM between UTC-12:00 and UTC+14:00'));
 const stringList = (maxItems: number, maxLength: number): Check => (v) =>
-  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && lengthIn(s.trim(), 1, maxLength))
+  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && charLengthWithin(s.trim(), 1, maxLength))
     ? true
     : fail(`must be a list of at most ${maxItems} strings of 1-${maxLength} characters`);
 const expertiseList: Check = (v) =>
