@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import express from 'express';
 import { requestContext } from '../src/middleware/request-context.js';
+import mongoose from 'mongoose';
 import { errorHandler, notFoundHandler } from '../src/middleware/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { captureLogs } from './support/logs.js';
@@ -112,6 +113,48 @@ describe('unexpected errors', () => {
       const logged = logs.lines().find((l) => l.msg === 'unhandled error');
       expect(logged?.reqId).to.equal(reqId);
       expect(JSON.stringify(logged?.err)).to.include('hunter2');
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('database errors that mean "try again"', () => {
+  const serverError = (code: number, errmsg: string, labels: string[] = []) =>
+    new mongoose.mongo.MongoServerError({ ok: 0, code, errmsg, errorLabels: labels });
+  const cases: Array<[string, Error, number]> = [
+    ['a write conflict (112)', serverError(112, 'WriteConflict'), 503],
+    ['a primary stepping down (189)', serverError(189, 'PrimarySteppedDown'), 503],
+    ['a lock timeout (24)', serverError(24, 'LockTimeout'), 503],
+    ['a RetryableWriteError label after the driver\'s own retry', serverError(9001, 'SocketException', ['RetryableWriteError']), 503],
+    ['FerretDB\'s SQLite busy timeout', serverError(1, '[collection.go:191 sqlite.(*collection).UpdateAll] database is locked (5) (SQLITE_BUSY)'), 503],
+    ['a duplicate key, which is a bug here, not a pause', serverError(11000, 'E11000 duplicate key error'), 500],
+    ['a plain Error whose text says SQLITE_BUSY', new Error('database is locked (5) (SQLITE_BUSY)'), 500],
+  ];
+
+  it('answer 503 DEPENDENCY_UNAVAILABLE in the envelope, never the server\'s text; anything else stays a 500', async () => {
+    const logs = captureLogs();
+    const app = express();
+    app.use(requestContext(createLogger({ level: 'debug' }, logs.stream)));
+    app.get('/db/:i', (req) => {
+      throw cases[Number(req.params.i)]![1];
+    });
+    app.use(errorHandler);
+    const srv = await listen(app, logs);
+    try {
+      for (const [i, [what, err, status]] of cases.entries()) {
+        const res = await srv.request(`/db/${i}`);
+        expect(res.status, what).to.equal(status);
+        expect(res.text, what).to.not.include(err.message);
+        if (status === 503) {
+          expectErrorEnvelope(res.body, 503, 'Service unavailable');
+          expect(res.body.errorCode, what).to.equal('DEPENDENCY_UNAVAILABLE');
+          expect(res.body.errors, what).to.deep.equal(['Service unavailable', 'database: temporarily unavailable']);
+        } else {
+          expectErrorEnvelope(res.body, 500, 'Internal server error');
+        }
+      }
+      expect(logs.lines().filter((l) => l.msg === 'request failed')).to.have.length(cases.filter(([, , s]) => s === 503).length);
     } finally {
       await srv.close();
     }

@@ -36,9 +36,40 @@ const UNAVAILABLE_ERRORS = new Set([
   'MongoPoolClearedError',
 ]);
 
+/**
+ * Server error codes that mean "busy or changing primaries, try again": a lock or write conflict that
+ * outlasted the server's own retries, a step-down or shutdown during the write (MongoDB's error codes).
+ */
+const TRANSIENT_SERVER_CODES = new Set([
+  24, // LockTimeout
+  91, // ShutdownInProgress
+  112, // WriteConflict
+  189, // PrimarySteppedDown
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+interface ServerErrorLike {
+  code?: unknown;
+  hasErrorLabel?: (label: string) => boolean;
+}
+
+/** A server-side error the client can do nothing about but try again. */
+function isTransientServerError(err: Error): boolean {
+  if (!err.name.startsWith('Mongo')) return false;
+  const e = err as Error & ServerErrorLike;
+  if (typeof e.code === 'number' && TRANSIENT_SERVER_CODES.has(e.code)) return true;
+  if (typeof e.hasErrorLabel === 'function' && e.hasErrorLabel('RetryableWriteError')) return true;
+  // FerretDB on SQLite (development and tests): a write that waited out SQLite's busy timeout.
+  return err.message.includes('(SQLITE_BUSY)');
+}
+
 export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (err instanceof Error && UNAVAILABLE_ERRORS.has(err.name)) {
+  if (err instanceof Error && (UNAVAILABLE_ERRORS.has(err.name) || isTransientServerError(err))) {
     return new AppError(503, { errorCode: 'DEPENDENCY_UNAVAILABLE', messages: ['database: temporarily unavailable'], cause: err });
   }
   const e = err as HttpLikeError | null;

@@ -641,7 +641,7 @@ function globalResponses(): Record<string, ResponseObject> {
       examples: { unexpected: { summary: 'Unexpected', value: errorBody(500) } },
     }),
     DependencyUnavailable: errorResponse(503, {
-      description: 'MongoDB is not reachable right now. (A Redis outage does not fail requests: limits fall back to in-memory budgets and side effects wait in the outbox.)',
+      description: 'MongoDB is not reachable right now, or it answered a write with an error that means "try again" (a lock or write conflict that outlasted its own retries, a primary stepping down). (A Redis outage does not fail requests: limits fall back to in-memory budgets and side effects wait in the outbox.)',
       errorCodes: ['DEPENDENCY_UNAVAILABLE'],
       examples: { database: { summary: 'MongoDB unreachable', value: errorBody(503, ['database: temporarily unavailable'], { errorCode: 'DEPENDENCY_UNAVAILABLE' }) } },
     }),
@@ -1309,7 +1309,7 @@ also carry \`errorCode\` (a stable UPPER_SNAKE string: branch on it, never on me
 | 429 | \`Too many requests\` | \`RATE_LIMITED\`, with \`Retry-After\` and \`details: { retryAfterSeconds, limits }\` |
 | 500 | \`Internal server error\` | unexpected; never a stack trace or an internal error text |
 | 502 | \`Upstream service failed\` | \`SMS_DELIVERY_FAILED\`, \`MAIL_DELIVERY_FAILED\` |
-| 503 | \`Service unavailable\` | \`DEPENDENCY_UNAVAILABLE\` (MongoDB unreachable); \`/readyz\` when a dependency is down |
+| 503 | \`Service unavailable\` | \`DEPENDENCY_UNAVAILABLE\` (MongoDB unreachable, or busy with a write conflict or a failover); \`/readyz\` when a dependency is down |
 
 Any request can get 400 (unreadable JSON), 413, 415 or 500, before routing; an unknown route gets 404 and a
 known path with another method 405 (these two are listed under \`x-unmatched-requests\`, since OpenAPI has no

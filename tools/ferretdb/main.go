@@ -26,10 +26,13 @@ func main() {
 		log.Fatalf("ferretdb: -dir %q is not an existing directory", *dir)
 	}
 
+	// SQLite has one write lock; FerretDB waits up to 10 s for it by default. A bulk
+	// write under a busy worker was once starved that long (SQLITE_BUSY); 60 s makes
+	// that rare. FerretDB still adds its other defaults (WAL journal).
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		SQLiteURL: "file:" + *dir + "/?_pragma=busy_timeout(60000)",
 	})
 	if err != nil {
 		log.Fatalf("ferretdb: %v", err)
