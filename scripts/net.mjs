@@ -12,17 +12,39 @@ export function freePort() {
   });
 }
 
-/** One raw RESP round trip: true when the server on the port answers PING with +PONG (within 1 s). */
-export function redisPing(port) {
-  return new Promise((resolve) => {
+/**
+ * One RESP command on a fresh loopback connection. Resolves to the reply as text: a simple string or an
+ * error with its type byte ("+OK", "-ERR …"), or a bulk string's contents. Rejects when the connection
+ * fails or no reply comes within `timeoutMs`.
+ */
+export function redisCommand(port, args, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
-    const done = (ok) => {
+    let buf = Buffer.alloc(0);
+    sock.setTimeout(timeoutMs, () => {
       sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.once('data', (data) => done(data.toString().startsWith('+PONG')));
+      reject(new Error(`redis on port ${port}: no answer to ${args[0]} within ${timeoutMs} ms`));
+    });
+    sock.once('error', reject);
+    sock.once('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) return;
+      const head = buf.subarray(0, eol).toString();
+      let reply = head;
+      if (head[0] === '$') {
+        const len = Number(head.slice(1));
+        if (len >= 0 && buf.length < eol + 2 + len) return; // wait for the whole bulk string
+        reply = len < 0 ? '' : buf.subarray(eol + 2, eol + 2 + len).toString();
+      }
+      sock.destroy();
+      resolve(reply);
+    });
   });
+}
+
+/** True when the server on the port answers PING with +PONG within 1 s. */
+export function redisPing(port) {
+  return redisCommand(port, ['PING'], 1000).then((reply) => reply === '+PONG', () => false);
 }

@@ -9,12 +9,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort, redisPing } from './net.mjs';
+import { freePort, redisCommand as rawRedisCommand, redisPing } from './net.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FERRET_SRC = path.join(ROOT, 'tools', 'ferretdb');
@@ -328,31 +327,10 @@ async function startRedis() {
   return `redis://127.0.0.1:${await startRedisNode('redis')}`;
 }
 
-/** One RESP command on a fresh connection; resolves to the reply as text (errors as "-ERR …"). */
+/** `redisCommand` (scripts/net.mjs) for the cluster setup: a failure is reported without a stack. */
 function redisCommand(port, ...args) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    sock.setTimeout(5000, () => {
-      sock.destroy();
-      reject(new StackError(`redis on port ${port}: no answer to ${args[0]}`));
-    });
-    sock.once('error', reject);
-    sock.once('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const eol = buf.indexOf('\r\n');
-      if (eol < 0) return;
-      const head = buf.subarray(0, eol).toString();
-      let reply = head;
-      if (head[0] === '$') {
-        const len = Number(head.slice(1));
-        if (len >= 0 && buf.length < eol + 2 + len) return; // wait for the whole bulk string
-        reply = len < 0 ? '' : buf.subarray(eol + 2, eol + 2 + len).toString();
-      }
-      sock.destroy();
-      resolve(reply);
-    });
+  return rawRedisCommand(port, args).catch((err) => {
+    throw new StackError(`redis on port ${port}: ${args[0]} failed: ${err.message}`);
   });
 }
 

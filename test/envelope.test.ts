@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import express from 'express';
-import { requestContext } from '../src/middleware/request-context.js';
 import mongoose from 'mongoose';
+import { requestContext } from '../src/middleware/request-context.js';
 import { errorHandler, notFoundHandler } from '../src/middleware/errors.js';
 import { createLogger } from '../src/lib/logger.js';
 import { captureLogs } from './support/logs.js';
