@@ -131,6 +131,11 @@ function schemaFor(nodeEnv: NodeEnv) {
     OTP_SEND_PER_NUMBER_HOUR: int(1).default(5),
     OTP_SEND_PER_NUMBER_DAY: int(1).default(10),
     OTP_SEND_PER_IP_HOUR: int(1).default(20),
+    /**
+     * A MongoDB operation that gets no answer for this long fails (the request answers 503) instead of
+     * hanging: a server that stops answering without closing its connections is caught too.
+     */
+    MONGODB_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(10_000),
     /** Budget of codes sent per country calling code per hour (SMS pumping guard). */
     OTP_SEND_PER_COUNTRY_HOUR: int(1).default(2000),
     OTP_VERIFY_PER_NUMBER_HOUR: int(1).default(10),
@@ -232,6 +237,13 @@ function schemaFor(nodeEnv: NodeEnv) {
         need('NETGSM_USERCODE', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_PASSWORD', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_HEADER', 'when SMS_PROVIDER=netgsm');
+    /**
+     * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
+     * events past their week, ended sessions): what MongoDB's TTL indexes do, for servers that do not
+     * (the embedded one), and a bound on every collection of the login path either way.
+     */
+    EXPIRY_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+
       }
       if (e.MAIL_TRANSPORT === 'smtp') need('SMTP_URL', 'when MAIL_TRANSPORT=smtp');
       // Codes must not cross the network in clear: implicit TLS, or STARTTLS made mandatory.
@@ -347,6 +359,7 @@ export type Config = Readonly<{
  */
 export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
   const source: Env = { ...env, ...overrides };
+  mongodbSocketTimeoutMs: number;
   // Empty strings count as unset, as they do on most PaaS dashboards.
   for (const [k, v] of Object.entries(source)) if (v === '') delete source[k];
 
@@ -378,6 +391,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       tlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
       queuePrefix: e.QUEUE_PREFIX,
     },
+  expirySweepEveryMs: number;
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     http: { corsOrigins: e.CORS_ORIGINS, trustProxy: e.TRUST_PROXY, bodyLimitBytes: e.BODY_LIMIT_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -432,6 +446,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       enabled: nodeEnv !== 'production' || e.QUEUE_DASHBOARD_PASSWORD !== undefined,
       basic:
         e.QUEUE_DASHBOARD_USER !== undefined && e.QUEUE_DASHBOARD_PASSWORD !== undefined
+    mongodbSocketTimeoutMs: e.MONGODB_SOCKET_TIMEOUT_MS,
           ? { user: e.QUEUE_DASHBOARD_USER, password: e.QUEUE_DASHBOARD_PASSWORD }
           : undefined,
     },
@@ -445,3 +460,4 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
+    expirySweepEveryMs: e.EXPIRY_SWEEP_EVERY_MS,

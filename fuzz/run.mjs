@@ -255,6 +255,11 @@ function printSummary(s, stExit) {
   if (errors > 0) problems.push(`${errors} schemathesis errors`);
   if (generated < MIN_CASES) problems.push(`only ${generated} cases generated (need ${MIN_CASES}; raise --max-examples)`);
   if ((s.report.operations?.tested ?? 0) < (s.report.operations?.total ?? 1)) problems.push('not every operation was tested');
+  // One plain count line for CI (.ci/run adds it to the suites'): every check run on every case; a
+  // failure that is not a failed check (a 5xx is one, too few cases is not) counts once more.
+  const checkRuns = [...s.checks.values()].reduce((t, c) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }), { passed: 0, failed: 0 });
+  const otherProblems = problems.length - (failedChecks.length > 0 ? 1 : 0);
+  console.log(`fuzz: ${checkRuns.passed} passed, ${checkRuns.failed + otherProblems} failed`);
   console.log(problems.length ? `RESULT: FAIL (${problems.join('; ')})` : 'RESULT: PASS');
   return problems.length ? 1 : 0;
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Local stack runner: installs dependencies, starts private FerretDB (MongoDB wire protocol) and Redis
+// Local stack runner: installs dependencies, starts a private embedded MongoDB-wire server (mongo-java-server) and Redis
 // instances unless MONGODB_URI / REDIS_URL are set, then runs the app (dev), the checks and tests
 // (test), or only the services (services). Node built-ins only: it runs before `npm install`.
 //
 // Every child gets its own process group (detached), so a Ctrl-C in the terminal reaches only this
 // script. It then stops things in order (commands and app first, services last) and kills whole
-// groups, grandchildren included (npx -> tsc, tsx -> esbuild, go -> compile).
+// groups, grandchildren included (npx -> tsc, tsx -> esbuild, mvn -> java).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, redisCommand as rawRedisCommand, redisPing } from './net.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FERRET_SRC = path.join(ROOT, 'tools', 'ferretdb');
+const MONGO_SRC = path.join(ROOT, 'tools', 'mongo-server');
 const USAGE = `usage: node scripts/stack.mjs <mode> [args]
   dev                 services, index setup, then web + worker (Ctrl-C to stop)
   test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
@@ -104,7 +104,7 @@ async function stopEntry(entry) {
 }
 
 function removeTemp() {
-  for (const file of state.tmpFiles) fs.rmSync(file, { force: true });
+  for (const file of state.tmpFiles) fs.rmSync(file, { recursive: true, force: true });
   state.tmpFiles.clear();
   if (!state.tmpDir) return;
   if (state.keepLogs) {
@@ -176,63 +176,76 @@ async function ensureDependencies() {
   if (code !== 0) throw new StackError(`npm ci failed (exit ${code})`);
 }
 
-// ------------------------------------------------------------------ FerretDB
+// ------------------------------------------------------------------ the embedded MongoDB-wire server
 
-async function ferretBinary() {
+/**
+ * mongo-java-server (in-memory backend), resolved with Maven and compiled once into
+ * .cache/mongo-server/<hash of tools/mongo-server>/: `classpath.txt` (the jars in ~/.m2) and
+ * `classes/`. Rebuilt only when the pom or the Java source changes.
+ * @returns the `java -cp` value.
+ */
+async function mongoServerClasspath() {
   const hash = createHash('sha256');
-  for (const f of ['go.sum', 'main.go', 'go.mod']) hash.update(fs.readFileSync(path.join(FERRET_SRC, f)));
-  const name = `ferretdb-${hash.digest('hex').slice(0, 16)}`;
-  const cacheDir = path.join(ROOT, '.cache', 'ferretdb');
-  const bin = path.join(cacheDir, name);
-  if (fs.existsSync(bin)) return bin;
+  for (const f of ['pom.xml', 'EmbeddedMongo.java']) hash.update(fs.readFileSync(path.join(MONGO_SRC, f)));
+  const cacheRoot = path.join(ROOT, '.cache', 'mongo-server');
+  const dir = path.join(cacheRoot, hash.digest('hex').slice(0, 16));
+  const cpFile = path.join(dir, 'classpath.txt');
+  const classes = path.join(dir, 'classes');
+  const ready = () => fs.existsSync(path.join(classes, 'EmbeddedMongo.class')) && fs.existsSync(cpFile);
+  const jars = () => fs.readFileSync(cpFile, 'utf8').trim();
+  if (ready() && jars().split(path.delimiter).every((j) => fs.existsSync(j))) return `${classes}${path.delimiter}${jars()}`;
 
-  if (!onPath('go')) {
-    throw new StackError('FerretDB has to be built once, but `go` is not on PATH. Install Go >= 1.24 '
-      + '(https://go.dev/doc/install or your package manager), or set MONGODB_URI to a running MongoDB.');
+  const missing = () => ['java', 'javac', 'mvn'].filter((c) => !onPath(c));
+  if (missing().length > 0 && process.getuid?.() === 0 && onPath('apt-get')) {
+    log(`${missing().join(', ')} missing; installing a JDK and Maven with apt-get (running as root)`);
+    await aptInstall('openjdk-17-jdk-headless');
+    await aptInstall('maven');
   }
-  log('building FerretDB (once, cached) …');
-  fs.mkdirSync(cacheDir, { recursive: true });
-  // Build under a temporary name and rename: an interrupted build never leaves a broken binary.
-  const tmp = `${bin}.tmp-${process.pid}`;
+  if (missing().length > 0) {
+    throw new StackError(`the embedded MongoDB server needs Java 17+ and Maven (${missing().join(', ')} not on PATH). `
+      + 'Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven; or set MONGODB_URI to a running MongoDB.');
+  }
+  log('fetching and compiling the embedded MongoDB server (once, cached) …');
+  // Build into a temporary dir and rename: an interrupted build never leaves a half-built cache.
+  const tmp = `${dir}.tmp-${process.pid}`;
   state.tmpFiles.add(tmp);
-  const build = async (flags) => {
-    const entry = start('go build', 'go', ['build', ...flags, '-o', tmp, '.'], {
-      cwd: FERRET_SRC,
-      // A killed `go build` cannot remove its work dir; keep that dir inside ours.
-      env: { ...process.env, CGO_ENABLED: '0', GOTMPDIR: serviceDir() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(path.join(tmp, 'classes'), { recursive: true });
+  const quiet = { stdio: ['ignore', 'pipe', 'pipe'] };
+  const collect = async (name, cmd, args, opts) => {
+    const entry = start(name, cmd, args, { ...quiet, ...opts });
     let output = '';
     for (const stream of [entry.child.stdout, entry.child.stderr]) stream.on('data', (d) => (output += d));
     const { code, error } = await entry.done;
     if (state.stopping) throw new StackError('stopping');
-    if (error) throw new StackError(`go build: ${error.message}`);
-    return { ok: code === 0, output };
+    if (error || code !== 0) throw new StackError(`${name} failed:\n${error?.message ?? output.trimEnd()}`);
   };
-  let result = await build([]);
-  // Recent Go linkers refuse some dependencies' //go:linkname references unless told not to check.
-  if (!result.ok && result.output.includes('go:linkname')) {
-    log('retrying the FerretDB build with -ldflags=-checklinkname=0');
-    result = await build(['-ldflags=-checklinkname=0']);
-  }
-  if (!result.ok) throw new StackError(`building FerretDB failed:\n${result.output.trimEnd()}`);
-  fs.renameSync(tmp, bin);
+  await collect('mvn', 'mvn', ['-q', '-B', '-f', path.join(MONGO_SRC, 'pom.xml'), 'dependency:build-classpath',
+    `-Dmdep.outputFile=${path.join(tmp, 'classpath.txt')}`]);
+  const cp = fs.readFileSync(path.join(tmp, 'classpath.txt'), 'utf8').trim();
+  await collect('javac', 'javac', ['-d', path.join(tmp, 'classes'), '-cp', cp, path.join(MONGO_SRC, 'EmbeddedMongo.java')]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
   state.tmpFiles.delete(tmp);
-  for (const f of fs.readdirSync(cacheDir)) {
-    // Binaries built from older sources are never used again.
-    if (/^ferretdb-[0-9a-f]{16}$/.test(f) && f !== name) fs.rmSync(path.join(cacheDir, f), { force: true });
+  for (const f of fs.readdirSync(cacheRoot)) {
+    // Builds of older sources are never used again.
+    if (/^[0-9a-f]{16}$/.test(f) && path.join(cacheRoot, f) !== dir) fs.rmSync(path.join(cacheRoot, f), { recursive: true, force: true });
   }
-  return bin;
+  return `${classes}${path.delimiter}${jars()}`;
 }
 
-async function startFerret(dbName) {
-  const bin = await ferretBinary();
-  const dataDir = path.join(serviceDir(), 'ferretdb');
-  fs.mkdirSync(dataDir);
-  const logFile = path.join(state.tmpDir, 'ferretdb.log');
+/**
+ * Starts the embedded server on a free loopback port. Resolves to its URI with `dbName`. Its pid
+ * (the benchmark reads its CPU time) and classpath (the fault test starts a private one to pause)
+ * go to the children as MONGO_SERVER_PID and MONGO_SERVER_CLASSPATH.
+ */
+async function startMongoServer(dbName) {
+  const classpath = await mongoServerClasspath();
+  const logFile = path.join(serviceDir(), 'mongo-server.log');
   const logFd = fs.openSync(logFile, 'a');
-  const args = ['-listen', '127.0.0.1:0', '-dir', dataDir];
-  const entry = start('ferretdb', bin, args, { stdio: ['ignore', 'pipe', logFd], tier: 1 });
+  const heap = process.env.MONGO_SERVER_HEAP || '1g';
+  const args = [`-Xmx${heap}`, '-XX:+UseSerialGC', '-cp', classpath, 'EmbeddedMongo', '0'];
+  const entry = start('mongo-server', 'java', args, { stdio: ['ignore', 'pipe', logFd], tier: 1 });
   fs.closeSync(logFd);
 
   // The first stdout line is the URI. Wait for it, for an early exit, or for the timeout.
@@ -245,20 +258,23 @@ async function startFerret(dbName) {
       why: error ? `could not start (${error.message})` : `exited before it was ready (${signal ?? `code ${code}`})`,
     })),
     new Promise((resolve) => {
-      timer = setTimeout(() => resolve({ why: 'did not print its URI within 30 s' }), 30_000);
+      timer = setTimeout(() => resolve({ why: 'did not print its URI within 60 s' }), 60_000);
     }),
   ]);
   clearTimeout(timer);
   if (state.stopping) throw new StackError('stopping');
   if (typeof first !== 'string') {
     state.keepLogs = true;
-    throw new StackError(`FerretDB ${first.why}. Log: ${logFile}\n${tail(logFile)}`);
+    throw new StackError(`the embedded MongoDB server ${first.why}. Log: ${logFile}\n${tail(logFile)}`);
   }
   entry.critical = true;
+  mongoServer = { pid: entry.child.pid, classpath };
   const uri = new URL(first); // mongodb://127.0.0.1:PORT/ -> mongodb://127.0.0.1:PORT/<dbName>
   uri.pathname = `/${dbName}`;
   return uri.toString();
 }
+/** The embedded server this run started, if any: its pid and classpath go to the children (see startServices). */
+let mongoServer;
 
 // ------------------------------------------------------------------ Redis
 
@@ -401,11 +417,11 @@ async function startServices(dbName) {
   }
   const cluster = /^(true|1|yes)$/.test(process.env.REDIS_CLUSTER ?? '');
   const [mongo, redis] = await Promise.all([
-    MONGODB_URI || startFerret(dbName),
+    MONGODB_URI || startMongoServer(dbName),
     REDIS_URL || (cluster ? startRedisCluster() : startRedis()),
   ]);
   if (state.stopping) throw new StackError('stopping');
-  return { MONGODB_URI: mongo, REDIS_URL: redis, ...(cluster && { REDIS_CLUSTER: 'true' }) };
+  return { MONGODB_URI: mongo, REDIS_URL: redis, ...(cluster && { REDIS_CLUSTER: 'true' }), ...(mongoServer && { MONGO_SERVER_PID: String(mongoServer.pid), MONGO_SERVER_CLASSPATH: mongoServer.classpath }) };
 }
 
 /** Start a node process whose output lines are prefixed with its name ("web | …"). */
@@ -457,7 +473,10 @@ async function test(mochaArgs) {
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`);
   const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
-  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs, { env, grace: 10_000, deadlineMs });
+  // `npm test -- test/x.test.ts` runs that file alone; with no file named, the whole suite.
+  const namesFiles = mochaArgs.some((a) => !a.startsWith('-') && (a.endsWith('.ts') || a.includes('/')));
+  const spec = namesFiles ? [] : ['test/**/*.test.ts'];
+  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), [...mochaArgs, ...spec], { env, grace: 10_000, deadlineMs });
 }
 
 /** `npm run bench`: fresh services of its own, then bench/run.ts (flags pass through). */

@@ -1,5 +1,5 @@
 /**
- * The `release` phase (Procfile): create indexes before new code serves traffic.
+ * The `release` phase (Procfile): migrate data and create indexes before new code serves traffic.
  */
 import mongoose from 'mongoose';
 import { loadConfig } from '../config/index.js';
@@ -8,12 +8,14 @@ import { createLogger } from './lib/logger.js';
 import { connectMongo, disconnectMongo } from './lib/mongo.js';
 import { registerModels } from './models/index.js';
 import { ensureIndexes } from './models/indexes.js';
+import { runMigrations } from './models/migrations.js';
 
 const config = await bootOrExit(() => loadConfig());
 const logger = createLogger({ level: config.logLevel === 'silent' ? 'silent' : 'info', name: 'release' });
 try {
   await connectMongo(config);
   registerModels();
+  await runMigrations(logger);
   await ensureIndexes(mongoose.connection, logger);
   await disconnectMongo();
 } catch (err) {

@@ -127,9 +127,8 @@ describe('database errors that mean "try again"', () => {
     ['a primary stepping down (189)', serverError(189, 'PrimarySteppedDown'), 503],
     ['a lock timeout (24)', serverError(24, 'LockTimeout'), 503],
     ['a RetryableWriteError label after the driver\'s own retry', serverError(9001, 'SocketException', ['RetryableWriteError']), 503],
-    ['FerretDB\'s SQLite busy timeout', serverError(1, '[collection.go:191 sqlite.(*collection).UpdateAll] database is locked (5) (SQLITE_BUSY)'), 503],
     ['a duplicate key, which is a bug here, not a pause', serverError(11000, 'E11000 duplicate key error'), 500],
-    ['a plain Error whose text says SQLITE_BUSY', new Error('database is locked (5) (SQLITE_BUSY)'), 500],
+    ['a plain Error whose text says WriteConflict', new Error('WriteConflict'), 500],
   ];
 
   it('answer 503 DEPENDENCY_UNAVAILABLE in the envelope, never the server\'s text; anything else stays a 500', async () => {

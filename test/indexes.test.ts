@@ -3,39 +3,64 @@ import mongoose, { Schema } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../src/lib/logger.js';
 import { ensureIndexes } from '../src/models/indexes.js';
+import { User } from '../src/models/user.js';
+import { runMigrations } from '../src/models/migrations.js';
 import { captureLogs } from './support/logs.js';
 
-describe('index setup', () => {
-  it('creates every declared index and skips, with a log line, only TTL indexes the server refuses', async () => {
+describe('index setup and migrations (the release step)', () => {
+  it('creates every declared index, TTL included, and replaces one whose definition changed', async () => {
     // A connection object of its own (same client, same database) so the probe
     // model does not join the app's model registry.
     const own = mongoose.connection.useDb(mongoose.connection.name, { useCache: false });
     const name = `probe_${randomUUID().slice(0, 8)}`;
-    const schema = new Schema({ key: { type: String, unique: true }, expiresAt: Date, a: Number, b: Number });
+    // An older deploy made `key` unique but not sparse.
+    await own.db!.collection(name).createIndex({ key: 1 }, { unique: true });
+    const schema = new Schema({ key: { type: String, unique: true, sparse: true }, expiresAt: Date, a: Number, b: Number });
     schema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
     schema.index({ a: 1, b: -1 });
     const Probe = own.model(name, schema, name);
     const logs = captureLogs();
     try {
       const report = await ensureIndexes(own, createLogger({ level: 'info' }, logs.stream));
-      const info = await own.db!.admin().command({ buildInfo: 1 });
-      const ttlSupported = !('ferretdbVersion' in info);
-      expect(report.created).to.include.members([`${name}.key`, `${name}.a_b`]);
-      if (ttlSupported) {
-        expect(report.created).to.include(`${name}.expiresAt`);
-      } else {
-        expect(report.skipped).to.deep.equal([`${name}.expiresAt`]);
-        expect(logs.lines().some((l) => l.index === `${name}.expiresAt` && String(l.msg).includes('skipped'))).to.equal(true);
-      }
-      // The unique index is real: a duplicate insert is refused.
+      expect([...report.created, ...report.replaced]).to.include.members([`${name}.key`, `${name}.a_b`, `${name}.expiresAt`]);
+      expect(report.replaced).to.deep.equal([`${name}.key`]);
+      expect(logs.lines().some((l) => l.index === `${name}.key` && String(l.msg).includes('replacing'))).to.equal(true);
+      const indexes = await Probe.collection.indexes();
+      expect(indexes.find((i) => i.name === 'key_1')).to.include({ unique: true, sparse: true });
+      expect(indexes.find((i) => i.name === 'expiresAt_1')).to.include({ expireAfterSeconds: 0 });
+      // The unique index is real: a duplicate insert is refused; documents without the key are not duplicates.
       await Probe.create({ key: 'k' });
       const err = await Probe.create({ key: 'k' }).catch((e: { code?: number }) => e);
       expect((err as { code?: number }).code).to.equal(11000);
+      await Probe.create({ a: 1 });
+      await Probe.create({ a: 2 });
       // Running it again is harmless (release runs on every deploy).
-      await ensureIndexes(own, createLogger({ level: 'silent' }));
+      const again = await ensureIndexes(own, createLogger({ level: 'silent' }));
+      expect(again.replaced).to.deep.equal([]);
     } finally {
       await Probe.collection.drop().catch(() => undefined);
       own.deleteModel(name);
+    }
+  });
+
+  it('removes the placeholder identity keys of older deploys (none:<id>, released:<id>), and only those', async () => {
+    const [a, b, c] = [new mongoose.Types.ObjectId(), new mongoose.Types.ObjectId(), new mongoose.Types.ObjectId()];
+    const real = `+90532${String(Date.now()).slice(-7)}`;
+    await User.collection.insertMany([
+      { _id: a, phoneKey: `none:${a.toHexString()}`, emailKey: `released:${a.toHexString()}` },
+      { _id: b, phoneKey: real, emailKey: `none:${b.toHexString()}` },
+      { _id: c, emailKey: `released:${c.toHexString()}` },
+    ]);
+    try {
+      await runMigrations(createLogger({ level: 'silent' }));
+      const [ua, ub, uc] = await Promise.all([a, b, c].map((_id) => User.collection.findOne({ _id })));
+      expect(ua).to.not.have.any.keys('phoneKey', 'emailKey');
+      expect(ub).to.include({ phoneKey: real }).and.not.have.property('emailKey');
+      expect(uc).to.not.have.any.keys('phoneKey', 'emailKey');
+      await runMigrations(createLogger({ level: 'silent' })); // idempotent
+      expect(await User.collection.findOne({ _id: b })).to.include({ phoneKey: real });
+    } finally {
+      await User.collection.deleteMany({ _id: { $in: [a, b, c] } });
     }
   });
 });

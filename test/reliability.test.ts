@@ -4,13 +4,10 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { eventually, freshIp, freshPhone, sendOtp, verifyOtp } from './support/auth.js';
+import { embeddedMongoClasspath } from './support/env.js';
 import { startApp } from './support/http.js';
 import { spawnApp } from './support/processes.js';
 
@@ -70,73 +67,69 @@ describe('faults', function () {
   });
 
   describe('MongoDB stopped for 10 s under the web process', () => {
-    let ferret: ChildProcess | undefined;
-    let dataDir: string;
-    let port: number;
-    const binary = (() => {
-      const dir = path.resolve('.cache/ferretdb');
-      try {
-        const found = readdirSync(dir).find((f) => /^ferretdb-[0-9a-f]{16}$/.test(f));
-        return found ? path.join(dir, found) : undefined;
-      } catch {
-        return undefined;
-      }
-    })();
-
-    async function startFerret(listen: string): Promise<string> {
-      ferret = spawn(binary!, ['-listen', listen, '-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
-      return new Promise((resolve, reject) => {
-        ferret!.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
-        ferret!.once('exit', (code) => reject(new Error(`ferretdb exited ${code}`)));
-      });
-    }
+    // A private embedded server (the classpath the stack script built), paused with SIGSTOP and
+    // resumed with SIGCONT: a restart of an in-memory server would lose its data.
+    let server: ChildProcess | undefined;
+    const classpath = embeddedMongoClasspath();
 
     before(function () {
-      // The stack script builds FerretDB; against an external MONGODB_URI there is no server to stop.
-      if (!binary) this.skip();
-      dataDir = mkdtempSync(path.join(tmpdir(), 'allmine-fault-'));
+      // Against an external MONGODB_URI the stack starts no embedded server: nothing to pause.
+      if (!classpath) this.skip();
     });
     after(() => {
-      ferret?.kill('SIGKILL');
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      server?.kill('SIGCONT');
+      server?.kill('SIGKILL');
     });
 
-    it('answers clean 503s in the envelope, does not crash, and recovers without a restart', async () => {
-      const uri = await startFerret('127.0.0.1:0');
-      port = Number(new URL(uri).port);
-      const web = spawnApp('web', { MONGODB_URI: `mongodb://127.0.0.1:${port}/allmine_fault`, TRUST_PROXY: 'true', LOG_LEVEL: 'info' });
+    it('answers clean 503s in the envelope, does not crash, and recovers without a restart, data intact', async () => {
+      server = spawn('java', ['-Xmx256m', '-cp', classpath!, 'EmbeddedMongo', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const uri = await new Promise<string>((resolve, reject) => {
+        server!.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        server!.once('exit', (code) => reject(new Error(`embedded MongoDB exited ${code}`)));
+      });
+      const web = spawnApp('web', { MONGODB_URI: new URL('allmine_fault', uri).toString(), TRUST_PROXY: 'true', LOG_LEVEL: 'info', MONGODB_SOCKET_TIMEOUT_MS: '3000' });
       try {
         const { port: webPort } = (await web.waitForLog((l) => l.msg === 'web listening')) as { port: number };
         const url = `http://127.0.0.1:${webPort}`;
-        const send = () =>
+        const send = (phoneNumber = freshPhone().phoneNumber) =>
           fetch(`${url}/api/v1/auth/send-otp`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() },
-            body: JSON.stringify({ countryCode: '90', phoneNumber: freshPhone().phoneNumber }),
-          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { isSuccess: boolean; errors: string[]; data: unknown } }));
-        expect((await send()).status).to.equal(201);
+            body: JSON.stringify({ countryCode: '90', phoneNumber }),
+          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { isSuccess: boolean; errors: string[]; data: { code?: string } | null } }));
+        // A code sent before the outage must still work after it: the pause loses nothing.
+        const before = freshPhone();
+        const sent = await send(before.phoneNumber);
+        expect(sent.status).to.equal(201);
 
-        const exited = new Promise((r) => ferret!.once('exit', r));
-        ferret!.kill('SIGKILL');
-        await exited;
+        server.kill('SIGSTOP');
         const outage = Date.now();
         const during: number[] = [];
-        while (Date.now() - outage < 10_000) {
-          const t0 = Date.now();
-          const r = await send();
-          during.push(r.status);
-          expect(r.body.isSuccess).to.equal(false);
-          expect(r.body.data).to.equal(null);
-          expect(Date.now() - t0).to.be.below(8000); // bounded by the driver's server-selection timeout
-          const ready = await fetch(`${url}/readyz`);
-          expect(ready.status).to.equal(503);
+        try {
+          while (Date.now() - outage < 10_000) {
+            const t0 = Date.now();
+            const r = await send();
+            during.push(r.status);
+            expect(r.body.isSuccess).to.equal(false);
+            expect(r.body.data).to.equal(null);
+            expect(Date.now() - t0).to.be.below(8000); // bounded by the driver's timeouts
+            const ready = await fetch(`${url}/readyz`);
+            expect(ready.status).to.equal(503);
+          }
+        } finally {
+          server.kill('SIGCONT');
         }
         expect(new Set(during)).to.deep.equal(new Set([503]));
         expect((await fetch(`${url}/healthz`)).status).to.equal(200); // alive all along
 
-        await startFerret(`127.0.0.1:${port}`);
         await eventually(async () => (await send()).status === 201, 30_000, 'recovered');
         expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+        const login = await fetch(`${url}/api/v1/auth/verify-otp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() },
+          body: JSON.stringify({ countryCode: '90', phoneNumber: before.phoneNumber, code: sent.body.data!.code }),
+        });
+        expect(login.status, 'the code sent before the outage still works').to.equal(200);
         expect(web.child.exitCode).to.equal(null);
         expect(web.logs.some((l) => l.msg === 'unhandled error')).to.equal(false);
       } finally {

@@ -15,7 +15,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       const first = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       const second = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       expect([first.status, second.status]).to.deep.equal([201, 201]);
-      expect(await OtpCode.countDocuments({ subject: `phone:${phone.e164}` })).to.equal(2);
+      expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(1); // one code per number: the second replaced the first
       if (first.body.data.code !== second.body.data.code) {
         const old = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: first.body.data.code }, ip);
         expect(old.status).to.equal(400);
@@ -47,7 +47,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
         expect(res.body.errors, JSON.stringify(body)).to.deep.equal(['Validation failed', ...messages]);
       }
       expect(sms.sent).to.have.length(0);
-      expect(await OtpCode.countDocuments({ subject: 'phone:+902125551234' })).to.equal(0);
+      expect(await OtpCode.countDocuments({ _id: 'phone:+902125551234' })).to.equal(0);
     } finally {
       await srv.close();
     }
@@ -73,7 +73,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       expect(res.body.details.retryAfterSeconds).to.be.within(55, 60);
       expect(res.body.details.limits).to.deep.equal(['send-cooldown']);
       expect(res.headers.get('retry-after')).to.equal(String(res.body.details.retryAfterSeconds));
-      expect(await OtpCode.countDocuments({ subject: `phone:${phone.e164}` })).to.equal(1);
+      expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(1);
     });
 
     it('applies the per-IP budget across numbers', async () => {
@@ -83,7 +83,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       const res = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       expect(res.status).to.equal(429);
       expect(res.body.details.limits).to.include('send-ip-hour');
-      expect(await OtpCode.countDocuments({ subject: `phone:${phone.e164}` })).to.equal(0);
+      expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(0);
     });
   });
 
@@ -112,7 +112,7 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       expect(res.body).to.include({ isSuccess: false, data: null, errorCode: 'SMS_DELIVERY_FAILED' });
       expect(res.body.errors[0]).to.equal('Upstream service failed');
       const attempted = codeIn(sms.sent[0]);
-      expect(await OtpCode.countDocuments({ subject: `phone:${phone.e164}` })).to.equal(0);
+      expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(0);
       const verify = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: attempted }, ip);
       expect(verify.status).to.equal(404);
       // The cooldown was given back: the user can ask again at once.

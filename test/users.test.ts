@@ -190,6 +190,55 @@ describe('registration and profile (contract §4.2)', () => {
     const stored = await User.findById(s.userId).lean();
     expect(stored?.roles).to.deep.equal(['user']);
   });
+
+  it('takes birthDate back in the form the API returns it (midnight UTC), and refuses any other time of day', async () => {
+    const s = await login(srv);
+    const done = await complete(s.accessToken, { ...registration(uniqueName()), birthDate: '1995-04-12T00:00:00Z' });
+    expect(done.status, done.text).to.equal(200);
+    expect(done.body.data.birthDate).to.equal('1995-04-12T00:00:00.000Z');
+    // A client edits the profile it read and sends the value back as it came.
+    const read = (await srv.request('/api/v1/auth/me', bearer(s.accessToken))).body.data.birthDate as string;
+    expect(read).to.equal('1995-04-12T00:00:00.000Z');
+    const echoed = await srv.request('/api/v1/users/me', post(s.accessToken, { birthDate: read, bio: 'echo' }, 'PATCH'));
+    expect(echoed.status, echoed.text).to.equal(200);
+    expect(echoed.body.data).to.include({ birthDate: read, bio: 'echo' });
+    const dateOnly = await srv.request('/api/v1/users/me', post(s.accessToken, { birthDate: '1990-01-31' }, 'PATCH'));
+    expect(dateOnly.body.data.birthDate).to.equal('1990-01-31T00:00:00.000Z');
+
+    const otherTime = 'birthDate: must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused';
+    for (const [value, message] of [
+      ['1980-06-15T03:00:00.000Z', otherTime],
+      ['1980-06-15T00:00:00.000+03:00', otherTime],
+      ['1980-06-15T00:00:00.001Z', otherTime],
+      ['1980-06-14T23:59:59Z', otherTime],
+      ['1980-06-15T00:00', otherTime],
+      ['1980-02-30T00:00:00.000Z', 'birthDate: must be a date YYYY-MM-DD'],
+    ]) {
+      const res = await srv.request('/api/v1/users/me', post(s.accessToken, { birthDate: value }, 'PATCH'));
+      expect(res.status, value).to.equal(400);
+      expect(res.body.errors, value).to.deep.equal(['Validation failed', message]);
+    }
+    const refused = await complete((await login(srv)).accessToken, { ...registration(uniqueName()), birthDate: '1995-04-12T12:00:00.000Z' });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.errors).to.deep.equal(['Validation failed', otherTime]);
+    expect((await User.findById(s.userId).lean())?.birthDate?.toISOString()).to.equal('1990-01-31T00:00:00.000Z');
+  });
+
+  it('stores a profile e-mail in one spelling, and refuses quoted or invisible look-alikes', async () => {
+    const s = await login(srv);
+    const ok = await srv.request('/api/v1/users/me', post(s.accessToken, { email: ' Zoe\u0308@Example.COM ' }, 'PATCH'));
+    expect(ok.status, ok.text).to.equal(200);
+    expect(ok.body.data.email).to.equal('zo\u00EB@example.com');
+    for (const [email, message] of [
+      ['"zoe"@example.com', 'email: must not have a quoted local part'],
+      ['zoe\u200B@example.com', 'email: must not contain spaces, invisible, formatting or control characters'],
+    ]) {
+      const res = await srv.request('/api/v1/users/me', post(s.accessToken, { email }, 'PATCH'));
+      expect(res.status, email).to.equal(400);
+      expect(res.body.errors, email).to.deep.equal(['Validation failed', message]);
+    }
+    expect((await User.findById(s.userId).lean())?.email).to.equal('zo\u00EB@example.com');
+  });
 });
 
 describe('account deletion (contract §4.3)', () => {
@@ -247,7 +296,7 @@ describe('account deletion (contract §4.3)', () => {
     expect((await srv.request('/api/v1/auth/refresh', json({ refreshToken: s.refreshToken }))).status).to.equal(401);
     const erased = await User.findById(s.userId).lean();
     expect(erased).to.include({ name: null, surname: null, username: null, phoneNumber: null, countryCode: null, accountDeletionStatus: 'finalized' });
-    expect(erased?.phoneKey).to.equal(`released:${s.userId}`);
+    expect(erased).to.not.have.any.keys('phoneKey', 'emailKey'); // out of the sparse unique indexes: the number is free
     expect(await UsernameClaim.countDocuments({ _id: username })).to.equal(0);
     expect(await LoginEvent.countDocuments({ userId: new Types.ObjectId(s.userId) })).to.equal(0);
     expect(await SignupAttribution.countDocuments({ _id: new Types.ObjectId(s.userId) })).to.equal(1); // counts kept

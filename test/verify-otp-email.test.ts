@@ -37,7 +37,7 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
     expect(res.body.data.user).to.include({ email, countryCode: null, phoneNumber: null, signupSource: 'newsletter', signupCampaign: 'launch' });
     const stored = await User.findOne({ emailKey: email }).lean();
     expect(stored?._id.toHexString()).to.equal(res.body.data.user.id);
-    expect(stored?.phoneKey).to.equal(`none:${res.body.data.user.id}`);
+    expect(stored).to.not.have.property('phoneKey'); // no phone identity: not in the sparse unique index
 
     // A second login finds the same user and keeps the attribution.
     const again = await send(email);
@@ -66,7 +66,56 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
     expect(bad.status).to.equal(400);
     expect(bad.body.errors).to.deep.equal(['Validation failed', 'email: not a valid e-mail address']);
     expect(await User.countDocuments({ emailKey: email })).to.equal(0);
-    expect(await OtpCode.countDocuments({ subject: 'email:nobody@' })).to.equal(0);
+    expect(await OtpCode.countDocuments({ _id: 'email:nobody@' })).to.equal(0);
+  });
+
+  it('one mailbox, one identity: refuses a quoted local part and invisible characters with 400, and creates nothing', async () => {
+    const local = `look.alike.${randomUUID().slice(0, 8)}`;
+    const invisible = 'email: must not contain spaces, invisible, formatting or control characters';
+    const cases: [string, string][] = [
+      [`"${local}"@example.com`, 'email: must not have a quoted local part'],
+      [`${local}\u200B@example.com`, invisible], // zero-width space
+      [`${local}\u200C@example.com`, invisible], // zero-width non-joiner
+      [`${local}@exa\u200Dmple.com`, invisible], // zero-width joiner, in the domain
+      [`${local}\u2060@example.com`, invisible], // word joiner
+      [`\uFEFF${local}@example.com`, invisible], // BOM, which trim() would drop silently
+      [`${local}\u00AD@example.com`, invisible], // soft hyphen
+      [`${local}\u202E@example.com`, invisible], // right-to-left override
+      [`${local}\u0007@example.com`, invisible], // a control character
+    ];
+    const codesBefore = await OtpCode.countDocuments();
+    const mailsBefore = mailer.sent.length;
+    for (const [email, message] of cases) {
+      const sent = await send(email);
+      expect(sent.status, JSON.stringify(email)).to.equal(400);
+      expect(sent.body, JSON.stringify(email)).to.include({ isSuccess: false, statusCode: 400, data: null });
+      expect(sent.body.errors, JSON.stringify(email)).to.deep.equal(['Validation failed', message]);
+      const verified = await verify({ email, code: '1234' });
+      expect(verified.status, JSON.stringify(email)).to.equal(400);
+      expect(verified.body.errors, JSON.stringify(email)).to.deep.equal(['Validation failed', message]);
+    }
+    expect(mailer.sent.length, 'mails sent').to.equal(mailsBefore);
+    expect(await OtpCode.countDocuments(), 'codes stored').to.equal(codesBefore);
+    const keys = [`${local}@example.com`, ...cases.map(([e]) => e.trim().toLowerCase())];
+    expect(await User.countDocuments({ $or: [{ emailKey: { $in: keys } }, { email: { $in: keys } }] })).to.equal(0);
+  });
+
+  it('normalizes an address (trim, lower case, Unicode NFC): two spellings of one mailbox are one user', async () => {
+    const local = `zoe.${randomUUID().slice(0, 8)}`;
+    const composed = `${local}\u00EB@example.com`; // ë as one code point
+    const decomposed = `  ${local.toUpperCase()}E\u0308@Example.COM `; // Ë as E + combining diaeresis
+    const sent = await send(decomposed);
+    expect(sent.status, sent.text).to.equal(201);
+    expect(sent.body.data.email).to.equal(composed);
+    expect(mailer.sent.at(-1)?.to).to.equal(composed);
+    const res = await verify({ email: composed, code: sent.body.data.code });
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body.data.user.email).to.equal(composed);
+    const again = await send(composed);
+    const second = await verify({ email: decomposed, code: again.body.data.code });
+    expect(second.status, second.text).to.equal(200);
+    expect(second.body.data.user.id).to.equal(res.body.data.user.id);
+    expect(await User.countDocuments({ emailKey: composed })).to.equal(1);
   });
 
   it('refuses the right code after 5 wrong ones', async () => {
@@ -111,7 +160,7 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
       const res = await app.request('/api/v1/auth/send-otp-email', json({ email }, { 'x-forwarded-for': ip }));
       expect(res.status).to.equal(502);
       expect(res.body).to.include({ errorCode: 'MAIL_DELIVERY_FAILED', data: null });
-      expect(await OtpCode.countDocuments({ subject: `email:${email}` })).to.equal(0);
+      expect(await OtpCode.countDocuments({ _id: `email:${email}` })).to.equal(0);
       const verifyRes = await app.request('/api/v1/auth/verify-otp-email', json({ email, code: codeIn(failing.sent[0]) }, { 'x-forwarded-for': ip }));
       expect(verifyRes.status).to.equal(404);
     } finally {

@@ -1,16 +1,17 @@
 /**
- * Publishing side effects without losing any (contract §5).
+ * Publishing side effects without losing any (see docs: "Side effects").
  *
- * `publish()` writes the events to the MongoDB outbox, which the request
- * awaits (one insert), then enqueues them in the background (the fast path)
- * and marks them dispatched. If Redis is down, or the process dies before the
- * enqueue, the worker's `relayOutbox()` enqueues them later. Either way the
- * BullMQ job id is the event's id, and every processor is idempotent, so an
- * event sent twice has its effect once.
+ * `publish()` writes the request's events to the MongoDB outbox as one
+ * document, which the request awaits (one insert), then enqueues them in the
+ * background (the fast path) and deletes the document. If Redis is down, or
+ * the process dies before the enqueue, the worker's `relayOutbox()` enqueues
+ * them later. Either way the BullMQ job id is the event's id, and every
+ * processor is idempotent, so an event sent twice has its effect once.
  */
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
 import { Outbox } from '../models/outbox.js';
+import { isDuplicateKey } from '../models/write-once.js';
 import type { QueueName, Queues } from './queues.js';
 
 export interface OutboxEvent {
@@ -30,8 +31,10 @@ async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
   );
 }
 
-async function markDispatched(ids: string[], now: Date): Promise<void> {
-  await Outbox.collection.updateMany({ _id: { $in: ids as never[] } }, { $set: { dispatchedAt: now } });
+/** Delivered: the outbox documents go (by `_id`; the outbox holds only what is still to deliver). */
+async function markDispatched(ids: string[]): Promise<void> {
+  if (ids.length === 1) await Outbox.collection.deleteOne({ _id: ids[0] as never });
+  else await Outbox.collection.deleteMany({ _id: { $in: ids as never[] } });
 }
 
 export class Publisher {
@@ -54,34 +57,36 @@ export class Publisher {
     // Settled before anything is awaited, so a failing `after` is never an unhandled rejection.
     const afterOk = (opts.after ?? Promise.resolve()).then(() => true, () => false);
     const now = this.clock();
+    const id = events[0]!.jobId;
     try {
-      await Outbox.collection.insertMany(
-        events.map((e) => ({ _id: e.jobId as never, queue: e.queue, name: e.queue, data: e.data, createdAt: now, dispatchedAt: null, expiresAt: new Date(now.getTime() + KEEP_MS) })),
-        { ordered: false },
-      );
+      await Outbox.collection.insertOne({
+        _id: id as never,
+        events: events.map((e) => ({ queue: e.queue, jobId: e.jobId, data: e.data })),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + KEEP_MS),
+      });
     } catch (err) {
-      // The same event recorded before (a retried request): it is in the outbox already.
-      const e = err as { code?: number; writeErrors?: { code?: number }[] };
-      const allDuplicates = e.code === 11000 && (e.writeErrors ?? []).every((w) => w.code === 11000);
-      if (!allDuplicates) throw err;
+      // The same events recorded before (a retried request): they are in the outbox already.
+      if (!isDuplicateKey(err)) throw err;
     }
     const fastPath = afterOk.then((ok) =>
       // When `after` failed, the request reports its own error and the events wait in the outbox.
       ok
         ? enqueue(this.queues, events)
-            .then(() => markDispatched(events.map((e) => e.jobId), this.clock()))
+            .then(() => markDispatched([id]))
             .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay'))
-        : this.cancel(opts.cancelIfAfterFails ?? [], log),
+        : this.cancel(id, opts.cancelIfAfterFails ?? [], log),
     );
     this.pending.add(fastPath);
     void fastPath.finally(() => this.pending.delete(fastPath));
   }
 
-  private async cancel(events: OutboxEvent[], log: Logger): Promise<void> {
+  /** Withdraws `events` from outbox document `id` (one `$pull`: the relay may read it at the same time). */
+  private async cancel(id: string, events: OutboxEvent[], log: Logger): Promise<void> {
     if (events.length === 0) return;
     const ids = events.map((e) => e.jobId);
     await Outbox.collection
-      .deleteMany({ _id: { $in: ids as never[] }, dispatchedAt: null })
+      .updateOne({ _id: id as never }, { $pull: { events: { jobId: { $in: ids } } } as never })
       .catch((err: unknown) => log.warn({ err: (err as Error).message, events: ids }, 'could not cancel outbox events; the relay will deliver them'));
   }
 
@@ -92,20 +97,21 @@ export class Publisher {
 }
 
 /**
- * Enqueues the outbox events older than `afterMs` that are not dispatched yet.
- * @returns how many it dispatched.
+ * Enqueues the events of outbox documents older than `afterMs` (the fast path has had its chance)
+ * and deletes those documents. The outbox holds only undelivered events, so this reads little.
+ * @returns how many documents it delivered (at most `batchSize`).
  */
 export async function relayOutbox(queues: Queues, now: Date, afterMs: number, batchSize = 500): Promise<number> {
   const due = await Outbox.collection
-    .find({ dispatchedAt: null, createdAt: { $lte: new Date(now.getTime() - afterMs) } })
+    .find({ createdAt: { $lte: new Date(now.getTime() - afterMs) } })
     .sort({ createdAt: 1 })
     .limit(batchSize)
     .toArray();
   if (due.length === 0) return 0;
-  const events = due.map((d) => ({ queue: d.queue as QueueName, jobId: String(d._id), data: d.data as Record<string, unknown> }));
+  const events = due.flatMap((d) => (d.events as OutboxEvent[]).map((e) => ({ queue: e.queue, jobId: e.jobId, data: e.data })));
   await enqueue(queues, events);
-  await markDispatched(events.map((e) => e.jobId), now);
-  return events.length;
+  await markDispatched(due.map((d) => String(d._id)));
+  return due.length;
 }
 
 export const OUTBOX_RELAY_SCHEDULER_ID = 'outbox-relay';

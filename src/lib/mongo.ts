@@ -12,6 +12,7 @@ export async function connectMongo(config: Config): Promise<typeof mongoose> {
     autoIndex: false,
     autoCreate: true,
     serverSelectionTimeoutMS: 5000,
+    socketTimeoutMS: config.mongodbSocketTimeoutMs,
     maxPoolSize: 20,
   });
 }

@@ -62,9 +62,7 @@ function isTransientServerError(err: Error): boolean {
   if (!err.name.startsWith('Mongo')) return false;
   const e = err as Error & ServerErrorLike;
   if (typeof e.code === 'number' && TRANSIENT_SERVER_CODES.has(e.code)) return true;
-  if (typeof e.hasErrorLabel === 'function' && e.hasErrorLabel('RetryableWriteError')) return true;
-  // FerretDB on SQLite (development and tests): a write that waited out SQLite's busy timeout.
-  return err.message.includes('(SQLITE_BUSY)');
+  return typeof e.hasErrorLabel === 'function' && e.hasErrorLabel('RetryableWriteError');
 }
 
 export function toAppError(err: unknown): AppError | undefined {

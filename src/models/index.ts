@@ -6,12 +6,12 @@
 import { AccountFinalization, UsernameClaim } from './account.js';
 import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
 import { Outbox } from './outbox.js';
-import { OtpAttempt, OtpCode } from './otp-code.js';
+import { OtpCode } from './otp-code.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-export const MODELS = [User, OtpCode, OtpAttempt, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization, FunnelEvent, Outbox] as const;
+export const MODELS = [User, OtpCode, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization, FunnelEvent, Outbox] as const;
 
 export function registerModels(): typeof MODELS {
   return MODELS;

@@ -1,11 +1,17 @@
 /**
- * The user (contract §4.1). One account per normalized phone number, and one
- * per verified e-mail address, is guaranteed by unique indexes on
- * `phoneKey` and `emailKey`, which every user has: `+905551234567` /
- * `user@example.com` for an identity, `none:<id>` for a user without one,
- * `released:<id>` after a finalized deletion. (Partial indexes would say it
- * more directly, but FerretDB v1 has none, and a plain unique index treats
- * every missing value as one `null`.)
+ * The user (docs/api.md, "The user"). One account per normalized phone
+ * number, and one per verified e-mail address, is guaranteed by sparse
+ * unique indexes on `phoneKey` (`+905551234567`) and `emailKey`
+ * (`user@example.com`). A user without that identity, or whose account was
+ * finalized, has no such field at all, and a sparse index leaves it out.
+ * (A partial index on `{$type: 'string'}` says the same on MongoDB, but the
+ * embedded server indexes a missing field as `null` there; sparse behaves
+ * alike on both, which the smoke test asserts.)
+ *
+ * Every write to a user is one atomic update operator (`$set`, `$max`,
+ * `$unset`) under a filter that states the state it expects: requests and the
+ * worker change one user at the same time, and no change may overwrite
+ * another (test/lost-updates.test.ts).
  */
 import { model, Schema, type InferSchemaType, type Types } from 'mongoose';
 
@@ -21,15 +27,12 @@ export type Role = (typeof ROLES)[number];
 
 const nullString = { type: String, default: null };
 
-function noIdentity(this: { _id: Types.ObjectId }): string {
-  return `none:${this._id.toHexString()}`;
-}
 const nullDate = { type: Date, default: null };
 
 const userSchema = new Schema(
   {
-    phoneKey: { type: String, unique: true, default: noIdentity },
-    emailKey: { type: String, unique: true, default: noIdentity },
+    phoneKey: { type: String, unique: true, sparse: true },
+    emailKey: { type: String, unique: true, sparse: true },
     countryCode: nullString,
     phoneNumber: nullString,
     name: nullString,

@@ -15,6 +15,7 @@ import { AccountFinalization, UsernameClaim } from '../models/account.js';
 import { LoginEvent } from '../models/analytics.js';
 import { Session } from '../models/session.js';
 import { User, type UserRecord } from '../models/user.js';
+import { isDuplicateKey } from '../models/write-once.js';
 import { revokeSessions } from './sessions.js';
 
 export interface DeletionStatus {
@@ -37,16 +38,24 @@ export function deletionStatusOf(user: Pick<UserRecord, 'accountDeletionStatus' 
   };
 }
 
+const alreadyDeleted = () => conflict({ errorCode: 'ACCOUNT_DELETED', messages: ['account: already deleted'] });
+
 async function userOrConflict(userId: Types.ObjectId): Promise<UserRecord> {
   const user = await User.findById(userId).lean<UserRecord>();
-  if (!user || user.accountDeletionStatus === 'finalized') throw conflict({ errorCode: 'ACCOUNT_DELETED', messages: ['account: already deleted'] });
+  if (!user || user.accountDeletionStatus === 'finalized') throw alreadyDeleted();
   return user;
 }
 
-/** Requests deletion. Asking again while a request is pending returns that request unchanged. */
+const DELETION_PROJECTION = {
+  accountDeletionStatus: 1, accountDeletionRequestedAt: 1, accountDeletionScheduledFor: 1, accountDeletionCancelledAt: 1, accountDeletionFinalizedAt: 1,
+};
+
+/**
+ * Requests deletion. Asking again while a request is pending returns that request unchanged.
+ * One conditional update: it applies only to a user with no live request, whatever else changes the
+ * user meanwhile (the worker's `lastLogin`, a profile update).
+ */
 export async function requestDeletion(config: Config, userId: Types.ObjectId, now: Date): Promise<DeletionStatus> {
-  const user = await userOrConflict(userId);
-  if (user.accountDeletionStatus === 'pending') return deletionStatusOf(user);
   const fields = {
     accountDeletionStatus: 'pending' as const,
     accountDeletionRequestedAt: now,
@@ -54,16 +63,21 @@ export async function requestDeletion(config: Config, userId: Types.ObjectId, no
     accountDeletionCancelledAt: null,
     accountDeletionFinalizedAt: null,
   };
-  await User.collection.updateOne({ _id: userId }, { $set: { ...fields, updatedAt: now } });
-  return deletionStatusOf(fields);
+  const res = await User.collection.updateOne({ _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } }, { $set: { ...fields, updatedAt: now } });
+  if (res.matchedCount === 1) return deletionStatusOf(fields);
+  return deletionStatusOf(await userOrConflict(userId)); // pending already (or gone: 409)
 }
 
 /** @throws 409 when no request is pending. */
 export async function cancelDeletion(userId: Types.ObjectId, now: Date): Promise<DeletionStatus> {
-  const user = await userOrConflict(userId);
-  if (user.accountDeletionStatus !== 'pending') throw conflict({ errorCode: 'NO_PENDING_DELETION', messages: ['account: no deletion request is pending'] });
-  await User.collection.updateOne({ _id: userId }, { $set: { accountDeletionStatus: 'cancelled', accountDeletionCancelledAt: now, updatedAt: now } });
-  return deletionStatusOf({ ...user, accountDeletionStatus: 'cancelled', accountDeletionCancelledAt: now });
+  const after = await User.collection.findOneAndUpdate(
+    { _id: userId, accountDeletionStatus: 'pending' },
+    { $set: { accountDeletionStatus: 'cancelled', accountDeletionCancelledAt: now, updatedAt: now } },
+    { returnDocument: 'after', projection: DELETION_PROJECTION },
+  );
+  if (after) return deletionStatusOf(after as unknown as UserRecord);
+  await userOrConflict(userId); // gone: 409 ACCOUNT_DELETED
+  throw conflict({ errorCode: 'NO_PENDING_DELETION', messages: ['account: no deletion request is pending'] });
 }
 
 /** @throws 403 when the feature flag is off. */
@@ -92,12 +106,11 @@ export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDel
   try {
     await AccountFinalization.collection.insertOne({ _id: userId, at: now, by });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     first = false;
   }
   const marker = first ? { at: now } : await AccountFinalization.collection.findOne({ _id: userId });
   const finalizedAt = marker?.at ?? now;
-  const released = `released:${userId.toHexString()}`;
 
   // Sessions first: from here on no token of the account works (within the session cache's TTL).
   await revokeSessions({ userId }, 'account-deleted', now);
@@ -105,10 +118,10 @@ export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDel
     User.collection.updateOne(
       { _id: userId },
       {
+        // Without its keys the user leaves the sparse unique indexes: the number and address are free.
+        $unset: { phoneKey: '', emailKey: '' },
         $set: {
           ...ERASED,
-          phoneKey: released,
-          emailKey: released,
           accountDeletionStatus: 'finalized',
           accountDeletionRequestedAt: user.accountDeletionRequestedAt ?? finalizedAt,
           accountDeletionFinalizedAt: finalizedAt,

@@ -18,6 +18,7 @@ import type { NormalizedPhone } from '../lib/phone.js';
 import { SmsDeliveryError, type SmsProvider } from '../lib/sms/index.js';
 import type { ClientInfo } from '../middleware/client-headers.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
+import { isDuplicateKey } from '../models/write-once.js';
 import { consumeCode, discardCode, issueCode } from './otp.js';
 import type { LimitName, RateLimits } from './rate-limits.js';
 import { canLogIn, openSession, type TokenPair } from './sessions.js';
@@ -100,7 +101,7 @@ export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo,
   try {
     await deliver(deps, id, issued.code, client);
   } catch (err) {
-    await discardCode(issued.id);
+    await discardCode(key, issued.id);
     await deps.limits.refund([cooldown]);
     const reason = err instanceof SmsDeliveryError || err instanceof MailDeliveryError ? err.reason : 'error';
     log.error({ err, ...logFields(id), reason }, 'code delivery failed; code discarded');
@@ -148,7 +149,7 @@ async function createUser(id: Identity, attribution: Attribution, client: Client
     });
     return { user: doc.toObject() as UserRecord, isNew: true };
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     const winner = await User.findOne(userFilter(id)).lean<UserRecord>();
     if (!winner) throw conflict({ errorCode: 'ACCOUNT_UNAVAILABLE', messages: ['account: is changing state; try again'] });
     return { user: winner, isNew: false };

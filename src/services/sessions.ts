@@ -18,6 +18,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ClientInfo } from '../middleware/client-headers.js';
 import { RefreshToken, RefreshTokenUse } from '../models/refresh-token.js';
 import { Session, type SessionRecord } from '../models/session.js';
+import { isDuplicateKey } from '../models/write-once.js';
 import { User, type UserRecord } from '../models/user.js';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
 
@@ -93,7 +94,7 @@ export async function refreshSession(config: Config, refreshToken: string, now: 
   try {
     await RefreshTokenUse.collection.insertOne({ _id: hash as never, at: now, expiresAt: token.expiresAt });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     const firstUse = await RefreshTokenUse.collection.findOne({ _id: hash as never });
     const sinceFirstUse = firstUse ? now.getTime() - firstUse.at.getTime() : Infinity;
     if (sinceFirstUse > config.sessions.refreshReuseGraceSeconds * 1000) {

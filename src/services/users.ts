@@ -14,6 +14,7 @@ import { badRequest, conflict, unauthorized } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { UsernameClaim } from '../models/account.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
+import { isDuplicateKey } from '../models/write-once.js';
 
 export interface UsersDeps {
   config: Config;
@@ -49,7 +50,7 @@ async function claimUsername(name: string, userId: Types.ObjectId, now: Date): P
     await UsernameClaim.collection.insertOne({ _id: name as never, userId, claimedAt: now });
     return true;
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     const holder = await UsernameClaim.collection.findOne({ _id: name as never });
     return !!holder && holder.userId.equals(userId);
   }
@@ -125,27 +126,50 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
   return toPrivateUser(await liveUser(userId));
 }
 
+/** One `$set` of the given fields, only on a live account. */
 export async function updateProfile(deps: UsersDeps, userId: Types.ObjectId, fields: ProfileFields): Promise<PrivateUser> {
-  await liveUser(userId);
-  if (Object.keys(fields).length > 0) {
-    await User.collection.updateOne({ _id: userId }, { $set: { ...fields, updatedAt: deps.clock() } });
-  }
-  return toPrivateUser(await liveUser(userId));
+  if (Object.keys(fields).length === 0) return toPrivateUser(await liveUser(userId));
+  const after = await User.collection.findOneAndUpdate(
+    { _id: userId, accountDeletionStatus: { $ne: 'finalized' } },
+    { $set: { ...fields, updatedAt: deps.clock() } },
+    { returnDocument: 'after' },
+  );
+  if (!after) return toPrivateUser(await liveUser(userId)); // gone: 401
+  return toPrivateUser(after as unknown as UserRecord);
 }
 
-/** Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS`. */
+/**
+ * Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS`. The interval is part of
+ * the update's filter, so of two concurrent changes one applies and the other gets 409.
+ */
 export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, newUsername: string): Promise<PrivateUser> {
   const now = deps.clock();
   const user = await liveUser(userId);
   if (!user.isRegistrationComplete) throw conflict({ errorCode: 'REGISTRATION_INCOMPLETE', messages: ['registration: complete it first'] });
   if (user.username === newUsername) return toPrivateUser(user);
   const intervalMs = deps.config.accounts.usernameChangeIntervalDays * 86_400_000;
-  if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs) {
-    const next = new Date(user.lastUsernameChangeDate.getTime() + intervalMs);
-    throw conflict({ errorCode: 'USERNAME_CHANGE_TOO_SOON', messages: [`username: can be changed again after ${next.toISOString()}`], details: { nextChangeAt: next.toISOString() } });
-  }
+  const tooSoon = (last: Date) => {
+    const next = new Date(last.getTime() + intervalMs);
+    return conflict({ errorCode: 'USERNAME_CHANGE_TOO_SOON', messages: [`username: can be changed again after ${next.toISOString()}`], details: { nextChangeAt: next.toISOString() } });
+  };
+  if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs) throw tooSoon(user.lastUsernameChangeDate);
   if (!(await claimUsername(newUsername, userId, now))) throw taken();
-  await User.collection.updateOne({ _id: userId }, { $set: { username: newUsername, lastUsernameChangeDate: now, updatedAt: now } });
-  if (user.username) await UsernameClaim.collection.deleteOne({ _id: user.username as never, userId });
+
+  const before = await User.collection.findOneAndUpdate(
+    {
+      _id: userId,
+      accountDeletionStatus: { $ne: 'finalized' },
+      $or: [{ lastUsernameChangeDate: null }, { lastUsernameChangeDate: { $lte: new Date(now.getTime() - intervalMs) } }],
+    },
+    { $set: { username: newUsername, lastUsernameChangeDate: now, updatedAt: now } },
+    { returnDocument: 'before', projection: { username: 1 } },
+  );
+  if (!before) {
+    // Another change won meanwhile (or the account went): give the name back.
+    await UsernameClaim.collection.deleteOne({ _id: newUsername as never, userId });
+    const current = await liveUser(userId);
+    throw current.lastUsernameChangeDate ? tooSoon(current.lastUsernameChangeDate) : taken();
+  }
+  if (before.username && before.username !== newUsername) await UsernameClaim.collection.deleteOne({ _id: before.username as never, userId });
   return toPrivateUser(await liveUser(userId));
 }

@@ -5,7 +5,7 @@ import type { Job } from 'bullmq';
 import type { FunnelJob } from '../jobs/funnel.js';
 import { funnelJobId } from '../jobs/funnel.js';
 import { FunnelEvent } from '../models/analytics.js';
-import { insertOnce } from './insert-once.js';
+import { insertOnce } from '../models/write-once.js';
 import type { JobContext } from './processors.js';
 
 export async function processFunnel(job: Job<FunnelJob>, _ctx: JobContext): Promise<{ recorded: boolean }> {

@@ -1,13 +1,14 @@
 /**
  * The worker dyno: consumes every queue of `src/jobs/queues.ts`. It is the
  * only process that runs jobs. It upserts the job schedulers (the outbox
- * relay, the account-deletion sweep) at start; upserting is idempotent, so
+ * relay, the account-deletion sweep, the expiry sweep) at start; upserting is idempotent, so
  * any number of workers may. On SIGTERM it stops taking new jobs, lets the
  * active ones finish, then closes Redis and MongoDB.
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../../config/index.js';
 import { scheduleAccountDeletionSweep } from '../jobs/account-deletion.js';
+import { scheduleExpirySweep } from '../jobs/expiry-sweep.js';
 import { scheduleOutboxRelay } from '../jobs/outbox.js';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../jobs/queues.js';
 import { bootOrExit, installLifecycle } from '../lib/lifecycle.js';
@@ -80,5 +81,6 @@ for (const name of QUEUE_NAMES) {
 
 await scheduleAccountDeletionSweep(producers, config.accounts.deletionSweepEveryMs);
 await scheduleOutboxRelay(producers, config.outbox.relayEveryMs);
+await scheduleExpirySweep(producers, config.expirySweepEveryMs);
 metricsServer = await startWorkerMetricsServer(config, logger); // WORKER_METRICS_PORT; off by default
 logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');

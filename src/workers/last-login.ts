@@ -11,7 +11,7 @@ import type { LastLoginJob } from '../jobs/last-login.js';
 import { FunnelEvent, LoginEvent } from '../models/analytics.js';
 import { Session, type SessionRecord } from '../models/session.js';
 import { User } from '../models/user.js';
-import { insertOnce } from './insert-once.js';
+import { insertOnce } from '../models/write-once.js';
 import type { JobContext } from './processors.js';
 
 export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {

@@ -7,6 +7,7 @@ import type { Config } from '../../config/index.js';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
+import { processExpirySweep } from './expiry-sweep.js';
 import { processFunnel } from './funnel.js';
 import { processOutboxRelay } from './outbox-relay.js';
 import { processLastLogin } from './last-login.js';
@@ -31,4 +32,5 @@ export const processors: Record<QueueName, Processor> = {
   funnel: processFunnel,
   'account-deletion': processAccountDeletionSweep,
   'outbox-relay': processOutboxRelay,
+  'expiry-sweep': processExpirySweep,
 };

@@ -8,7 +8,7 @@ import { Types } from 'mongoose';
 import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
 import { RegistrationCompletion } from '../models/analytics.js';
 import { User, type UserRecord } from '../models/user.js';
-import { insertOnce } from './insert-once.js';
+import { insertOnce } from '../models/write-once.js';
 import type { JobContext } from './processors.js';
 import { NONE } from './signup-attribution.js';
 

@@ -7,7 +7,7 @@ import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
 import { SignupAttribution } from '../models/analytics.js';
 import { User, type UserRecord } from '../models/user.js';
-import { insertOnce } from './insert-once.js';
+import { insertOnce } from '../models/write-once.js';
 import type { JobContext } from './processors.js';
 
 export const NONE = '(none)';

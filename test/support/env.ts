@@ -16,3 +16,8 @@ export function testConfig(overrides: Env = {}): Config {
 export function childEnv(overrides: Env = {}): NodeJS.ProcessEnv {
   return { ...process.env, NODE_ENV: 'test', ...overrides };
 }
+
+/** The classpath of the embedded MongoDB server the stack script built, when it started one (not with an external MONGODB_URI). */
+export function embeddedMongoClasspath(): string | undefined {
+  return process.env.MONGO_SERVER_CLASSPATH || undefined;
+}

@@ -1,0 +1,14 @@
+/**
+ * The scheduled expiry sweep (src/services/expiry.ts). Idempotent: a second
+ * run finds nothing more to delete.
+ */
+import type { Job } from 'bullmq';
+import mongoose from 'mongoose';
+import { sweepExpired, type SweepReport } from '../services/expiry.js';
+import type { JobContext } from './processors.js';
+
+export async function processExpirySweep(_job: Job, ctx: JobContext): Promise<SweepReport> {
+  const report = await sweepExpired(mongoose.connection, ctx.now());
+  if (Object.keys(report.deleted).length > 0) ctx.log.info(report, 'expired documents deleted');
+  return report;
+}
