@@ -2,7 +2,9 @@
  * The one place that reads the environment. `loadConfig()` parses every key
  * once, at boot, and throws a `ConfigError` naming every bad or missing key.
  * Development and test get safe local defaults; production gets none for
- * URLs and secrets. Every key is documented in `.env.example` and the README.
+ * URLs and secrets. Those defaults are refused next to a MongoDB or Redis on
+ * another host (see `loadConfig`). Every key is documented in `.env.example`
+ * and the README.
  */
 import { z } from 'zod';
 
@@ -43,8 +45,44 @@ const redisUrls = z.string().transform((v, ctx) => {
 });
 
 /**
+ * The hosts of a `mongodb://`, `mongodb+srv://` or `redis(s)://` URL (several for a replica set); none when
+ * the value is not such a URL (the schema reports that).
+ */
+function hostsOf(url: string): string[] {
+  const m = /^(?:mongodb(?:\+srv)?|rediss?):\/\/([^/?#]*)/i.exec(url.trim());
+  if (!m) return [];
+  const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1);
+  return authority.split(',').map((h) => {
+    const host = h.trim().toLowerCase();
+    if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+    return host.replace(/:\d*$/, '');
+  });
+}
+
+/** localhost, 127.0.0.0/8, ::1, or a Unix socket path (`%2Ftmp%2Fmongodb.sock`). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host) || host.startsWith('%2f');
+}
+
+/**
+ * The service keys (`MONGODB_URI`, `REDIS_URL`) set to a host that is not this machine. Development and test
+ * defaults (code exposure, the console SMS provider, development secrets) must never meet shared or production
+ * data by accident, e.g. a shell that has production's `MONGODB_URI` but no `NODE_ENV`.
+ */
+function remoteServiceKeys(source: Env): string[] {
+  const urls = {
+    MONGODB_URI: source.MONGODB_URI ? [source.MONGODB_URI] : [],
+    REDIS_URL: source.REDIS_URL?.split(',') ?? [], // a cluster's seed nodes
+  };
+  return Object.entries(urls)
+    .filter(([, list]) => list.flatMap(hostsOf).some((h) => h !== '' && !isLoopback(h)))
+    .map(([key]) => key);
+}
+
+/**
  * Express `trust proxy`: `true`/`false`, a hop count (Heroku's router is 1 hop),
- * or a comma-separated list of addresses/subnets.
+ * or a comma-separated list of addresses/subnets. Production refuses `true`
+ * (see `superRefine`).
  */
 const trustProxy = z.string().transform((v): boolean | number | string[] => {
   if (v === 'true') return true;
@@ -93,12 +131,22 @@ function schemaFor(nodeEnv: NodeEnv) {
       nodeEnv === 'test' ? 'silent' : 'info',
     ),
     MONGODB_URI: devDefault(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'), `mongodb://127.0.0.1:27017/${dbName}`),
+    /**
+     * A MongoDB operation that gets no answer for this long fails (the request answers 503) instead of
+     * hanging: a server that stops answering without closing its connections is caught too.
+     */
+    MONGODB_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(10_000),
     /** One URL; with REDIS_CLUSTER=true, one or more seed nodes of the cluster, comma-separated. */
     REDIS_URL: devDefault(redisUrls, 'redis://127.0.0.1:6379'),
     /** `true`: REDIS_URL names nodes of a Redis Cluster; the client discovers the rest and follows MOVED/ASK. */
     REDIS_CLUSTER: bool.default(false),
     /** Heroku Redis presents a self-signed certificate on rediss:// URLs. */
     REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
+    /**
+     * Development/test with `MONGODB_URI` or `REDIS_URL` on another host: refused unless this is `true` and
+     * `NODE_ENV` is set explicitly (see `loadConfig`). No effect in production.
+     */
+    ALLOW_REMOTE_DEV_SERVICES: bool.default(false),
     /** BullMQ key prefix; braces make every queue key hash to one Redis Cluster slot. */
     QUEUE_PREFIX: z.string().min(1).default('{allmine}'),
     JWT_SECRET: devDefault(secret('JWT_SECRET'), DEV_JWT_SECRET).refine(
@@ -131,11 +179,6 @@ function schemaFor(nodeEnv: NodeEnv) {
     OTP_SEND_PER_NUMBER_HOUR: int(1).default(5),
     OTP_SEND_PER_NUMBER_DAY: int(1).default(10),
     OTP_SEND_PER_IP_HOUR: int(1).default(20),
-    /**
-     * A MongoDB operation that gets no answer for this long fails (the request answers 503) instead of
-     * hanging: a server that stops answering without closing its connections is caught too.
-     */
-    MONGODB_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(10_000),
     /** Budget of codes sent per country calling code per hour (SMS pumping guard). */
     OTP_SEND_PER_COUNTRY_HOUR: int(1).default(2000),
     OTP_VERIFY_PER_NUMBER_HOUR: int(1).default(10),
@@ -194,6 +237,13 @@ function schemaFor(nodeEnv: NodeEnv) {
     /** How often the worker looks for deletion requests that are due. */
     ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
 
+    /**
+     * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
+     * events past their week, ended sessions): what MongoDB's TTL indexes do, for servers that do not
+     * (the embedded one), and a bound on every collection of the login path either way.
+     */
+    EXPIRY_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+
     /** How often the worker relays outbox events that the web could not enqueue itself. */
     OUTBOX_RELAY_EVERY_MS: int(200, 3600 * 1000).default(5000),
     /** An undelivered outbox event older than this is relayed (younger ones are still on their fast path). */
@@ -237,18 +287,15 @@ function schemaFor(nodeEnv: NodeEnv) {
         need('NETGSM_USERCODE', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_PASSWORD', 'when SMS_PROVIDER=netgsm');
         need('NETGSM_HEADER', 'when SMS_PROVIDER=netgsm');
-    /**
-     * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
-     * events past their week, ended sessions): what MongoDB's TTL indexes do, for servers that do not
-     * (the embedded one), and a bound on every collection of the login path either way.
-     */
-    EXPIRY_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
-
       }
       if (e.MAIL_TRANSPORT === 'smtp') need('SMTP_URL', 'when MAIL_TRANSPORT=smtp');
       // Codes must not cross the network in clear: implicit TLS, or STARTTLS made mandatory.
       if (prod && e.SMTP_URL?.startsWith('smtp://') && !/[?&]requireTLS=true\b/.test(e.SMTP_URL)) {
         ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'use smtps:// or add ?requireTLS=true in production' });
+      }
+      // `true` trusts every X-Forwarded-For hop, so a client names its own `req.ip`, and with it its per-IP limits.
+      if (prod && e.TRUST_PROXY === true) {
+        ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'true is refused in production: it lets clients pick their own IP; give the hop count (Heroku: 1) or the proxies\' addresses/subnets' });
       }
       if (prod && e.MAIL_TRANSPORT === 'json') {
         ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'json sends no mail; not allowed in production' });
@@ -312,6 +359,7 @@ export type Config = Readonly<{
   port: number;
   logLevel: string;
   mongodbUri: string;
+  mongodbSocketTimeoutMs: number;
   /** `url` is the first of `urls`; `cluster`: `urls` are seed nodes of a Redis Cluster. */
   redis: { url: string; urls: string[]; cluster: boolean; tlsRejectUnauthorized: boolean; queuePrefix: string };
   jwt: { secret: string; issuer: string; audience: string };
@@ -343,6 +391,7 @@ export type Config = Readonly<{
   policies: { privacyPolicyVersion: string; termsOfUseVersion: string; consentFormVersion: string };
   accounts: { usernameChangeIntervalDays: number; deletionGraceDays: number; finalizeNowEnabled: boolean; deletionSweepEveryMs: number };
   outbox: { relayEveryMs: number; relayAfterMs: number };
+  expirySweepEveryMs: number;
   worker: { lockDurationMs: number; stalledIntervalMs: number };
   /** The OpenAPI document's `servers` (and the playground's server list). */
   docs: { servers: ApiServer[] };
@@ -359,7 +408,6 @@ export type Config = Readonly<{
  */
 export function loadConfig(env: Env = process.env, overrides: Env = {}): Config {
   const source: Env = { ...env, ...overrides };
-  mongodbSocketTimeoutMs: number;
   // Empty strings count as unset, as they do on most PaaS dashboards.
   for (const [k, v] of Object.entries(source)) if (v === '') delete source[k];
 
@@ -367,16 +415,30 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   if (!NODE_ENVS.includes(nodeEnv)) {
     throw new ConfigError([`NODE_ENV: must be one of ${NODE_ENVS.join(', ')} (got "${source.NODE_ENV}")`]);
   }
+  const problems: string[] = [];
+  const remote = nodeEnv === 'production' ? [] : remoteServiceKeys(source);
+  // The opt-out counts only with NODE_ENV set on purpose: an unset NODE_ENV next to a remote service is the
+  // mistake this guards against (a production shell without NODE_ENV).
+  const optedOut = source.NODE_ENV !== undefined && bool.safeParse(source.ALLOW_REMOTE_DEV_SERVICES ?? 'false').data === true;
+  if (remote.length > 0 && !optedOut) {
+    const keys = `${remote.join(', ')} ${remote.length > 1 ? 'point to non-local hosts' : 'points to a non-local host'}`;
+    problems.push(
+      source.NODE_ENV === undefined
+        ? `NODE_ENV: is not set, but ${keys}; set NODE_ENV=production (or NODE_ENV=development with ALLOW_REMOTE_DEV_SERVICES=true to develop against remote services)`
+        : `NODE_ENV: is ${nodeEnv}, but ${keys}; set NODE_ENV=production, or ALLOW_REMOTE_DEV_SERVICES=true to ${nodeEnv === 'test' ? 'test' : 'develop'} against remote services`,
+    );
+  }
   const parsed = schemaFor(nodeEnv).safeParse({ ...source, NODE_ENV: nodeEnv });
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
+    problems.push(
+      ...parsed.error.issues.map((i) => {
         const key = i.path.join('.');
         const msg = i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
         return `${key}: ${msg}`;
       }),
     );
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return deepFreeze({
     nodeEnv,
@@ -384,6 +446,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
+    mongodbSocketTimeoutMs: e.MONGODB_SOCKET_TIMEOUT_MS,
     redis: {
       url: e.REDIS_URL[0]!,
       urls: e.REDIS_URL,
@@ -391,7 +454,6 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       tlsRejectUnauthorized: e.REDIS_TLS_REJECT_UNAUTHORIZED,
       queuePrefix: e.QUEUE_PREFIX,
     },
-  expirySweepEveryMs: number;
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     http: { corsOrigins: e.CORS_ORIGINS, trustProxy: e.TRUST_PROXY, bodyLimitBytes: e.BODY_LIMIT_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -437,6 +499,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       deletionSweepEveryMs: e.ACCOUNT_DELETION_SWEEP_EVERY_MS,
     },
     outbox: { relayEveryMs: e.OUTBOX_RELAY_EVERY_MS, relayAfterMs: e.OUTBOX_RELAY_AFTER_MS },
+    expirySweepEveryMs: e.EXPIRY_SWEEP_EVERY_MS,
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
     docs: {
       servers: e.API_SERVERS ?? (nodeEnv === 'production' ? [] : [{ description: 'Development', url: `http://localhost:${e.PORT}` }]),
@@ -446,7 +509,6 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       enabled: nodeEnv !== 'production' || e.QUEUE_DASHBOARD_PASSWORD !== undefined,
       basic:
         e.QUEUE_DASHBOARD_USER !== undefined && e.QUEUE_DASHBOARD_PASSWORD !== undefined
-    mongodbSocketTimeoutMs: e.MONGODB_SOCKET_TIMEOUT_MS,
           ? { user: e.QUEUE_DASHBOARD_USER, password: e.QUEUE_DASHBOARD_PASSWORD }
           : undefined,
     },
@@ -460,4 +522,3 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
-    expirySweepEveryMs: e.EXPIRY_SWEEP_EVERY_MS,

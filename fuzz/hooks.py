@@ -262,7 +262,10 @@ def negative_data_rejection_except_client_headers(ctx, response, case):
 
 # Answers of 400 to a schema-valid request that the contract requires: rules no JSON Schema can state
 # (a number valid for libphonenumber, the right code, an age, a date range, the current policy
-# versions, an address express-validator's isEmail accepts). Per path, each an exact message.
+# versions, an address express-validator's isEmail accepts, a profile address with a Unicode format
+# character outside the Basic Multilingual Plane, which the document's portable pattern cannot name).
+# Per path, each an exact message.
+PROFILE_EMAIL_400 = r"email: must not contain spaces, invisible, formatting or control characters"
 CONTRACT_400 = {
     "/api/v1/auth/send-otp": [r"phoneNumber: not a valid mobile number for country code \d{1,3}"],
     "/api/v1/auth/verify-otp": [r"phoneNumber: not a valid mobile number for country code \d{1,3}", r"code: incorrect"],
@@ -271,8 +274,9 @@ CONTRACT_400 = {
     "/api/v1/users/me/complete-registration": [
         r"birthDate: must be at least 18 years ago",
         r"(privacyPolicy|termsOfUse|consentForm)Version: the current version is \S+",
+        PROFILE_EMAIL_400,
     ],
-    "/api/v1/users/me": [r"birthDate: must be at least 18 years ago"],
+    "/api/v1/users/me": [r"birthDate: must be at least 18 years ago", PROFILE_EMAIL_400],
     "/api/v1/analytics/signups": [r"from: must not be after to", r"to: the range is at most \d+ days"],
     "/api/v1/analytics/funnel": [r"from: must not be after to", r"to: the range is at most \d+ days"],
 }

@@ -28,6 +28,9 @@ import { usersRouter } from './routes/users.js';
 import { RateLimits } from './services/rate-limits.js';
 import { SessionGuard } from './services/session-guard.js';
 
+/** Every operation of the API lives under it; each of its responses is `Cache-Control: no-store`. */
+export const API_PREFIX = '/api/v1';
+
 export interface AppDeps {
   config: Config;
   logger: Logger;
@@ -65,6 +68,12 @@ export function createApp(deps: AppDeps): Express {
       maxAge: 600,
     }),
   );
+  // Tokens, codes and signed-in users' data: no browser, proxy or CDN may keep an API response (RFC 9111
+  // §5.2.2.5). Ahead of the body parser, so its 400/413/415 on these paths say so too.
+  app.use(API_PREFIX, (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use(clientHeaders);

@@ -1,23 +1,28 @@
 import { expect } from 'chai';
-import { randomInt } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { randomBytes, randomInt } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { Types } from 'mongoose';
+import { closeQueues, createQueues, QUEUE_NAMES, type Queues } from '../src/jobs/queues.js';
+import { createLogger } from '../src/lib/logger.js';
+import { closeRedis, createRedis, type Redis } from '../src/lib/redis.js';
 import { FunnelEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
+import { Session } from '../src/models/session.js';
 import { User } from '../src/models/user.js';
+import { jobHandler } from '../src/workers/processors.js';
 import { bearer, eventually, freshIp, freshPhone, login, post, sendOtp, verifyOtp } from './support/auth.js';
-import { childEnv } from './support/env.js';
-import { queues } from './support/hooks.js';
+import { childEnv, testConfig } from './support/env.js';
+import { redis } from './support/hooks.js';
 import { json, startApp, type TestServer } from './support/http.js';
-import { spawnApp, type AppProcess } from './support/processes.js';
 
 const DAY = 86_400_000;
 const SOURCES = ['instagram_ads', 'tiktok_ads', 'google_search'];
 const CAMPAIGNS = ['spring_launch', 'summer_promo', 'autumn_push', 'winter_sale'];
 
 /** Runs a CLI of src/cli the way an operator would; resolves to its exit code and output. */
-function cli(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -32,16 +37,30 @@ describe('marketing reports (contract §5)', function () {
   const base = Date.UTC(2031, 0, 1) + randomInt(0, 3000) * DAY;
   const days = [0, 1, 2].map((i) => new Date(base + i * DAY).toISOString().slice(0, 10));
   let now = base;
+  /**
+   * The story's present: the days above lie in the future of the real clock, and the worker refuses a login
+   * dated ahead of its own clock, so this test runs the worker's job handlers in process, on the story's
+   * clock, over queues of its own (no other test's jobs or schedulers; `QUEUE_PREFIX` for the CLI).
+   */
+  const present = base + 10 * DAY;
+  const QUEUE_PREFIX = `{analytics-${randomBytes(4).toString('hex')}}`;
+  let ownQueues: Queues;
+  let connection: Redis;
+  let workers: Worker[] = [];
   let srv: TestServer;
-  let worker: AppProcess;
   let marketer: Awaited<ReturnType<typeof login>>;
   let plain: Awaited<ReturnType<typeof login>>;
   const plan: { day: string; source: string; campaign: string; completes: boolean }[] = [];
 
   before(async () => {
-    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0' }, { clock: () => new Date(now) });
-    worker = spawnApp('worker', { LOG_LEVEL: 'warn' });
-    await worker.waitForLog((l) => l.msg === 'worker started' || l.level === 50, 30_000).catch(() => undefined);
+    const config = testConfig({ QUEUE_PREFIX });
+    ownQueues = createQueues(config, redis());
+    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', QUEUE_PREFIX }, { clock: () => new Date(now), queues: ownQueues });
+    connection = createRedis(config, 'bullmq');
+    const logger = createLogger({ level: 'silent' });
+    workers = QUEUE_NAMES.map(
+      (name) => new Worker(name, jobHandler(name, { logger, config, queues: ownQueues, now: () => new Date(present) }), { connection, prefix: config.redis.queuePrefix }),
+    );
 
     // 50 signups over 3 days, 3 sources × 4 campaigns; every 10th without attribution; every 5th completes.
     for (let i = 0; i < 50; i++) {
@@ -69,7 +88,7 @@ describe('marketing reports (contract §5)', function () {
       }
     }
     // A marketer and a plain user, who log in a week later (outside the reported days).
-    now = base + 10 * DAY;
+    now = present;
     const mPhone = freshPhone();
     await User.create({ phoneKey: mPhone.e164, countryCode: '90', phoneNumber: mPhone.phoneNumber, roles: ['user', 'marketing'] });
     marketer = await login(srv, mPhone);
@@ -80,8 +99,13 @@ describe('marketing reports (contract §5)', function () {
     await eventually(async () => (await FunnelEvent.countDocuments({ step: 'login', day: { $in: days } })) === 50, 60_000, '50 login facts');
   });
   after(async () => {
-    await worker?.stop();
+    await Promise.all(workers.map((w) => w.close()));
     await srv?.close();
+    if (ownQueues) {
+      await Promise.all(Object.values(ownQueues).map((q) => q.obliterate({ force: true })));
+      await closeQueues(ownQueues);
+    }
+    if (connection) await closeRedis(connection);
   });
 
   const report = (token: string, query: string) => srv.request(`/api/v1/analytics/signups?${query}`, bearer(token));
@@ -186,18 +210,66 @@ describe('marketing reports (contract §5)', function () {
   });
 
   it('keeps a failed job with its error and retries it on an operator command', async () => {
-    const q = queues()['funnel'];
+    const q = ownQueues.funnel;
     const codeId = new Types.ObjectId().toHexString();
     const job = await q.add('funnel', { step: 'otp-sent', codeId, at: 'not-a-date', channel: 'phone', country: '90', platform: 'web', source: null, campaign: null }, { jobId: `broken-${codeId}`, attempts: 1 });
     await eventually(async () => (await q.getJob(job.id!))?.failedReason, 15_000, 'job failed');
-    const listed = await cli('jobs', ['failed', 'funnel']);
+    const listed = await cli('jobs', ['failed', 'funnel'], { QUEUE_PREFIX });
     expect(listed.code, listed.stderr).to.equal(0);
-    expect(listed.stdout).to.include(`broken-${codeId}`).and.include('funnel job without a valid time');
+    expect(listed.stdout).to.include(`broken-${codeId}`).and.include('funnel job payload refused: at: must be an ISO 8601 UTC time');
 
     await (await q.getJob(job.id!))!.updateData({ ...job.data, at: new Date(base).toISOString() }); // the operator's fix
-    const retried = await cli('jobs', ['retry', 'funnel']);
+    const retried = await cli('jobs', ['retry', 'funnel'], { QUEUE_PREFIX });
     expect(retried.code, retried.stderr).to.equal(0);
     expect(retried.stdout).to.match(/funnel: \d+ failed job\(s\) moved back to waiting/);
     await eventually(() => FunnelEvent.findById(`otp-sent-${codeId}`).lean(), 15_000, 'retried job applied');
+  });
+});
+
+describe('grant-role --revoke: rights end when they are removed', function () {
+  this.timeout(60_000);
+  let srv: TestServer;
+  before(async () => {
+    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0' }); // the real clock, the default session cache
+  });
+  after(() => srv.close());
+
+  it('ends the user’s sessions: the old access token is 401 within SESSION_CACHE_TTL_MS, and a new login has no role', async () => {
+    const cacheTtlMs = testConfig().sessions.cacheTtlMs;
+    const phone = freshPhone();
+    await User.create({ phoneKey: phone.e164, countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, roles: ['user', 'marketing'] });
+    const marketer = await login(srv, phone);
+    const otherDevice = await login(srv, phone);
+    const funnel = (token: string) => srv.request('/api/v1/analytics/funnel', bearer(token));
+    // Both tokens work, and this dyno has the session cached as live.
+    expect((await funnel(marketer.accessToken)).status).to.equal(200);
+    expect((await funnel(otherDevice.accessToken)).status).to.equal(200);
+
+    const { code, stdout, stderr } = await cli('grant-role', [phone.e164, 'marketing', '--revoke']);
+    expect(code, stderr).to.equal(0);
+    expect(stdout).to.equal(`${marketer.userId}: roles user; 2 session(s) ended\n`);
+    const revokedAt = Date.now();
+    expect((await User.findById(marketer.userId).lean())?.roles).to.deep.equal(['user']);
+    const sessions = await Session.find({ userId: new Types.ObjectId(marketer.userId) }).lean();
+    expect(sessions.map((x) => x.revokedReason)).to.deep.equal(['role-revoked', 'role-revoked']);
+
+    // The cached "live" answer lasts at most SESSION_CACHE_TTL_MS; poll until the token is refused.
+    const refused = await eventually(async () => {
+      const res = await funnel(marketer.accessToken);
+      return res.status === 401 ? res : undefined;
+    }, cacheTtlMs + 2000, 'the old access token refused');
+    expect(Date.now() - revokedAt).to.be.at.most(cacheTtlMs + 2000);
+    expect(refused.body).to.include({ isSuccess: false, statusCode: 401, data: null, errorCode: 'SESSION_REVOKED' });
+    expect((await funnel(otherDevice.accessToken)).status).to.equal(401);
+    const refreshed = await srv.request('/api/v1/auth/refresh', json({ refreshToken: marketer.refreshToken }));
+    expect(refreshed.status).to.equal(401);
+    expect(refreshed.body.errorCode).to.equal('REFRESH_TOKEN_INVALID');
+
+    // Signing in again works, without the role.
+    const again = await login(srv, phone);
+    expect(again.body.user.roles).to.deep.equal(['user']);
+    const forbidden = await funnel(again.accessToken);
+    expect(forbidden.status).to.equal(403);
+    expect(forbidden.body.errorCode).to.equal('ROLE_REQUIRED');
   });
 });

@@ -10,6 +10,9 @@ const TWILIO = {
   SMTP_URL: 'smtp://mailer:secret@smtp.example.net:587?requireTLS=true',
 };
 
+/** A developer who means to use remote services (see the remote-services test). */
+const REMOTE_DEV = { NODE_ENV: 'development', ALLOW_REMOTE_DEV_SERVICES: 'true' };
+
 function problems(env: Record<string, string>): string[] {
   try {
     loadConfig(env);
@@ -91,7 +94,7 @@ describe('config', () => {
   });
 
   it('takes a Redis Cluster as comma-separated seed nodes, and requires a hash-tagged queue prefix for it', () => {
-    const c = loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://:pw@n1.example:7000, rediss://:pw@n2.example:7001' });
+    const c = loadConfig({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://:pw@n1.example:7000, rediss://:pw@n2.example:7001' });
     expect(c.redis).to.deep.include({
       cluster: true,
       url: 'rediss://:pw@n1.example:7000',
@@ -99,12 +102,12 @@ describe('config', () => {
       queuePrefix: '{allmine}',
     });
     expect(loadConfig({}).redis).to.deep.include({ cluster: false, urls: ['redis://127.0.0.1:6379'] });
-    expect(problems({ REDIS_URL: 'redis://a:1,redis://b:2' })).to.deep.equal(['REDIS_URL: several URLs need REDIS_CLUSTER=true']);
-    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1', QUEUE_PREFIX: 'allmine' })).to.deep.equal([
+    expect(problems({ ...REMOTE_DEV, REDIS_URL: 'redis://a:1,redis://b:2' })).to.deep.equal(['REDIS_URL: several URLs need REDIS_CLUSTER=true']);
+    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1', QUEUE_PREFIX: 'allmine' })).to.deep.equal([
       'QUEUE_PREFIX: must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})',
     ]);
-    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2' })).to.deep.equal(['REDIS_URL: a Redis Cluster has only database 0; drop the /<db> path']);
-    expect(problems({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1,rediss://b:2' })).to.deep.equal(['REDIS_URL: mixes redis:// and rediss:// URLs']);
+    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2' })).to.deep.equal(['REDIS_URL: a Redis Cluster has only database 0; drop the /<db> path']);
+    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1,rediss://b:2' })).to.deep.equal(['REDIS_URL: mixes redis:// and rediss:// URLs']);
     expect(problems({ REDIS_URL: 'http://a:1' })[0]).to.match(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
@@ -144,6 +147,49 @@ describe('config', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).to.equal(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal(['loopback', '10.0.0.0/8']);
+  });
+
+  it('refuses TRUST_PROXY=true in production (a client would pick its own IP); takes a hop count or addresses', () => {
+    const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'rediss://r:6380', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG, ...TWILIO };
+    const refused = problems({ ...production, TRUST_PROXY: 'true' });
+    expect(refused).to.have.length(1);
+    expect(refused[0]).to.match(/^TRUST_PROXY: true is refused in production/).and.include('hop count (Heroku: 1)');
+    expect(loadConfig({ ...production, TRUST_PROXY: '1' }).http.trustProxy).to.equal(1);
+    expect(loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).http.trustProxy).to.deep.equal(['10.0.0.0/8', '192.168.1.1']);
+    expect(loadConfig(production).http.trustProxy).to.equal(false);
+  });
+
+  it('refuses development/test defaults next to a MongoDB or Redis on another host, naming the keys', () => {
+    const remote = { MONGODB_URI: 'mongodb+srv://app:pw@cluster0.example.net/allmine', REDIS_URL: 'rediss://:pw@ec2-1-2-3-4.compute.example.com:6380' };
+    // NODE_ENV unset: the production shell that forgot it. Refused, even with the opt-out.
+    for (const env of [remote, { ...remote, ALLOW_REMOTE_DEV_SERVICES: 'true' }]) {
+      expect(problems(env)).to.deep.equal([
+        'NODE_ENV: is not set, but MONGODB_URI, REDIS_URL point to non-local hosts; set NODE_ENV=production (or NODE_ENV=development with ALLOW_REMOTE_DEV_SERVICES=true to develop against remote services)',
+      ]);
+    }
+    expect(problems({ MONGODB_URI: 'mongodb://db.internal:27017/app' })).to.deep.equal([
+      'NODE_ENV: is not set, but MONGODB_URI points to a non-local host; set NODE_ENV=production (or NODE_ENV=development with ALLOW_REMOTE_DEV_SERVICES=true to develop against remote services)',
+    ]);
+    // One remote host in a replica set or a cluster seed list is enough.
+    expect(problems({ NODE_ENV: 'test', MONGODB_URI: 'mongodb://127.0.0.1:27017,10.0.0.7:27017/app?replicaSet=rs0' })).to.deep.equal([
+      'NODE_ENV: is test, but MONGODB_URI points to a non-local host; set NODE_ENV=production, or ALLOW_REMOTE_DEV_SERVICES=true to test against remote services',
+    ]);
+    expect(problems({ NODE_ENV: 'development', REDIS_URL: 'redis://[2001:db8::1]:6379' })[0]).to.match(/^NODE_ENV: is development, but REDIS_URL points to a non-local host/);
+    // The explicit opt-out, with NODE_ENV set on purpose.
+    const dev = loadConfig({ ...remote, ...REMOTE_DEV });
+    expect(dev).to.deep.include({ nodeEnv: 'development', mongodbUri: remote.MONGODB_URI });
+    expect(dev.otp.exposeCode).to.equal(true);
+    // Loopback in every spelling, and the defaults, are local.
+    for (const local of [
+      {},
+      { MONGODB_URI: 'mongodb://localhost:27017/a', REDIS_URL: 'redis://127.0.0.1:6379' },
+      { MONGODB_URI: 'mongodb://u:p@127.8.9.10:1,[::1]:2/a', REDIS_URL: 'redis://:pw@[::1]:6379/2' },
+      { MONGODB_URI: 'mongodb://%2Ftmp%2Fmongodb-27017.sock/a' },
+    ]) {
+      expect(loadConfig(local).nodeEnv, JSON.stringify(local)).to.equal('development');
+    }
+    // Other problems are still reported alongside.
+    expect(problems({ ...remote, PORT: 'eighty' })).to.have.length(2);
   });
 });
 

@@ -28,7 +28,8 @@ const SERVERS = [
   { url: 'http://localhost:3000', description: 'Local' },
 ];
 
-const jsonHeaders = (extra: Record<string, string> = {}) => new Headers({ 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-abc-12345678', ...extra });
+const jsonHeaders = (extra: Record<string, string> = {}) =>
+  new Headers({ 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store', ...extra });
 const observed = (status: number, body: unknown, headers = jsonHeaders()): ObservedResponse => ({ status, headers, text: JSON.stringify(body), body });
 /** A request with a JSON content type and a body, whatever the method. */
 function rawRequest(base: string, method: string, path: string, body: string): Promise<ObservedResponse> {
@@ -137,6 +138,26 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
     expect(csv).to.include.keys('application/json', 'text/csv');
   });
 
+  it('documents Cache-Control: no-store on every response an /api/v1 operation answers itself, and not on /healthz', () => {
+    const header = doc.components.headers['Cache-Control']!;
+    expect(header).to.deep.include({ required: true, schema: { type: 'string', const: 'no-store' } });
+    const shared = new Set(['#/components/responses/MalformedBody', '#/components/responses/PayloadTooLarge', '#/components/responses/UnsupportedMediaType', '#/components/responses/InternalError', '#/components/responses/DependencyUnavailable']);
+    let n = 0;
+    for (const { method, path, operation } of operations(doc)) {
+      for (const [status, r] of Object.entries(operation.responses)) {
+        if ('$ref' in r && shared.has(r.$ref)) continue; // also served by /healthz and /readyz, before routing
+        const has = 'Cache-Control' in (resolve(r, doc).headers ?? {});
+        expect(has, `${method.toUpperCase()} ${path} ${status}`).to.equal(path.startsWith('/api/v1/'));
+        if (has) n++;
+      }
+    }
+    expect(n).to.be.greaterThan(60);
+    for (const op of ['verifyOtp', 'verifyOtpEmail', 'refreshToken', 'getMe', 'getFunnelReport']) {
+      const found = operations(doc).find((o) => o.operation.operationId === op)!;
+      expect(resolve(found.operation.responses['200']!, doc).headers, op).to.have.property('Cache-Control');
+    }
+  });
+
   it('takes the code length from the options', () => {
     const six = buildOpenApiSpec({ servers: SERVERS, otpLength: 6 });
     const verify = six.components.schemas.VerifyOtpRequest as { properties: { code: { pattern: string } } };
@@ -237,15 +258,17 @@ describe('OpenAPI response checker (test/support/openapi-check.ts)', () => {
 
   it('refuses an undocumented status, an undocumented content type and a missing required header', () => {
     expect(verify(418, good)).to.deep.equal(['status 418 is not documented (documented: 200, 400, 404, 409, 413, 415, 429, 500, 503)']);
-    expect(verify(200, good, new Headers({ 'content-type': 'text/html', 'x-request-id': 'req-abc-12345678' }))).to.deep.equal(['content type "text/html" is not documented (documented: application/json)']);
-    expect(verify(200, good, new Headers({ 'content-type': 'application/json' }))).to.deep.equal(['header X-Request-Id is required but missing']);
+    expect(verify(200, good, new Headers({ 'content-type': 'text/html', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store' }))).to.deep.equal(['content type "text/html" is not documented (documented: application/json)']);
+    expect(verify(200, good, new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' }))).to.deep.equal(['header X-Request-Id is required but missing']);
+    expect(verify(200, good, new Headers({ 'content-type': 'application/json', 'x-request-id': 'req-abc-12345678' }))).to.deep.equal(['header Cache-Control is required but missing']);
+    expect(verify(200, good, jsonHeaders({ 'cache-control': 'private, max-age=60' })).join()).to.match(/^header Cache-Control "private, max-age=60": .*must be equal to constant/);
     const limited = { isSuccess: false, statusCode: 429, data: null, errors: ['Too many requests'], errorCode: 'RATE_LIMITED', details: { retryAfterSeconds: 42, limits: ['verify-ip-hour'] }, timestamp: '2026-01-15T10:30:00.000Z' };
     expect(verify(429, limited, jsonHeaders({ 'retry-after': '42' }))).to.deep.equal([]);
     expect(verify(429, limited)).to.deep.equal(['header Retry-After is required but missing']);
   });
 
   it('accepts the CSV export as text/csv without validating it as JSON', () => {
-    const res: ObservedResponse = { status: 200, headers: new Headers({ 'content-type': 'text/csv; charset=utf-8', 'x-request-id': 'req-abc-12345678' }), text: 'day,signups,registrationsCompleted\r\n', body: undefined };
+    const res: ObservedResponse = { status: 200, headers: new Headers({ 'content-type': 'text/csv; charset=utf-8', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store' }), text: 'day,signups,registrationsCompleted\r\n', body: undefined };
     const v = validateResponse(undefined, 'GET', '/api/v1/analytics/signups?format=csv', res);
     expect(problemsOf(v)).to.deep.equal([]);
     expect(!v.skipped && v.jsonValidated).to.equal(false);

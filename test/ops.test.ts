@@ -358,7 +358,7 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       expect(funnel.counts.failed).to.be.at.least(1);
       const job = funnel.jobs.find((j: { id: string }) => j.id === jobId);
       expect(job, 'our failed job').to.not.equal(undefined);
-      expect(job.failedReason).to.equal('funnel job without a valid time');
+      expect(job.failedReason).to.match(/^funnel job payload refused: .*\bat: must be an ISO 8601 UTC time/);
 
       // The worker counted the failure (and it refuses a scrape without the token).
       expect((await fetch(workerMetricsUrl)).status).to.equal(401);
@@ -386,6 +386,97 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       } finally {
         await context.close();
       }
+    });
+
+    /** A job of this app's funnel queue: valid, or with `at` broken (the worker fails it for good). */
+    const funnelJob = (at = new Date().toISOString()) => ({
+      step: 'otp-sent', codeId: new mongoose.Types.ObjectId().toHexString(), at, channel: 'phone', country: '90', platform: 'web', source: null, campaign: null,
+    });
+    const sameOrigin = () => ({ ...basic, origin: srv.url, 'content-type': 'application/json' });
+
+    it('is read-only: adding, cleaning, promoting, pausing, emptying, removing and editing jobs are 403 in the envelope and change nothing', async () => {
+      const q = srv.queues.funnel;
+      const data = funnelJob();
+      // Parked for an hour, so no worker takes it while we try to change it.
+      const parked = await q.add('funnel', data, { jobId: `ops-parked-${data.codeId}`, delay: 3_600_000 });
+      const countsBefore = await q.getJobCounts('waiting', 'delayed', 'failed', 'completed');
+      const attempts: [string, string, unknown?][] = [
+        ['POST', '/admin/queues/api/queues/funnel/add', { name: 'funnel', data: funnelJob(), options: {} }],
+        ['PUT', '/admin/queues/api/queues/funnel/promote'],
+        ['PUT', `/admin/queues/api/queues/funnel/${parked.id}/promote`],
+        ['PUT', '/admin/queues/api/queues/funnel/clean/delayed'],
+        ['PUT', `/admin/queues/api/queues/funnel/${parked.id}/clean`],
+        ['PATCH', `/admin/queues/api/queues/funnel/${parked.id}/update-data`, { data: { ...data, platform: 'admin' } }],
+        ['PATCH', `/admin/queues/api/queues/funnel/${parked.id}/delay`, { delay: 0 }],
+        ['PUT', `/admin/queues/api/queues/funnel/${parked.id}/retry`],
+        ['PUT', '/admin/queues/api/queues/funnel/retry/completed'],
+        ['PUT', '/admin/queues/api/queues/funnel/pause'],
+        ['PUT', '/admin/queues/api/queues/pause'],
+        ['PUT', '/admin/queues/api/queues/funnel/empty'],
+        ['PUT', '/admin/queues/api/queues/funnel/obliterate'],
+        ['DELETE', `/admin/queues/api/queues/funnel/${parked.id}`],
+      ];
+      for (const [method, path, body] of attempts) {
+        const res = await srv.request(path, { method, headers: sameOrigin(), ...(body ? { body: JSON.stringify(body) } : {}) });
+        expect(res.status, `${method} ${path}: ${res.text}`).to.equal(403);
+        expect(res.body, `${method} ${path}`).to.include({ isSuccess: false, statusCode: 403, data: null, errorCode: 'QUEUE_DASHBOARD_READ_ONLY' });
+        expect(res.body.errors[0]).to.equal('Insufficient permissions');
+      }
+      // The add-job path is refused by name, for any method.
+      const add = await srv.request('/admin/queues/api/queues/funnel/add', { headers: basic });
+      expect(add.status).to.equal(403);
+      expect(add.body.errors).to.deep.equal(['Insufficient permissions', 'queue dashboard: adding jobs is not allowed; it is read-only but for retrying failed jobs']);
+
+      const still = await q.getJob(parked.id!);
+      expect(await still!.getState()).to.equal('delayed');
+      expect(still!.data).to.deep.equal(data);
+      expect(await q.isPaused()).to.equal(false);
+      expect(await q.getJobCounts('waiting', 'delayed', 'failed', 'completed')).to.deep.equal(countsBefore);
+      // Reading still works.
+      const read = await srv.request('/admin/queues/api/queues?activeQueue=funnel&status=delayed&page=1', { headers: basic });
+      expect(read.status).to.equal(200);
+      expect(read.body.queues.find((x: { name: string }) => x.name === 'funnel').jobs.map((j: { id: string }) => j.id)).to.include(parked.id);
+      await parked.remove();
+    });
+
+    it('retries failed jobs, but only from its own page: a cross-site request is 403 and retries nothing', async () => {
+      const q = srv.queues.funnel;
+      if (!worker) {
+        worker = spawnApp('worker', { QUEUE_PREFIX });
+        await worker.waitForLog((l) => l.msg === 'worker started');
+      }
+      const data = funnelJob('not-a-date');
+      const job = await q.add('funnel', data, { jobId: `ops-retry-${data.codeId}` });
+      await eventually(async () => (await q.getJobState(job.id!)) === 'failed', 20_000, 'the job failed');
+      const retryPath = `/admin/queues/api/queues/funnel/${job.id}/retry`;
+      for (const headers of [
+        basic, // no Origin at all (a form post from an old browser, a script riding the credentials)
+        { ...basic, origin: 'https://evil.example' },
+        { ...basic, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { ...basic, origin: srv.url.replace('127.0.0.1', 'localhost'), 'sec-fetch-site': 'same-site' },
+      ]) {
+        for (const path of [retryPath, '/admin/queues/api/queues/funnel/retry/failed']) {
+          const res = await srv.request(path, { method: 'PUT', headers });
+          expect(res.status, `${path} ${JSON.stringify(headers)}`).to.equal(403);
+          expect(res.body).to.include({ isSuccess: false, statusCode: 403, data: null, errorCode: 'CROSS_ORIGIN_REFUSED' });
+        }
+      }
+      const untouched = await q.getJob(job.id!);
+      expect(await untouched!.getState()).to.equal('failed');
+      expect(untouched!.attemptsMade).to.equal(1);
+
+      // From the page (its Origin): retried, and run again by the worker (and refused again: the payload is still bad).
+      const retried = await srv.request(retryPath, { method: 'PUT', headers: { ...basic, origin: srv.url } });
+      expect(retried.status, retried.text).to.equal(204);
+      await eventually(async () => {
+        const again = await q.getJob(job.id!);
+        return again!.attemptsMade === 2 && (await again!.getState()) === 'failed';
+      }, 20_000, 'the job retried and failed again');
+      // The bulk retry, with the browser's Sec-Fetch-Site.
+      const bulk = await srv.request('/admin/queues/api/queues/funnel/retry/failed', { method: 'PUT', headers: { ...basic, 'sec-fetch-site': 'same-origin' } });
+      expect(bulk.status, bulk.text).to.equal(200);
+      expect(bulk.body.retried).to.be.at.least(1);
+      await eventually(async () => (await q.getJob(job.id!))!.attemptsMade === 3, 20_000, 'the bulk retry ran the job');
     });
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import express from 'express';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
@@ -11,7 +12,7 @@ import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { SessionGuard } from '../src/services/session-guard.js';
 import { signAccessToken } from '../src/services/tokens.js';
-import { bearer, eventually, freshPhone, login, post } from './support/auth.js';
+import { bearer, eventually, freshIp, freshPhone, login, post, sendOtp, verifyOtp } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { json, listen, startApp, type TestServer } from './support/http.js';
 import { captureLogs } from './support/logs.js';
@@ -203,6 +204,25 @@ describe('the authentication middleware (contract §1.2)', () => {
     expect((await srv.request('/api/v1/auth/me', bearer(valid.accessToken))).status).to.equal(200);
   });
 
+  it('refuses a token signed with our secret but without exp, iat, sid or sub with 401', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const full = { sub: valid.userId, sid: valid.sid, roles: ['user'], iss: config.jwt.issuer, aud: config.jwt.audience, iat: nowS, exp: nowS + 600 };
+    // jsonwebtoken adds `iat` unless told not to.
+    const sign = (payload: object, noTimestamp = false) => jwt.sign(payload, config.jwt.secret, { algorithm: 'HS256', noTimestamp });
+    // The complete token works, so what fails below is the missing claim alone.
+    expect((await srv.request('/api/v1/auth/me', bearer(sign(full)))).status).to.equal(200);
+    for (const claim of ['exp', 'iat', 'sid', 'sub'] as const) {
+      const { [claim]: _dropped, ...rest } = full;
+      const token = sign(rest, claim === 'iat');
+      expect(jwt.decode(token), claim).to.not.have.property(claim);
+      const res = await srv.request('/api/v1/auth/me', bearer(token));
+      expect(res.status, claim).to.equal(401);
+      expect(res.body, claim).to.include({ isSuccess: false, statusCode: 401, data: null, errorCode: 'TOKEN_INVALID' });
+      expect(res.body.errors, claim).to.deep.equal(['Authentication required', 'accessToken: invalid']);
+      expect(res.headers.get('www-authenticate'), claim).to.match(/^Bearer/);
+    }
+  });
+
   it('answers 403 when a valid token lacks the required role', async () => {
     const logs = captureLogs();
     const app = express();
@@ -222,5 +242,49 @@ describe('the authentication middleware (contract §1.2)', () => {
     } finally {
       await admin.close();
     }
+  });
+});
+
+describe('caching of API responses', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0' });
+  });
+  after(() => srv.close());
+
+  it('marks every /api/v1 response no-store: tokens, the signed-in user, and errors; /healthz is not marked', async () => {
+    const phone = freshPhone();
+    const ip = freshIp();
+    const sent = await sendOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber }, ip);
+    const body = { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: sent.body.data.code };
+    const verified = await verifyOtp(srv, body, ip);
+    const { accessToken, refreshToken } = verified.body.data;
+    const email = `no-store-${randomUUID()}@example.com`;
+    const mailed = await srv.request('/api/v1/auth/send-otp-email', json({ email }, { 'x-forwarded-for': ip }));
+    const responses: Record<string, [Awaited<ReturnType<TestServer['request']>>, number]> = {
+      'send-otp': [sent, 201],
+      'verify-otp': [verified, 200],
+      'verify-otp with a used code': [await verifyOtp(srv, body, ip), 404],
+      'verify-otp with an unreadable body': [await srv.request('/api/v1/auth/verify-otp', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":' }), 400],
+      'verify-otp-email': [await srv.request('/api/v1/auth/verify-otp-email', json({ email, code: mailed.body.data.code }, { 'x-forwarded-for': ip })), 200],
+      refresh: [await refresh(srv, refreshToken), 200],
+      me: [await srv.request('/api/v1/auth/me', bearer(accessToken)), 200],
+      'me without a token': [await srv.request('/api/v1/auth/me'), 401],
+      sessions: [await srv.request('/api/v1/auth/sessions', bearer(accessToken)), 200],
+      'PATCH users/me': [await srv.request('/api/v1/users/me', post(accessToken, { bio: 'not for caches' }, 'PATCH')), 200],
+      'funnel without a reporting role': [await srv.request('/api/v1/analytics/funnel', bearer(accessToken)), 403],
+    };
+    for (const [name, [res, status]] of Object.entries(responses)) {
+      expect(res.status, `${name}: ${res.text}`).to.equal(status);
+      expect(res.headers.get('cache-control'), name).to.equal('no-store');
+    }
+    expect(verified.body.data.accessToken).to.be.a('string');
+    expect(responses['verify-otp-email']![0].body.data.user.email).to.equal(email);
+    expect(responses.me![0].body.data).to.include({ id: verified.body.data.user.id, bio: null });
+    expect(responses['PATCH users/me']![0].body.data.bio).to.equal('not for caches');
+    expect(responses['me without a token']![0].body.errorCode).to.equal('TOKEN_MISSING');
+    const health = await srv.request('/healthz');
+    expect(health.status).to.equal(200);
+    expect(health.headers.get('cache-control')).to.equal(null);
   });
 });

@@ -248,14 +248,18 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(res.body.data.user.accountDeletionStatus).to.equal('pending');
   });
 
-  it('limits verify attempts per number per hour with 429 and Retry-After', async () => {
+  it('limits verify attempts per number per hour with 429 and Retry-After, counting only attempts that reach a code', async () => {
     const limited = await startApp({ TRUST_PROXY: 'true', OTP_VERIFY_PER_NUMBER_HOUR: '2' }, { sms: recordingSms() });
     try {
       const phone = freshPhone();
       const body = { countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234' };
-      expect((await verifyOtp(limited, body, freshIp())).status).to.equal(404);
-      expect((await verifyOtp(limited, body, freshIp())).status).to.equal(404);
-      const res = await verifyOtp(limited, body, freshIp());
+      // No code yet: nothing to reach, nothing charged to the number.
+      for (let i = 0; i < 3; i++) expect((await verifyOtp(limited, body, freshIp())).status).to.equal(404);
+      const sent = await sendOtp(limited, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
+      const wrong = { ...body, code: sent.body.data.code === '1234' ? '4321' : '1234' };
+      expect((await verifyOtp(limited, wrong, freshIp())).status).to.equal(400);
+      expect((await verifyOtp(limited, wrong, freshIp())).status).to.equal(400);
+      const res = await verifyOtp(limited, { ...body, code: sent.body.data.code }, freshIp());
       expect(res.status).to.equal(429);
       expect(res.body.errors[0]).to.equal('Too many requests');
       expect(res.body.details.retryAfterSeconds).to.be.within(3500, 3600);

@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import { ACCOUNT_DELETION_SCHEDULER_ID } from '../src/jobs/account-deletion.js';
 import { scanKeys } from '../src/lib/redis.js';
-import { LoginEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
+import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
 import { Session } from '../src/models/session.js';
 import { User } from '../src/models/user.js';
 import { eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
@@ -22,6 +22,14 @@ async function finished(queue: Queue, job: Job): Promise<unknown> {
     return fresh?.finishedOn ? { value: fresh.returnvalue as unknown } : undefined;
   }, 15_000, `job ${job.id} completed`);
   return done.value;
+}
+
+/** Waits for a job to fail for good (no retry left, or none wanted) and returns it. */
+async function failedForGood(queue: Queue, job: Job): Promise<Job> {
+  return eventually(async () => {
+    const fresh = await queue.getJob(job.id!);
+    return fresh && (await fresh.getState()) === 'failed' ? fresh : undefined;
+  }, 15_000, `job ${job.id} failed`);
 }
 
 describe('the worker process runs the login side effects', function () {
@@ -117,6 +125,52 @@ describe('the worker process runs the login side effects', function () {
     const job = await queues()['last-login'].add('last-login', { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: older }, { jobId: `late-${sid}` });
     expect(await finished(queues()['last-login'], job)).to.deep.equal({ eventRecorded: true });
     expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(latest.toISOString());
+  });
+
+  it('refuses a last-login dated more than a minute ahead, at once and for good: lastLogin never moves into the future', async () => {
+    const { userId } = await login();
+    const latest = await eventually(async () => (await User.findById(userId).lean())?.lastLogin, 15_000, 'lastLogin set');
+    const q = queues()['last-login'];
+    const sessionId = new Types.ObjectId().toHexString();
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    // The default job options: 8 attempts with backoff. An unrecoverable failure uses one.
+    const job = await q.add('last-login', { userId, sessionId, loginAt: future }, { jobId: `future-${sessionId}` });
+    const failed = await failedForGood(q, job);
+    expect(failed.attemptsMade).to.equal(1);
+    expect(failed.failedReason).to.equal('last-login job payload refused: loginAt: must not be more than a minute in the future');
+    expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(latest.toISOString());
+    expect(await LoginEvent.findById(sessionId).lean()).to.equal(null);
+    const logged = await worker.waitForLog((l) => l.msg === 'job failed' && l.jobId === job.id);
+    expect(JSON.stringify(logged)).to.include('loginAt').and.not.include(future);
+
+    // Within the allowed skew (a dyno's clock slightly ahead of the worker's) a login is applied.
+    const ahead = new Date(Date.now() + 20_000).toISOString();
+    const near = await q.add('last-login', { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: ahead }, { jobId: `ahead-${sessionId}` });
+    expect(await finished(q, near)).to.deep.equal({ eventRecorded: true });
+    expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(ahead);
+  });
+
+  it('fails a job whose payload breaks its schema at once, naming the fields and none of their values', async () => {
+    const marker = `leak${new Types.ObjectId().toHexString()}`;
+    const signup = queues()['signup-attribution'];
+    const bad = await signup.add('signup-attribution', { userId: marker, sessionId: 42, reqId: 'req-0001' }, { jobId: `bad-signup-${new Types.ObjectId().toHexString()}` });
+    const failed = await failedForGood(signup, bad);
+    expect(failed.attemptsMade).to.equal(1);
+    expect(failed.failedReason).to.match(/^signup-attribution job payload refused: userId: must be an id \(24 hex digits\); sessionId: /);
+    expect(failed.failedReason).to.not.include(marker);
+
+    const funnel = queues().funnel;
+    const codeId = new Types.ObjectId().toHexString();
+    const data = { step: 'otp-sent', codeId, at: new Date().toISOString(), channel: 'phone', country: '90', platform: marker, source: null, campaign: '=cmd|x' };
+    const wrong = await funnel.add('funnel', data, { jobId: `bad-funnel-${codeId}` });
+    const funnelFailed = await failedForGood(funnel, wrong);
+    expect(funnelFailed.attemptsMade).to.equal(1);
+    expect(funnelFailed.failedReason).to.match(/^funnel job payload refused: platform: .*; campaign: must be an attribution value$/);
+    expect(funnelFailed.failedReason).to.not.include(marker);
+    expect(await FunnelEvent.findById(`otp-sent-${codeId}`).lean()).to.equal(null);
+
+    await worker.waitForLog((l) => l.msg === 'job failed' && l.jobId === wrong.id);
+    expect(JSON.stringify(worker.logs)).to.not.include(marker);
   });
 
   it('records users without attribution under (none)', async () => {

@@ -5,13 +5,16 @@
  *   npm run grant-role -- +905551234567 marketing
  *   npm run grant-role -- +905551234567 admin --revoke
  *
- * The role is in the user's next access token (after a login or a refresh).
+ * A granted role is in the user's next access token (after a login or a refresh). A revoked one must not
+ * live on in the tokens already issued (their `roles` claim is signed in): --revoke also ends every session
+ * of the user, so those tokens stop within `SESSION_CACHE_TTL_MS` and the user signs in again without it.
  */
 import { loadConfig } from '../../config/index.js';
 import { bootOrExit } from '../lib/lifecycle.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
 import { normalizePhone } from '../lib/phone.js';
 import { ROLES, User, type Role, type UserRecord } from '../models/user.js';
+import { revokeSessions } from '../services/sessions.js';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 
 const USAGE = `usage: grant-role <+E.164 phone number> <${ROLES.join('|')}> [--revoke]`;
@@ -46,8 +49,12 @@ try {
   if (revoke) roles.delete(role);
   else roles.add(role as Role);
   roles.add('user');
-  await User.collection.updateOne({ _id: user._id }, { $set: { roles: [...roles], updatedAt: new Date() } });
-  process.stdout.write(`${user._id.toHexString()}: roles ${[...roles].join(', ')}\n`);
+  const now = new Date();
+  await User.collection.updateOne({ _id: user._id }, { $set: { roles: [...roles], updatedAt: now } });
+  // After the roles are written: a refresh racing with this may still sign the old role, but only for a
+  // session that is ended here.
+  const ended = revoke ? await revokeSessions({ userId: user._id, expiresAt: { $gt: now } }, 'role-revoked', now) : 0;
+  process.stdout.write(`${user._id.toHexString()}: roles ${[...roles].join(', ')}${revoke ? `; ${ended} session(s) ended` : ''}\n`);
 } finally {
   await disconnectMongo();
 }

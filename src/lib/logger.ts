@@ -9,6 +9,8 @@ const SECRET_KEYS = [
   'code',
   'otp',
   'codeHash',
+  'verificationId',
+  'verificationHash',
   'accessToken',
   'refreshToken',
   'token',

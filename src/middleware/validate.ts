@@ -62,3 +62,41 @@ export const requiredString = (min: number, max: number) => ({
     errorMessage: `must be ${min}-${max} characters`,
   },
 });
+
+/**
+ * One mailbox, one identity: an e-mail address as stored and compared, trimmed, lower-cased and in Unicode
+ * NFC (so `Zoë@…` typed with a combining diaeresis is the same address as with the precomposed letter).
+ */
+export function normalizeEmail(raw: string): string {
+  return raw.trim().toLowerCase().normalize('NFC');
+}
+
+/**
+ * Why `raw` cannot be an address we accept, or undefined. Refused: anything that lets two strings name one
+ * mailbox, or one string look like another, so they would become two identities: a quoted local part
+ * (`"x"@example.com` is `x@example.com` to most servers), invisible and formatting characters (Unicode Cf:
+ * zero-width space and joiners, word joiner, BOM, soft hyphen, bidi controls), control characters and spaces.
+ * Surrounding whitespace is trimmed, not refused; a BOM is refused even there (`trim` would drop it silently).
+ */
+export function emailProblem(raw: string): string | undefined {
+  if (/\p{Cf}/u.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim())) return 'must not contain spaces, invisible, formatting or control characters';
+  if (raw.includes('"')) return 'must not have a quoted local part';
+  if (!charLengthWithin(normalizeEmail(raw), 3, 254)) return 'must be 3-254 characters';
+  return undefined;
+}
+
+/** The `email` of the login routes: checked by `emailProblem`, normalized by `normalizeEmail`, then a valid address. */
+export const loginEmail = {
+  exists: { errorMessage: 'is required', options: { values: 'null' as const } },
+  isString: { errorMessage: 'must be a string', bail: true },
+  custom: {
+    options: (v: string) => {
+      const problem = emailProblem(v);
+      if (problem) throw new Error(problem);
+      return true;
+    },
+    bail: true,
+  },
+  customSanitizer: { options: normalizeEmail },
+  isEmail: { errorMessage: 'not a valid e-mail address' },
+};

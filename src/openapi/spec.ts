@@ -137,6 +137,14 @@ const HANDLE_OUT_PATTERN = '^[A-Za-z0-9._-]{1,50}$';
 const RESERVED_USERNAME_PATTERN = `^(?:${[...RESERVED_USERNAMES]
   .map((w) => w.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`).replace(/\./g, '\\.'))
   .join('|')})$`;
+/**
+ * A character an e-mail address may hold (`emailProblem`): not whitespace, `@` or `"`, no control character,
+ * no format character of the Basic Multilingual Plane (Unicode Cf). Written out, since `\p{Cf}` is not
+ * portable across the regex engines that read this document; the few Cf characters outside the BMP are
+ * refused by the server all the same.
+ */
+const EMAIL_CHAR =
+  '[^\\s@"\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb]';
 const JWT_PATTERN = '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$';
 const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NWE0ZjBjMmU0YjBhMWIyYzNkNGU1ZjYifQ.c2lnbmF0dXJl';
 const EXAMPLE_REFRESH_TOKEN = 'q8V3mJ2cX0tYw7uR5nB1kL9pZ4aE6sD3fG8hJ0kL2mN';
@@ -296,6 +304,11 @@ const sentCodeProperties = {
   code: { type: 'string', pattern: '^[0-9]{4,8}$', description: 'Only when code exposure is on (development and test); never in production.' },
   expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the code stays usable (180 by default).' },
   resendAvailableIn: { type: 'integer', minimum: 0, description: 'Seconds until another code may be requested for this recipient (60 by default; 0 when the cooldown is off).' },
+  verificationId: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'Only when the request asked for `bindToDevice`: an opaque id that only this device holds. The code then works only in a verify request that carries it, so strangers guessing at the number can neither reach nor use up this device’s code. Keep it with the code; never log it.',
+  },
 };
 
 const deletionProperties = {
@@ -324,7 +337,7 @@ function dataSchemas(): Record<string, JsonSchema> {
       ['countryCode', 'phoneNumber', 'expiresIn', 'resendAvailableIn'],
     ),
     SendOtpEmailResult: strictObject(
-      { email: { type: 'string', maxLength: 254, description: 'Trimmed and lower-cased.' }, ...sentCodeProperties },
+      { email: { type: 'string', maxLength: 254, description: 'The address as used: trimmed, lower-cased, Unicode NFC.' }, ...sentCodeProperties },
       ['email', 'expiresIn', 'resendAvailableIn'],
     ),
     LoginResult: strictObject(
@@ -454,6 +467,15 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     description: 'Optional marketing attribution: 1–64 characters of `A-Z a-z 0-9 . _ -`. Recorded only when this login creates the user (first touch); `null` counts as absent.',
   };
   const code = { type: 'string', pattern: `^[0-9]{${otpLength}}$`, description: `The ${otpLength}-digit code (\`OTP_LENGTH\`).`, examples: ['1234'.padEnd(otpLength, '0')] };
+  const bindToDevice = {
+    type: 'boolean',
+    description: 'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder has the same attempts as on any code. Without it, codes work as they always did.',
+  };
+  const verificationId = {
+    type: 'string',
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it.',
+  };
   const countryCode = { type: 'string', pattern: '^\\+?[0-9]{1,3}$', description: 'The calling code, 1–3 digits; a leading `+` is accepted and dropped.', examples: ['90'] };
   const phoneNumber = {
     type: 'string',
@@ -463,7 +485,15 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     description: 'The national number. Spaces, dashes, dots and parentheses are dropped and a national trunk prefix is removed (`"0555 123 45 67"` → `"5551234567"` for 90). It must be a valid **mobile** (or fixed-line-or-mobile) number for the country by libphonenumber’s full metadata.',
     examples: ['5551234567'],
   };
-  const email = { type: 'string', minLength: 3, maxLength: 254, format: 'email', description: 'Trimmed and lower-cased.', examples: ['user@example.com'] };
+  const emailRules = 'Refused with `400 email: …`: a quoted local part (`"x"@example.com`), spaces, and invisible, formatting or control characters (Unicode Cc and Cf: U+200B, U+200C, U+200D, U+2060, U+FEFF, U+00AD, bidi controls, …), which would let one mailbox become two identities or one address pass for another.';
+  const email = {
+    type: 'string',
+    minLength: 3,
+    maxLength: 254,
+    format: 'email',
+    description: `One mailbox, one identity: the address is trimmed, lower-cased and put in Unicode NFC before it is used or stored, so \`User@Example.com\` and \`user@example.com\` are one account. ${emailRules}`,
+    examples: ['user@example.com'],
+  };
   const text = (min: number, max: number, description?: string) => ({
     type: 'string',
     maxLength: max,
@@ -483,12 +513,20 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     return {
       name: f(text(1, 50)),
       surname: f(text(1, 50)),
-      birthDate: f({ type: 'string', format: 'date', pattern: '^(?:19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}$', description: 'A real calendar day `YYYY-MM-DD`, from 1900, at least 18 years before today (UTC).', examples: ['1995-04-12'] }),
+      birthDate: f({
+        type: 'string',
+        anyOf: [
+          { format: 'date', pattern: '^(?:19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}$' },
+          { format: 'date-time', pattern: '^(?:19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}T00:00:00(?:\\.000)?Z$' },
+        ],
+        description: 'A real calendar day, from 1900, at least 18 years before today (UTC): `YYYY-MM-DD`, or that day’s midnight UTC as the API returns it (`1995-04-12T00:00:00.000Z`, also without milliseconds), so a value read from the user object can be sent back. Any other time of day is refused (400), since it would name another day in some time zone.',
+        examples: ['1995-04-12', '1995-04-12T00:00:00.000Z'],
+      }),
       gender: f({ enum: [...GENDERS] }),
       availabilityStatus: f({ enum: [...AVAILABILITY] }),
       interests: f({ type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 40, pattern: '\\S' }, description: 'At most 20 strings of 1–40 characters (trimmed).' }),
       expertise: f({ type: 'array', uniqueItems: true, maxItems: EXPERTISE.length, items: { enum: [...EXPERTISE] } }),
-      email: f({ type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', description: 'Stored trimmed and lower-cased. Profile data only: it is not a login identity.' }),
+      email: f({ type: 'string', maxLength: 254, pattern: `^${EMAIL_CHAR}+@${EMAIL_CHAR}+\\.${EMAIL_CHAR}+$`, description: `Stored trimmed, lower-cased and in Unicode NFC. Profile data only: it is not a login identity. ${emailRules}` }),
       bio: f(text(0, 500)),
       instagram: f(handle),
       x: f(handle),
@@ -501,10 +539,10 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   };
   const clearNote = ' `null` clears a field (arrays become `[]`).';
   return {
-    SendOtpRequest: strictObject({ countryCode, phoneNumber }, ['countryCode', 'phoneNumber']),
-    VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution }, ['countryCode', 'phoneNumber', 'code']),
-    SendOtpEmailRequest: strictObject({ email }, ['email']),
-    VerifyOtpEmailRequest: strictObject({ email, code, signupSource: attribution, signupCampaign: attribution }, ['email', 'code']),
+    SendOtpRequest: strictObject({ countryCode, phoneNumber, bindToDevice }, ['countryCode', 'phoneNumber']),
+    VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['countryCode', 'phoneNumber', 'code']),
+    SendOtpEmailRequest: strictObject({ email, bindToDevice }, ['email']),
+    VerifyOtpEmailRequest: strictObject({ email, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['email', 'code']),
     RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: 1, maxLength: 256, pattern: '\\S', description: 'Surrounding whitespace is ignored.' } }, ['refreshToken']),
     EmptyRequest: { type: 'object', additionalProperties: false, description: 'No fields: any field is refused (`<field>: unknown field`). The body may be omitted.' },
     CompleteRegistrationRequest: strictObject(
@@ -593,6 +631,11 @@ function headers(): Record<string, HeaderObject> {
       description: 'The bearer challenge, sent when the access token is missing, malformed, expired or revoked.',
       schema: { type: 'string', pattern: '^Bearer' },
     },
+    'Cache-Control': {
+      description: 'Every response of the API (`/api/v1/…`), errors included: tokens, codes and a signed-in user’s data must not be kept by a browser, proxy or CDN.',
+      required: true,
+      schema: { type: 'string', const: 'no-store' },
+    },
     Allow: {
       description: 'The methods the path serves.',
       required: true,
@@ -612,7 +655,8 @@ function globalResponses(): Record<string, ResponseObject> {
     Unauthorized: errorResponse(401, {
       description: 'The access token is missing, malformed, wrongly signed, expired, for another issuer or audience, or its session has ended (logout, revoke-token, refresh-token theft, account deletion).',
       errorCodes: ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED'],
-      headers: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') },
+      // Only `/api/v1` operations answer it, and every response there is no-store.
+      headers: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate'), 'Cache-Control': ref('headers', 'Cache-Control') },
       examples: {
         missing: { summary: 'No Authorization header', value: errorBody(401, ['Authorization: a Bearer access token is required'], { errorCode: 'TOKEN_MISSING' }) },
         expired: { summary: 'An expired access token', value: errorBody(401, ['accessToken: expired'], { errorCode: 'TOKEN_EXPIRED' }) },
@@ -801,7 +845,7 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
       post: operation({
         operationId: 'sendOtpEmail',
         summary: 'Send a verification code by e-mail',
-        description: 'The e-mail variant of send-otp: the address is trimmed and lower-cased, the code goes out by mail. Same limits (keyed by the address; no per-country budget).',
+        description: 'The e-mail variant of send-otp: the address is trimmed, lower-cased and put in Unicode NFC (a quoted local part or an invisible character is refused), the code goes out by mail. Same limits (keyed by the address; no per-country budget).',
         tags: ['Authentication'],
         requestBody: jsonBody('SendOtpEmailRequest', { docs: { summary: 'An address', value: { email: 'user@example.com' } } }),
         responses: {
@@ -810,6 +854,8 @@ function authPaths(otpLength: number): Record<string, PathItemObject> {
           }),
           '400': validationFailed('The body is malformed or the address is not valid.', {
             invalidEmail: { summary: 'Not an address', value: errorBody(400, ['email: not a valid e-mail address']) },
+            quoted: { summary: 'A quoted local part', value: errorBody(400, ['email: must not have a quoted local part']) },
+            invisible: { summary: 'A zero-width space in the address', value: errorBody(400, ['email: must not contain spaces, invisible, formatting or control characters']) },
           }),
           '429': sendLimited('address'),
           '502': deliveryFailed('mail transport', 'MAIL_DELIVERY_FAILED', 'email', 'SMTP rejection'),
@@ -1275,6 +1321,23 @@ function healthPaths(): Record<string, PathItemObject> {
   };
 }
 
+/**
+ * `Cache-Control: no-store` on every response an `/api/v1` operation answers itself. The shared responses
+ * (413, 415, 500, 503, an unreadable body) also serve `/healthz` and `/readyz`, which do not send it, so it is
+ * documented there only through `Unauthorized`, which only `/api/v1` operations answer.
+ */
+function withNoStore(paths: Record<string, PathItemObject>): Record<string, PathItemObject> {
+  const noStore = (r: ResponseObject | RefObject) => ('$ref' in r ? r : { ...r, headers: { ...r.headers, 'Cache-Control': ref('headers', 'Cache-Control') } });
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      path.startsWith('/api/v1/')
+        ? Object.fromEntries(Object.entries(item).map(([method, op]) => [method, { ...op, responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, noStore(r)])) }]))
+        : item,
+    ]),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const DESCRIPTION = `The phone-OTP login backend of the Allmine mobile-app API (the **Authentication** group, plus the
@@ -1318,7 +1381,9 @@ place for responses to requests that match no operation). Every response carries
 ## Authentication
 \`JWT-auth\`: \`Authorization: Bearer <accessToken>\` (HS256, 3600 s). Refresh tokens (30 days) are opaque and
 rotate on every use; reuse after a 10 s grace window revokes the session. Logout, revoke-token and account
-deletion stop the session's access tokens within 5 s on every server.
+deletion stop the session's access tokens within 5 s on every server. An access token must carry \`sub\`,
+\`sid\`, \`iat\` and \`exp\` (else 401 \`TOKEN_INVALID\`). Every response of an \`/api/v1\` operation, errors
+included, is \`Cache-Control: no-store\`.
 
 ## Client headers
 Every operation accepts the optional \`X-Language\` (\`en\` | \`tr\`), \`X-Timezone\` (\`UTC\`, \`UTC-12:00\` … \`UTC+14:00\`),
@@ -1371,7 +1436,7 @@ export function buildOpenApiSpec(options: OpenApiOptions): OpenApiDocument {
       { name: 'Analytics', description: 'Marketing reports for roles `admin` and `marketing` (contract §5).' },
       { name: 'Health', description: 'Liveness and readiness probes.' },
     ],
-    paths: { ...authPaths(otpLength), ...usersPaths(), ...analyticsPaths(), ...healthPaths() },
+    paths: { ...withNoStore({ ...authPaths(otpLength), ...usersPaths(), ...analyticsPaths() }), ...healthPaths() },
     components: {
       schemas,
       responses: globalResponses(),

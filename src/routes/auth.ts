@@ -9,7 +9,7 @@ import { sendData } from '../lib/envelope.js';
 import { badRequest, notFound, unauthorized } from '../lib/errors.js';
 import { normalizePhone, type NormalizedPhone } from '../lib/phone.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
-import { requiredString, validateBody } from '../middleware/validate.js';
+import { loginEmail, requiredString, validateBody } from '../middleware/validate.js';
 import { toPrivateUser, User, type UserRecord } from '../models/user.js';
 import { sendCode, verifyCode, type AuthDeps, type Identity } from '../services/auth.js';
 import { listSessions, refreshSession, revokeByRefreshToken, revokeSessions } from '../services/sessions.js';
@@ -22,18 +22,23 @@ const attribution = {
   matches: { options: ATTRIBUTION, errorMessage: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
 };
 
+/** send-otp: bind the code to the requesting device (a JSON boolean; absent means false). */
+const bindField: Schema = {
+  bindToDevice: { optional: true, custom: { options: (v: unknown) => typeof v === 'boolean', errorMessage: 'must be a boolean' } },
+};
+/** verify-otp: the id send-otp returned for a bound code. */
+const verificationIdField = {
+  optional: true,
+  isString: { errorMessage: 'must be a string', bail: true },
+  matches: { options: /^[A-Za-z0-9_-]{43}$/, errorMessage: 'must be the verificationId send-otp returned' },
+};
+
 const phoneFields: Schema = {
   countryCode: requiredString(1, 4),
   phoneNumber: requiredString(1, 32),
 };
 
-const emailFields: Schema = {
-  email: {
-    ...requiredString(3, 254),
-    isEmail: { errorMessage: 'not a valid e-mail address', bail: true },
-    toLowerCase: true,
-  },
-};
+const emailFields: Schema = { email: loginEmail };
 
 const refreshTokenField: Schema = { refreshToken: requiredString(1, 256) };
 
@@ -54,21 +59,22 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
     ...requiredString(1, 16),
     matches: { options: new RegExp(`^\\d{${deps.config.otp.length}}$`), errorMessage: `must be ${deps.config.otp.length} digits` },
   };
-  const verifyFields = { code: codeField, signupSource: attribution, signupCampaign: attribution };
+  const verifyFields = { code: codeField, signupSource: attribution, signupCampaign: attribution, verificationId: verificationIdField };
 
   const verifyHandler = (identityOf: (data: Record<string, string>) => Identity) => async (req: Request, res: Response) => {
     const data = matchedData(req) as Record<string, string>;
     const identity = identityOf(data);
-    const input = { identity, code: data.code!, signupSource: data.signupSource, signupCampaign: data.signupCampaign };
+    const input = { identity, code: data.code!, signupSource: data.signupSource, signupCampaign: data.signupCampaign, verificationId: data.verificationId };
     sendData(res, 200, await verifyCode(deps, input, req.client, req.log, req.id));
   };
 
   defineRoute(router, '/api/v1/auth/send-otp', {
     post: [
-      ...validateBody(phoneFields),
+      ...validateBody({ ...phoneFields, ...bindField }),
       async (req, res) => {
-        const phone = phoneOf(matchedData(req));
-        const sent = await sendCode(deps, { kind: 'phone', phone }, req.client, req.log);
+        const data = matchedData(req);
+        const phone = phoneOf(data);
+        const sent = await sendCode(deps, { kind: 'phone', phone }, req.client, req.log, { bindToDevice: data.bindToDevice === true });
         sendData(res, 201, { countryCode: `+${phone.countryCode}`, phoneNumber: phone.phoneNumber, ...sent });
       },
     ],
@@ -80,10 +86,10 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
 
   defineRoute(router, '/api/v1/auth/send-otp-email', {
     post: [
-      ...validateBody(emailFields),
+      ...validateBody({ ...emailFields, ...bindField }),
       async (req, res) => {
         const data = matchedData(req) as Record<string, string>;
-        const sent = await sendCode(deps, emailIdentity(data), req.client, req.log);
+        const sent = await sendCode(deps, emailIdentity(data), req.client, req.log, { bindToDevice: (data.bindToDevice as unknown) === true });
         sendData(res, 201, { email: data.email, ...sent });
       },
     ],

@@ -1,6 +1,15 @@
 /**
  * The queue dashboard: Bull Board at `/admin/queues`, one BullMQ adapter per queue of `QUEUE_NAMES`
- * (counts, jobs by state with their data and errors, retry, promote, clean).
+ * (counts, jobs by state with their data and errors).
+ *
+ * Read-only, but for one operator command: retrying failed jobs (one, or a queue's). Every other state
+ * change Bull Board offers (add, clean, promote, pause/resume, empty, obliterate, remove, edit a job's
+ * data, delay or priority, job schedulers, concurrency, rate limits) is refused with 403 in the envelope.
+ * Bull Board's own `readOnlyMode` cannot express this: in 9.x it also turns retries off (and answers them
+ * 405), so the rule is ours, an allowlist in front of the board; its adapters only hide the retry of
+ * completed jobs. A state-changing request must also come from the dashboard's own page (`Origin` equal to
+ * this origin, or `Sec-Fetch-Site: same-origin`): the browser sends the Basic credentials by itself, so
+ * without this check any site the operator visits could make it retry jobs (CSRF).
  *
  * It is a browser page, so besides `Authorization: Bearer <access token with role admin>` it takes
  * HTTP Basic credentials from config (`QUEUE_DASHBOARD_USER` / `QUEUE_DASHBOARD_PASSWORD`, compared in
@@ -17,8 +26,8 @@ import { createBullBoard } from '@bull-board/api';
 import { ExpressAdapter } from '@bull-board/express';
 import { Router, type Express, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
-import { QUEUE_NAMES, type Queues } from '../jobs/queues.js';
-import { unauthorized } from '../lib/errors.js';
+import { QUEUE_NAMES, type QueueName, type Queues } from '../jobs/queues.js';
+import { forbidden, unauthorized } from '../lib/errors.js';
 import { safeEqual } from '../lib/metrics.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { SessionGuard } from '../services/session-guard.js';
@@ -26,6 +35,20 @@ import { SessionGuard } from '../services/session-guard.js';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 const EXTERNAL_STYLESHEET = /<link[^>]+href="https:\/\/fonts\.googleapis\.com\/[^"]*"[^>]*>\s*/g;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The allowed state changes, relative to the mount: retry a queue's failed jobs, retry one job (if failed). */
+const RETRY_FAILED = /^\/api\/queues\/[^/]+\/retry\/failed$/;
+const RETRY_JOB = /^\/api\/queues\/([^/]+)\/([^/]+)\/retry$/;
+
+/**
+ * The page offers retry for failed jobs only. `allowCompletedRetries` is read by Bull Board's base adapter but
+ * missing from `BullMQAdapter`'s constructor type, hence an object that is not a literal at the call.
+ */
+const ADAPTER_OPTIONS = { readOnlyMode: false, allowRetries: true, allowCompletedRetries: false };
+
+const readOnlyRefusal = (what: string) =>
+  forbidden({ errorCode: 'QUEUE_DASHBOARD_READ_ONLY', messages: [`queue dashboard: ${what}; it is read-only but for retrying failed jobs`] });
 
 export interface QueueDashboardDeps {
   config: Config;
@@ -71,10 +94,31 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
     });
   };
 
+  /** State changes come from the dashboard's own page only (see the top of this file). */
+  const sameOrigin: RequestHandler = (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const origin = req.get('origin');
+    if (req.get('sec-fetch-site') === 'same-origin' || (origin !== undefined && origin === `${req.protocol}://${req.get('host')}`)) return next();
+    throw forbidden({ errorCode: 'CROSS_ORIGIN_REFUSED', messages: ['Origin: a state-changing request to the queue dashboard must come from its own page'] });
+  };
+
+  const readOnly: RequestHandler = async (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    if (req.method === 'PUT' && RETRY_FAILED.test(req.path)) return next();
+    const retry = req.method === 'PUT' ? RETRY_JOB.exec(req.path) : null;
+    if (retry) {
+      const name = decodeURIComponent(retry[1]!);
+      const queue = (QUEUE_NAMES as readonly string[]).includes(name) ? deps.queues[name as QueueName] : undefined;
+      if (queue && (await queue.getJobState(decodeURIComponent(retry[2]!))) === 'failed') return next();
+      throw readOnlyRefusal('only a failed job can be retried');
+    }
+    throw readOnlyRefusal(`${req.method} ${req.path} is not allowed`);
+  };
+
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: QUEUE_NAMES.map((name) => new BullMQAdapter(deps.queues[name])),
+    queues: QUEUE_NAMES.map((name) => new BullMQAdapter(deps.queues[name], ADAPTER_OPTIONS)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Allmine queues' } },
   });
@@ -95,6 +139,10 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
     next();
   };
 
-  router.use(QUEUE_DASHBOARD_PATH, auth, headers, board);
+  // Named on its own, whatever the allowlist above becomes: jobs come from the app, never from a form.
+  router.all(`${QUEUE_DASHBOARD_PATH}/api/queues/:queueName/add`, auth, () => {
+    throw readOnlyRefusal('adding jobs is not allowed');
+  });
+  router.use(QUEUE_DASHBOARD_PATH, auth, sameOrigin, readOnly, headers, board);
   return router;
 }

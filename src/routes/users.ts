@@ -8,7 +8,7 @@ import { matchedData, type ParamSchema, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { parseTimezone } from '../middleware/client-headers.js';
-import { charLength, charLengthWithin, validateBody } from '../middleware/validate.js';
+import { charLength, charLengthWithin, emailProblem, normalizeEmail, validateBody } from '../middleware/validate.js';
 import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
 import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
 import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
@@ -31,8 +31,12 @@ const text = (min: number, max: number): Check => (v) =>
   typeof v === 'string' && charLengthWithin(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
 const handle: Check = (v) => (typeof v === 'string' && /^@?[A-Za-z0-9._-]{1,50}$/.test(v) ? true : fail('must be a handle of 1-50 characters of A-Z a-z 0-9 . _ -'));
-const emailCheck: Check = (v) =>
-  typeof v === 'string' && charLength(v) <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? true : fail('not a valid e-mail address');
+const emailCheck: Check = (v) => {
+  if (typeof v !== 'string') return fail('not a valid e-mail address');
+  const problem = emailProblem(v); // the rules of the login addresses, so a profile holds no look-alike either
+  if (problem) return fail(problem);
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalizeEmail(v)) ? true : fail('not a valid e-mail address');
+};
 const photo: Check = (v) => {
   if (typeof v !== 'string' || charLength(v) > 2048) fail('must be an https URL');
   try {
@@ -56,11 +60,20 @@ const usernameCheck: Check = (v) => {
   return problem ? fail(problem) : true;
 };
 
+/**
+ * A date-only field as clients send it: `YYYY-MM-DD`, or that day's midnight UTC as an ISO date-time
+ * (`YYYY-MM-DDT00:00:00.000Z`, milliseconds optional), which is how the API itself returns it, so a client
+ * can send back what it read. Any other time of day would silently become another day: refused.
+ */
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})(T00:00:00(?:\.000)?Z)?$/;
+const dayOf = (v: string) => v.slice(0, 10);
+
 function adultBirthDate(clock: () => Date): Check {
   return (v) => {
-    const m = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v) : null;
+    const m = typeof v === 'string' ? DATE_ONLY.exec(v) : null;
+    if (!m && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return fail('must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused');
     const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-    if (!date || date.toISOString().slice(0, 10) !== v || Number(m![1]) < 1900) return fail('must be a date YYYY-MM-DD');
+    if (!date || date.toISOString().slice(0, 10) !== dayOf(v as string) || Number(m![1]) < 1900) return fail('must be a date YYYY-MM-DD');
     const now = clock();
     const eighteenth = new Date(Date.UTC(date.getUTCFullYear() + 18, date.getUTCMonth(), date.getUTCDate()));
     return eighteenth.getTime() <= now.getTime() ? true : fail('must be at least 18 years ago');
@@ -72,8 +85,8 @@ function profileOf(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) {
     if (v === null) out[k] = k === 'interests' || k === 'expertise' ? [] : null;
-    else if (k === 'birthDate') out[k] = new Date(`${v as string}T00:00:00.000Z`);
-    else if (k === 'email') out[k] = (v as string).trim().toLowerCase();
+    else if (k === 'birthDate') out[k] = new Date(`${dayOf(v as string)}T00:00:00.000Z`);
+    else if (k === 'email') out[k] = normalizeEmail(v as string);
     else if (['instagram', 'x', 'tiktok', 'snapchat', 'facebook'].includes(k)) out[k] = (v as string).replace(/^@/, '');
     else if (k === 'interests') out[k] = (v as string[]).map((s) => s.trim());
     else if (typeof v === 'string') out[k] = v.trim();

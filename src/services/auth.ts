@@ -19,7 +19,7 @@ import { SmsDeliveryError, type SmsProvider } from '../lib/sms/index.js';
 import type { ClientInfo } from '../middleware/client-headers.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
-import { consumeCode, discardCode, issueCode } from './otp.js';
+import { consumeCode, discardCode, issueCode, type IssuedCode } from './otp.js';
 import type { LimitName, RateLimits } from './rate-limits.js';
 import { canLogIn, openSession, type TokenPair } from './sessions.js';
 
@@ -44,6 +44,8 @@ export interface SentCode {
   code?: string;
   expiresIn: number;
   resendAvailableIn: number;
+  /** Only when the request asked to bind the code to its device (`bindToDevice`). */
+  verificationId?: string;
 }
 
 export interface LoginResult extends TokenPair {
@@ -71,21 +73,22 @@ async function deliver(deps: AuthDeps, id: Identity, code: string, client: Clien
   else await deps.mailer.send({ to: id.email, subject, text });
 }
 
-export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger): Promise<SentCode> {
+export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger, opts: { bindToDevice?: boolean } = {}): Promise<SentCode> {
   const { config } = deps;
   const now = deps.clock();
-  const result = (code: string): SentCode => ({
-    ...(config.otp.exposeCode ? { code } : {}),
+  const bind = opts.bindToDevice === true;
+  const result = (issued: IssuedCode): SentCode => ({
+    ...(config.otp.exposeCode ? { code: issued.code } : {}),
     expiresIn: config.otp.ttlSeconds,
     resendAvailableIn: config.otp.resendCooldownSeconds,
+    ...(issued.verificationId ? { verificationId: issued.verificationId } : {}),
   });
 
   const testCode = id.kind === 'phone' ? config.otp.testNumbers[id.phone.e164] : undefined;
   if (testCode !== undefined) {
     // Test numbers send no SMS and skip the send limits; every use is logged.
     log.warn({ ...logFields(id), ip: client.ip }, 'test number: code issued without SMS');
-    const issued = await issueCode(config, subjectOf(id), now, testCode);
-    return result(issued.code);
+    return result(await issueCode(config, subjectOf(id), now, { fixedCode: testCode, bind }));
   }
 
   const key = subjectOf(id);
@@ -97,7 +100,7 @@ export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo,
     ['send-recipient-hour', key],
     cooldown,
   ]);
-  const issued = await issueCode(config, key, now);
+  const issued = await issueCode(config, key, now, { bind });
   try {
     await deliver(deps, id, issued.code, client);
   } catch (err) {
@@ -126,7 +129,7 @@ export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo,
     log,
   );
   log.info({ ...logFields(id), channel: id.kind }, 'otp sent');
-  return result(issued.code);
+  return result(issued);
 }
 
 /**
@@ -164,7 +167,7 @@ export async function findOrCreateUser(id: Identity, attribution: Attribution, c
 
 export async function verifyCode(
   deps: AuthDeps,
-  input: { identity: Identity; code: string } & Attribution,
+  input: { identity: Identity; code: string; verificationId?: string } & Attribution,
   client: ClientInfo,
   log: Logger,
   reqId: string,
@@ -173,13 +176,13 @@ export async function verifyCode(
   const id = input.identity;
   const now = deps.clock();
 
-  await deps.limits.consume([
-    ['verify-recipient-hour', subjectOf(id)],
-    ['verify-ip-hour', client.ip ?? 'unknown'],
-  ]);
+  // The per-number budget is charged only by attempts that reach a usable code (see consumeCode), so
+  // strangers guessing at a number whose code is bound to its owner's device cannot spend it.
+  await deps.limits.consume([['verify-ip-hour', client.ip ?? 'unknown']]);
+  const onReach = () => deps.limits.consume([['verify-recipient-hour', subjectOf(id)]]);
   // The user is read while the code is checked: one round trip less for returning users.
   const [otp, existing] = await Promise.all([
-    consumeCode(config, subjectOf(id), input.code, now),
+    consumeCode(config, subjectOf(id), input.code, now, { verificationId: input.verificationId, onReach }),
     User.findOne(userFilter(id)).lean<UserRecord>(),
   ]);
   if (otp.isTestNumber) log.warn({ ...logFields(id), ip: client.ip }, 'test number: login');

@@ -12,10 +12,18 @@
  *   others get OTP_NOT_FOUND. The `codeId` filter keeps a verify from using
  *   up a newer code sent meanwhile.
  * Both are lookups by `_id`: no scan, whatever the size of the collection.
+ *
+ * Device binding (optional, asked for at send time): the code's document
+ * then holds a hash of a random `verificationId` that only the requesting
+ * device receives, and the code can be verified only together with it. An
+ * attempt without it, or with another id, is refused before it is counted,
+ * so strangers guessing at the number can neither use up the code's
+ * attempts nor reach it at all; the holder has the same 5 attempts as
+ * anyone has on an unbound code. RELIABILITY.md, "Lockout by strangers".
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
-import { hmacHex, randomDigits, safeEqualHex } from '../lib/crypto.js';
+import { hmacHex, randomDigits, randomToken, safeEqualHex, sha256Hex } from '../lib/crypto.js';
 import { AppError, badRequest } from '../lib/errors.js';
 import { OtpCode } from '../models/otp-code.js';
 
@@ -31,19 +39,33 @@ export interface IssuedCode {
   id: Types.ObjectId;
   code: string;
   expiresAt: Date;
+  /** Set when the code was bound to the requesting device: only verifies that carry it can use the code. */
+  verificationId?: string;
 }
 
-/** Stores a new code for `subject`; it replaces the earlier one (one document per subject). */
-export async function issueCode(config: Config, subject: string, now: Date, fixedCode?: string): Promise<IssuedCode> {
-  const code = fixedCode ?? randomDigits(config.otp.length);
+/**
+ * Stores a new code for `subject`; it replaces the earlier one (one document per subject).
+ * `opts.bind`: bind it to the requesting device (a `verificationId` is returned, only its hash stored).
+ */
+export async function issueCode(config: Config, subject: string, now: Date, opts: { fixedCode?: string; bind?: boolean } = {}): Promise<IssuedCode> {
+  const code = opts.fixedCode ?? randomDigits(config.otp.length);
   const id = new Types.ObjectId();
   const expiresAt = new Date(now.getTime() + config.otp.ttlSeconds * 1000);
+  const verificationId = opts.bind ? randomToken() : undefined;
   await OtpCode.collection.replaceOne(
     { _id: subject as never },
-    { codeId: id, codeHash: codeHash(config, subject, code), createdAt: now, expiresAt, attempts: 0, isTestNumber: fixedCode !== undefined },
+    {
+      codeId: id,
+      codeHash: codeHash(config, subject, code),
+      createdAt: now,
+      expiresAt,
+      attempts: 0,
+      isTestNumber: opts.fixedCode !== undefined,
+      verificationHash: verificationId ? sha256Hex(verificationId) : null,
+    },
     { upsert: true },
   );
-  return { id, code, expiresAt };
+  return { id, code, expiresAt, ...(verificationId ? { verificationId } : {}) };
 }
 
 /** Makes a code unusable (its SMS could not be sent); a newer code of the subject is left alone. */
@@ -55,18 +77,32 @@ const notFound = () =>
   new AppError(404, { errorCode: OTP_NOT_FOUND, messages: ['code: no usable code for this number; request a new one'] });
 
 /**
- * Checks `code` against the subject's unexpired code and consumes it.
- * @throws AppError 404 OTP_NOT_FOUND (none, expired, used, attempts exhausted),
- *         400 OTP_INVALID with `details.attemptsRemaining`.
+ * Checks `code` against the subject's unexpired code and consumes it. With `verificationId`, only a
+ * code bound to that id is tried; without, only an unbound code (an attempt on a bound code without
+ * its id is not counted).
+ * `opts.onReach` runs once the attempt has reached a usable code and been counted, before the code is
+ * compared: the per-number verify budget is charged there, so attempts that reach nothing (no code, a
+ * dead code, a code bound to another device) cannot use up the owner's budget.
+ * @throws AppError 404 OTP_NOT_FOUND (none, expired, used, attempts exhausted, bound to another device),
+ *         400 OTP_INVALID with `details.attemptsRemaining`; whatever `onReach` throws.
  */
-export async function consumeCode(config: Config, subject: string, code: string, now: Date): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
+export async function consumeCode(
+  config: Config,
+  subject: string,
+  code: string,
+  now: Date,
+  opts: { verificationId?: string; onReach?: () => Promise<void> } = {},
+): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
+  const { verificationId } = opts;
   const max = config.otp.maxAttempts;
   const current = await OtpCode.collection.findOneAndUpdate(
-    { _id: subject as never, expiresAt: { $gt: now }, attempts: { $lt: max } },
+    // `verificationHash: null` also matches codes stored before binding existed (no such field).
+    { _id: subject as never, expiresAt: { $gt: now }, attempts: { $lt: max }, verificationHash: verificationId ? sha256Hex(verificationId) : null },
     { $inc: { attempts: 1 } },
     { returnDocument: 'after', projection: { codeId: 1, codeHash: 1, attempts: 1, isTestNumber: 1 } },
   );
   if (!current) throw notFound();
+  await opts.onReach?.();
 
   if (!safeEqualHex(codeHash(config, subject, code), current.codeHash as string)) {
     throw badRequest(['code: incorrect'], {

@@ -29,7 +29,7 @@ export interface TokenPair {
   refreshExpiresIn: number;
 }
 
-export type RevokeReason = 'logout' | 'revoke-token' | 'refresh-token-reuse' | 'account-deleted';
+export type RevokeReason = 'logout' | 'revoke-token' | 'refresh-token-reuse' | 'account-deleted' | 'role-revoked';
 
 const expiry = (config: Config, now: Date) => new Date(now.getTime() + config.tokens.refreshTtlSeconds * 1000);
 

@@ -1,6 +1,7 @@
 /**
  * Access tokens are JWTs signed with HS256 (pinned on both sides) carrying
- * `iss`, `aud`, `sub` (user id), `sid` (session id) and `roles`.
+ * `iss`, `aud`, `sub` (user id), `sid` (session id), `roles`, `iat` and `exp`;
+ * verification refuses a token without any one of them (roles aside).
  * Refresh tokens are opaque random strings; only their hash is stored.
  */
 import jwt from 'jsonwebtoken';
@@ -33,10 +34,18 @@ export function verifyAccessToken(config: Config, token: string, now: Date): Acc
     audience: config.jwt.audience,
     clockTimestamp: Math.floor(now.getTime() / 1000),
   });
-  if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
-    throw new jwt.JsonWebTokenError('malformed claims');
+  // jsonwebtoken checks `exp` only when a token has one, and nothing requires `iat`: a token without them,
+  // signed with our secret (by a tool, a test, a leaked script), would otherwise never expire.
+  if (
+    typeof payload === 'string' ||
+    typeof payload.sub !== 'string' ||
+    typeof payload.sid !== 'string' ||
+    typeof payload.exp !== 'number' ||
+    typeof payload.iat !== 'number'
+  ) {
+    throw new jwt.JsonWebTokenError('malformed claims: sub, sid, iat and exp are required');
   }
-  return { sub: payload.sub, sid: payload.sid, roles: Array.isArray(payload.roles) ? payload.roles : [], exp: payload.exp ?? 0 };
+  return { sub: payload.sub, sid: payload.sid, roles: Array.isArray(payload.roles) ? payload.roles : [], exp: payload.exp };
 }
 
 export function newRefreshToken(): { token: string; hash: string } {

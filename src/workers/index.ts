@@ -17,7 +17,7 @@ import { startWorkerMetricsServer, workerMetrics } from '../lib/metrics.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
 import { closeRedis, createRedis } from '../lib/redis.js';
 import { registerModels } from '../models/index.js';
-import { processors } from './processors.js';
+import { jobHandler } from './processors.js';
 
 const config = await bootOrExit(() => loadConfig());
 const logger = createLogger({ level: config.logLevel, name: 'worker' });
@@ -52,16 +52,10 @@ try {
 }
 
 for (const name of QUEUE_NAMES) {
-  const processor = processors[name];
+  // Checks the payload, then runs the queue's processor (see `jobHandler`).
   const worker = new Worker(
     name,
-    async (job) => {
-      const log = logger.child({ queue: name, jobId: job.id, attempt: job.attemptsMade + 1, reqId: job.data?.reqId });
-      log.debug('job started');
-      const result = await processor(job, { log, config, now: () => new Date(), queues: producers });
-      log.debug('job done'); // per-job lines only at debug: failures are logged at warn
-      return result;
-    },
+    jobHandler(name, { logger, config, queues: producers, now: () => new Date() }),
     {
       connection,
       prefix: config.redis.queuePrefix,

@@ -1,9 +1,11 @@
 /**
- * The processor of each queue. Every processor is idempotent: BullMQ
- * delivers at least once, so running a job twice must not count twice.
+ * The processor of each queue, and the wrapper that runs them. Every
+ * processor is idempotent: BullMQ delivers at least once, so running a job
+ * twice must not count twice.
  */
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Config } from '../../config/index.js';
+import { payloadProblems } from '../jobs/payloads.js';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
@@ -34,3 +36,31 @@ export const processors: Record<QueueName, Processor> = {
   'outbox-relay': processOutboxRelay,
   'expiry-sweep': processExpirySweep,
 };
+
+export interface JobHandlerDeps {
+  logger: Logger;
+  config: Config;
+  queues: Queues;
+  /** The worker's clock (tests that move time pass theirs). */
+  now: () => Date;
+}
+
+/**
+ * The one wrapper every job of `queue` runs through (the worker's `new Worker(queue, …)` callback): the
+ * payload is checked against its queue's schema (`src/jobs/payloads.ts`) first, and a payload that does not
+ * fit fails the job for good (`UnrecoverableError`: BullMQ makes no further attempt), with an error naming
+ * the bad fields and none of their values. Then a child logger per job, and the processor.
+ */
+export function jobHandler(queue: QueueName, deps: JobHandlerDeps): (job: Job) => Promise<unknown> {
+  const processor = processors[queue];
+  return async (job) => {
+    const problems = payloadProblems(queue, job.data, deps.now());
+    if (problems) throw new UnrecoverableError(`${queue} job payload refused: ${problems}`);
+    // `reqId` is logged only now that the schema has vouched for it.
+    const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1, reqId: (job.data as { reqId?: string }).reqId });
+    log.debug('job started');
+    const result = await processor(job, { log, config: deps.config, now: deps.now, queues: deps.queues });
+    log.debug('job done'); // per-job lines only at debug: failures are logged at warn
+    return result;
+  };
+}

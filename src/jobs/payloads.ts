@@ -1,0 +1,60 @@
+/**
+ * The payload schema of every queue. The worker checks each job against its queue's schema before the
+ * processor runs (`jobHandler`, src/workers/processors.ts) and fails a job that does not fit at once, as
+ * unrecoverable: no retry can mend a payload, and no processor may act on one that a bug, an old producer
+ * or a hand-edited job got wrong. Unknown fields are ignored (a newer producer may add one); a field a new
+ * release requires must stay optional until the old producers and the outbox are drained.
+ */
+import { z } from 'zod';
+import { PLATFORMS } from '../middleware/client-headers.js';
+import type { QueueName } from './queues.js';
+
+/** How far a login may lie ahead of the worker's clock (clock skew between dynos), and no further. */
+export const MAX_FUTURE_SKEW_MS = 60_000;
+
+const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id (24 hex digits)');
+const isoTime = z.iso.datetime({ error: 'must be an ISO 8601 UTC time' });
+/** The request id the web logged, carried for log correlation: `X-Request-Id`'s charset. */
+const reqId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a request id').optional();
+const attribution = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an attribution value').nullable();
+
+const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
+  'signup-attribution': () => z.object({ userId: objectId, sessionId: objectId, reqId }),
+  // `lastLogin` only moves forward (`$max`), so a login dated in the future would pin it there for good.
+  'last-login': (now) =>
+    z.object({
+      userId: objectId,
+      sessionId: objectId,
+      loginAt: isoTime.refine((v) => Date.parse(v) <= now.getTime() + MAX_FUTURE_SKEW_MS, 'must not be more than a minute in the future'),
+      reqId,
+    }),
+  'registration-completed': () => z.object({ userId: objectId, completedAt: isoTime, reqId }),
+  funnel: () =>
+    z.object({
+      step: z.enum(['otp-sent', 'otp-verified']),
+      codeId: objectId,
+      at: isoTime,
+      channel: z.enum(['phone', 'email']),
+      country: z.string().regex(/^[0-9]{1,3}$/, 'must be a calling code').nullable(),
+      platform: z.enum(PLATFORMS),
+      source: attribution,
+      campaign: attribution,
+    }),
+  // Job schedulers' jobs: nothing to carry.
+  'account-deletion': () => z.object({}),
+  'outbox-relay': () => z.object({}),
+  'expiry-sweep': () => z.object({}),
+};
+
+/**
+ * What is wrong with `data` as a payload of `queue`, field by field (`loginAt: must not be …`), or
+ * undefined when it fits. The text names fields and rules, never values: it ends up in logs and in the
+ * failed job's `failedReason`. `now` is the worker's clock.
+ */
+export function payloadProblems(queue: QueueName, data: unknown, now: Date): string | undefined {
+  const parsed = SCHEMAS[queue](now).safeParse(data);
+  if (parsed.success) return undefined;
+  return parsed.error.issues
+    .map((i) => `${i.path.join('.') || 'payload'}: ${i.code === 'invalid_type' && i.message.endsWith('received undefined') ? 'is required' : i.message}`)
+    .join('; ');
+}
