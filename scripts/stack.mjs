@@ -18,7 +18,7 @@ import { freePort, redisCommand as rawRedisCommand, redisPing } from './net.mjs'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MONGO_SRC = path.join(ROOT, 'tools', 'mongo-server');
 const USAGE = `usage: node scripts/stack.mjs <mode> [args]
-  dev                 services, index setup, then web + worker (Ctrl-C to stop)
+  dev                 services, index setup, then web + worker, restarted on change (Ctrl-C to stop)
   test [mocha args]   typecheck, lint (SKIP_STATIC=1 skips both), services, mocha
   services            start the services, print their URIs, wait for Ctrl-C
   bench [flags]       fresh services, then bench/run.ts (--quick, --soak-minutes=N)
@@ -444,8 +444,11 @@ async function dev() {
   if (release.code !== 0) {
     throw new StackError(`index setup (src/release.ts) failed (${release.signal ?? `exit ${release.code}`})`);
   }
-  startPrefixed('web', ['--import', 'tsx', 'src/server.ts'], env).critical = true;
-  startPrefixed('worker', ['--import', 'tsx', 'src/workers/index.ts'], env).critical = true;
+  // tsx's watch mode restarts each process when a file it imports changes (SIGTERM, so a graceful stop).
+  const tsxCli = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const watched = (entry) => [tsxCli, 'watch', '--clear-screen=false', entry];
+  startPrefixed('web', watched('src/server.ts'), env).critical = true;
+  startPrefixed('worker', watched('src/workers/index.ts'), env).critical = true;
   console.log(`
   allmine dev stack (NODE_ENV=${nodeEnv})
     app      http://localhost:${process.env.PORT || 3000}
@@ -474,7 +477,7 @@ async function test(mochaArgs) {
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`);
   const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
   // `npm test -- test/x.test.ts` runs that file alone; with no file named, the whole suite.
-  const namesFiles = mochaArgs.some((a) => !a.startsWith('-') && (a.endsWith('.ts') || a.includes('/')));
+  const namesFiles = mochaArgs.some((a) => a.startsWith('test/') || a.startsWith('./test/'));
   const spec = namesFiles ? [] : ['test/**/*.test.ts'];
   return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), [...mochaArgs, ...spec], { env, grace: 10_000, deadlineMs });
 }

@@ -1,7 +1,7 @@
 /**
- * Contract §5: no event is lost when Redis is unavailable during the request
- * or a process is killed mid-job, and none is counted twice when the outbox
- * relay and the normal path both deliver it.
+ * The side-effect guarantee (docs/api.md#guarantees): no event is lost when
+ * Redis is unavailable during the request or a process is killed mid-job, and
+ * none is counted twice when the outbox relay and the normal path both deliver it.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';

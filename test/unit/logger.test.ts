@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createLogger, maskPhone } from '../src/lib/logger.js';
-import { captureLogs, showsCode } from './support/logs.js';
+import { createLogger, maskPhone } from '../../src/lib/logger.js';
+import { captureLogs, showsCode } from '../support/logs.js';
 
 describe('logger redaction', () => {
   it('censors codes, tokens and secrets, and masks phone numbers, at top level and one level deep', () => {

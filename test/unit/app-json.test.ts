@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, configKeys, loadConfig } from '../config/index.js';
+import { ConfigError, configKeys, loadConfig } from '../../config/index.js';
 
 interface AppJsonVar {
   description?: string;
@@ -37,7 +37,7 @@ const OPERATOR_INPUT: Record<string, string> = {
   SMTP_URL: 'smtps://mailer:secret@smtp.example.net:465',
 };
 
-const readAppJson = async (): Promise<AppJson> => JSON.parse(await readFile(new URL('../app.json', import.meta.url), 'utf8')) as AppJson;
+const readAppJson = async (): Promise<AppJson> => JSON.parse(await readFile(new URL('../../app.json', import.meta.url), 'utf8')) as AppJson;
 const addonName = (a: AppJson['addons'][number]) => (typeof a === 'string' ? a : a.plan).split(':')[0]!;
 
 /** The environment of a dyno deployed from app.json: generated secrets, fixed values, operator input, add-on vars. */
@@ -96,7 +96,7 @@ describe('app.json (Heroku)', () => {
 
   it('runs the Procfile process types on the Node buildpack with Heroku Redis', async () => {
     const app = await readAppJson();
-    const procfile = await readFile(new URL('../Procfile', import.meta.url), 'utf8');
+    const procfile = await readFile(new URL('../../Procfile', import.meta.url), 'utf8');
     const types = [...procfile.matchAll(/^([a-z]+):/gm)].map((m) => m[1]);
     expect(types).to.include.members(['web', 'worker', 'release']);
     expect(app.formation).to.deep.equal({ web: { quantity: 1 }, worker: { quantity: 1 } });

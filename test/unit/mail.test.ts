@@ -1,11 +1,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from 'smtp-server';
-import type { MailConfig } from '../config/index.js';
-import { createLogger } from '../src/lib/logger.js';
-import { createMailer, MailDeliveryError, type Mailer } from '../src/lib/mail/index.js';
-import { freePort } from '../scripts/net.mjs';
-import { captureLogs } from './support/logs.js';
+import type { MailConfig } from '../../config/index.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMailer, MailDeliveryError, type Mailer } from '../../src/lib/mail/index.js';
+import { freePort } from '../../scripts/net.mjs';
+import { captureLogs } from '../support/logs.js';
 
 // ------------------------------------------------------------------ a local SMTP double
 

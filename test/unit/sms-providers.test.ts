@@ -1,11 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { SmsConfig } from '../config/index.js';
-import { createLogger } from '../src/lib/logger.js';
-import { createSmsProvider, netgsmNumber, SmsDeliveryError, type SmsProvider } from '../src/lib/sms/index.js';
-import { freePort } from '../scripts/net.mjs';
-import { captureLogs } from './support/logs.js';
+import type { SmsConfig } from '../../config/index.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createSmsProvider, netgsmNumber, SmsDeliveryError, type SmsProvider } from '../../src/lib/sms/index.js';
+import { freePort } from '../../scripts/net.mjs';
+import { captureLogs } from '../support/logs.js';
 
 // ------------------------------------------------------------------ a local HTTP double
 

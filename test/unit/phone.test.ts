@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { normalizePhone } from '../src/lib/phone.js';
+import { normalizePhone } from '../../src/lib/phone.js';
 
 describe('phone normalization (contract §1.4)', () => {
   it('accepts the docs’ examples', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, configKeys, loadConfig } from '../config/index.js';
+import { ConfigError, configKeys, loadConfig } from '../../config/index.js';
 
 const STRONG = 'x'.repeat(48);
 const TWILIO = {
@@ -195,7 +195,7 @@ describe('config', () => {
 
 describe('.env.example', () => {
   it('documents every configuration key, and only those', async () => {
-    const text = await readFile(new URL('../.env.example', import.meta.url), 'utf8');
+    const text = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
     const documented = [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
     expect([...documented].sort()).to.deep.equal([...configKeys()].sort());
   });
