@@ -1,13 +1,13 @@
 /**
- * Marketing reports (contract §5). They read the fact collections the worker
+ * Marketing reports (docs/api.md#analytics). They read the fact collections the worker
  * writes, one small document per signup / completion / funnel step, through
  * their `{day, source, campaign}` indexes; never the users collection.
  *
  * Counting is by signup cohort: `signups` are users who signed up on the
  * UTC days in [from, to]; `registrationsCompleted` are those of them who have
  * completed registration (whenever they did), so a completion rate is never
- * above 100 %. One `$group` accumulator per query: FerretDB v1 computes only
- * the first (see the smoke test), so signups and completions are two queries.
+ * above 100 %. Signups and completions live in two collections, so a report
+ * is two aggregations; the funnel is one, a `$sum` per step.
  */
 import type { Model } from 'mongoose';
 import { FunnelEvent, RegistrationCompletion, SignupAttribution } from '../models/analytics.js';
@@ -91,13 +91,23 @@ export async function funnelReport(range: DayRange, filter: { source?: string; c
   const attribution: Match = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
   const attributed = Object.keys(attribution).length > 0;
   const count = (model: Model<never>, match: Match) => model.collection.countDocuments(match);
-  const [otpSent, otpVerified, signups, registrationsCompleted, logins] = await Promise.all([
-    attributed ? Promise.resolve(null) : count(FunnelEvent as never, { step: 'otp-sent', day: days }),
-    count(FunnelEvent as never, { step: 'otp-verified', day: days, ...attribution }),
+  // The funnel steps in one pass over the days' funnel events: one `$sum` per step.
+  const perStep = (step: string) => ({ $sum: { $cond: [{ $eq: ['$step', step] }, 1, 0] } });
+  const [[steps], signups, registrationsCompleted] = await Promise.all([
+    FunnelEvent.collection
+      .aggregate<{ otpSent: number; otpVerified: number; logins: number }>([
+        // `step` first: the `{step, day, source, campaign}` index serves either match on MongoDB.
+        { $match: attributed ? { step: 'otp-verified', day: days, ...attribution } : { step: { $in: ['otp-sent', 'otp-verified', 'login'] }, day: days } },
+        { $group: { _id: null, otpSent: perStep('otp-sent'), otpVerified: perStep('otp-verified'), logins: perStep('login') } },
+      ])
+      .toArray(),
     count(SignupAttribution as never, { day: days, ...attribution }),
     count(RegistrationCompletion as never, { signupDay: days, ...attribution }),
-    attributed ? Promise.resolve(0) : count(FunnelEvent as never, { step: 'login', day: days }),
   ]);
+  // send-otp carries no attribution, and a login none of its own: with a filter they are not attributable.
+  const otpSent = attributed ? null : (steps?.otpSent ?? 0);
+  const logins = attributed ? 0 : (steps?.logins ?? 0);
+  const otpVerified = steps?.otpVerified ?? 0;
   return { ...range, source: filter.source ?? null, campaign: filter.campaign ?? null, otpSent, otpVerified, signups, registrationsCompleted, logins };
 }
 
