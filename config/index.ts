@@ -4,7 +4,7 @@
  * Development and test get safe local defaults; production gets none for
  * URLs and secrets. Those defaults are refused next to a MongoDB or Redis on
  * another host (see `loadConfig`). Every key is documented in `.env.example`
- * and the README.
+ * and docs/operations.md#configuration.
  */
 import { z } from 'zod';
 
@@ -226,7 +226,7 @@ function schemaFor(nodeEnv: NodeEnv) {
     /** How long a web dyno trusts its cached view of a session (revocation takes effect within it). */
     SESSION_CACHE_TTL_MS: int(0, 5000).default(3000),
 
-    /** Current policy versions a registration must accept (contract §4.2). */
+    /** Current policy versions a registration must accept (docs/api.md#complete-registration). */
     PRIVACY_POLICY_VERSION: z.string().min(1).default('1.2.0'),
     TERMS_OF_USE_VERSION: z.string().min(1).default('1.1.0'),
     CONSENT_FORM_VERSION: z.string().min(1).default('1.0.0'),

@@ -15,9 +15,9 @@
    checks minus what the contract requires, and nothing else:
    - `negative_data_rejection_except_client_headers`: the stock check fails a request with an
      invalid header that is answered 2xx. Every header parameter of the document is a client header
-     of contract section 1.3 (`X-Language`, `X-Timezone`, `X-Platform`, `X-App-Version`,
-     `X-Device-ID`) or `X-Request-Id`, and the contract says an invalid value there "is ignored
-     (treated as absent), not an error". Cases invalid elsewhere too are still judged, on the rest.
+     of docs/api.md#client-headers (`X-Language`, `X-Timezone`, `X-Platform`, `X-App-Version`,
+     `X-Device-ID`) or `X-Request-Id`, and the API ignores an invalid value there (treats it as
+     absent), never an error. Cases invalid elsewhere too are still judged, on the rest.
    - `positive_data_acceptance_except_contract_rules`: the stock check fails a schema-valid request
      answered 400. The contract requires 400 for a few rules no JSON Schema can state (a number
      libphonenumber accepts as mobile, the right code, an age of 18, a date range, the current
@@ -242,7 +242,7 @@ def before_call(context, case, kwargs):
 def negative_data_rejection_except_client_headers(ctx, response, case):
     """schemathesis' negative_data_rejection, judging the request as if its headers were valid.
 
-    The contract (section 1.3) makes the server ignore an invalid client header: a case whose only
+    The API (docs/api.md#client-headers) makes the server ignore an invalid client header: a case whose only
     invalid part is its headers must be accepted, so it is no finding. A case also invalid
     elsewhere (body, query) is judged by the stock check on those parts alone, with the stock
     check's own corrections (e.g. a generated extra query parameter `[]` that never reaches the wire).

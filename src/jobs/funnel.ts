@@ -1,5 +1,5 @@
 /**
- * Events of the top of the funnel (contract §5): a code was sent, a code was
+ * Events of the top of the funnel (docs/api.md#analytics): a code was sent, a code was
  * verified. One per code (the job id is the code's id). They carry the
  * calling code, the platform and the request's attribution, never the
  * number, the address or the code.

@@ -1,5 +1,5 @@
 /**
- * Event: a user completed registration (a funnel step, contract §5).
+ * Event: a user completed registration (a funnel step, docs/api.md#analytics).
  * One per user: registration completes once.
  */
 import type { OutboxEvent } from './outbox.js';

@@ -1,5 +1,5 @@
 /**
- * The response envelope of contract §1.1, built only here.
+ * The response envelope (docs/api.md#the-envelope), built only here.
  */
 import type { Response } from 'express';
 import { AppError } from './errors.js';

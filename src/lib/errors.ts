@@ -5,7 +5,7 @@
  * it becomes a generic 500 and is logged, never sent.
  */
 
-/** The documented first message for each status (contract §1.1). */
+/** The documented first message for each status (docs/api.md#errors). */
 export const GENERIC_MESSAGES: Readonly<Record<number, string>> = {
   400: 'Validation failed',
   401: 'Authentication required',

@@ -1,5 +1,5 @@
 /**
- * Phone numbers as contract §1.4 defines them: a calling code (1–3 digits,
+ * Phone numbers as docs/api.md#phone-numbers defines them: a calling code (1–3 digits,
  * optional `+`) and a national number (separators and the national trunk
  * prefix dropped), valid as a mobile (or fixed-line-or-mobile) number by
  * libphonenumber's full metadata.

@@ -1,5 +1,5 @@
 /**
- * The `JWT-auth` scheme (contract §1.2): `Authorization: Bearer <accessToken>`.
+ * The `JWT-auth` scheme (docs/api.md#authentication): `Authorization: Bearer <accessToken>`.
  * 401 for a missing, malformed, expired, wrongly signed (any algorithm but
  * HS256, `none` included), wrong-issuer, wrong-audience or revoked token;
  * 403 when the token is fine but lacks a required role.

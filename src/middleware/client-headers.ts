@@ -1,5 +1,5 @@
 /**
- * The optional client headers of contract §1.3. An invalid value is treated
+ * The optional client headers (docs/api.md#client-headers). An invalid value is treated
  * as absent, never as an error.
  */
 import type { RequestHandler } from 'express';

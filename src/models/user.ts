@@ -88,7 +88,7 @@ export type UserFields = InferSchemaType<typeof userSchema>;
 export type UserRecord = UserFields & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export const User = model('User', userSchema);
 
-/** The private user object of §4.1, exactly these keys, in this order. */
+/** The private user object (docs/api.md#the-user), exactly these keys, in this order. */
 export const PRIVATE_USER_FIELDS = [
   'id', 'name', 'surname', 'username', 'countryCode', 'phoneNumber', 'signupSource', 'signupCampaign',
   'profilePhoto', 'availabilityStatus', 'birthDate', 'gender', 'interests', 'expertise', 'email', 'bio',

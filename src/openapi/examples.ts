@@ -5,7 +5,7 @@
  * a registration).
  */
 
-/** A new user who logged in with the docs' number and attribution (its private view, contract §4.1). */
+/** A new user who logged in with the docs' number and attribution (its private view, docs/api.md#the-user). */
 export function exampleUser(): Record<string, unknown> {
   return {
     id: '65a4f0c2e4b0a1b2c3d4e5f6',

@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3.1.0 document of the API: every `/api/v1/...` operation plus
- * `/healthz` and `/readyz`, with the envelope of contract §1.1 as reusable
+ * `/healthz` and `/readyz`, with the envelope (docs/api.md#the-envelope) as reusable
  * schemas, the exact request constraints the validators enforce, and every
  * status each operation can answer.
  *
@@ -275,10 +275,10 @@ function userSchema(): JsonSchema {
     accountDeletionCancelledAt: date,
     accountDeletionFinalizedAt: date,
   };
-  // Exactly the fields of contract §4.1, in the app's order.
+  // Exactly the fields of the private user object (docs/api.md#the-user), in the app's order.
   const ordered = Object.fromEntries(PRIVATE_USER_FIELDS.map((k) => [k, properties[k]!]));
   return {
-    ...strictObject(ordered, [...PRIVATE_USER_FIELDS], 'The private user object (contract §4.1): exactly these fields. Unset strings and dates are `null`, unset arrays `[]`, counters `0`. Dates are ISO-8601 UTC.'),
+    ...strictObject(ordered, [...PRIVATE_USER_FIELDS], 'The private user object: exactly these fields. Unset strings and dates are `null`, unset arrays `[]`, counters `0`. Dates are ISO-8601 UTC.'),
     examples: [exampleUser()],
   };
 }
@@ -1431,9 +1431,9 @@ export function buildOpenApiSpec(options: OpenApiOptions): OpenApiDocument {
     },
     servers: options.servers.map((s) => ({ url: s.url, description: s.description })),
     tags: [
-      { name: 'Authentication', description: 'Phone and e-mail codes, tokens, sessions (contract §2, §3).' },
-      { name: 'Users', description: 'Registration, profile, usernames, account deletion (contract §4).' },
-      { name: 'Analytics', description: 'Marketing reports for roles `admin` and `marketing` (contract §5).' },
+      { name: 'Authentication', description: 'Phone and e-mail codes, tokens, sessions.' },
+      { name: 'Users', description: 'Registration, profile, usernames, account deletion.' },
+      { name: 'Analytics', description: 'Marketing reports for roles `admin` and `marketing`.' },
       { name: 'Health', description: 'Liveness and readiness probes.' },
     ],
     paths: { ...withNoStore({ ...authPaths(otpLength), ...usersPaths(), ...analyticsPaths() }), ...healthPaths() },

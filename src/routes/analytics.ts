@@ -1,5 +1,5 @@
 /**
- * Marketing reports (contract §5): `GET /api/v1/analytics/signups` and
+ * Marketing reports (docs/api.md#analytics): `GET /api/v1/analytics/signups` and
  * `GET /api/v1/analytics/funnel`, for roles `admin` and `marketing`.
  */
 import { Router } from 'express';

@@ -1,6 +1,7 @@
 /**
- * The Authentication group of the contract: phone and e-mail codes (§2.1–§2.3),
- * refresh (§2.4), and the JWT-protected logout, revoke-token, sessions and me (§3).
+ * The Authentication group: phone and e-mail codes (docs/api.md#auth-codes), refresh
+ * (docs/api.md#refresh), and the JWT-protected logout, revoke-token, sessions and me
+ * (docs/api.md#logout-revoke-token-sessions-me).
  * Thin: validate, call a service, send.
  */
 import { Router, type Request, type Response } from 'express';

@@ -1,6 +1,6 @@
 /**
- * The Users group: registration completion, profile, usernames (contract
- * §4.2) and account deletion (§4.3). All JWT-protected. Thin: validate,
+ * The Users group: registration completion, profile, usernames (docs/api.md#users)
+ * and account deletion (docs/api.md#account-deletion). All JWT-protected. Thin: validate,
  * call a service, send.
  */
 import { Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * The account-deletion lifecycle (contract §4.3): request (pending, with a
+ * The account-deletion lifecycle (docs/api.md#account-deletion): request (pending, with a
  * grace period), cancel, and finalize: personal data erased, sessions
  * revoked, phone number, e-mail and username released, attribution kept.
  *

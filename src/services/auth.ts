@@ -1,5 +1,5 @@
 /**
- * The one-time-code login flows (contract §2.1–§2.3): send a code to a phone
+ * The one-time-code login flows (docs/api.md#auth-codes): send a code to a phone
  * number or an e-mail address, verify it, find or create the user, open a
  * session, return tokens, enqueue side effects. Phone and e-mail differ only
  * in their `Identity`; limits, guarantees and errors are the same.

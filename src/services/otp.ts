@@ -1,5 +1,5 @@
 /**
- * Issuing and checking one-time codes (contract §2.1, §2.2).
+ * Issuing and checking one-time codes (docs/api.md#send-otp, docs/api.md#verify-otp).
  *
  * A subject has at most one code: its `otp_codes` document, `_id` = subject.
  * The guarantees are atomic updates of that one document:

@@ -1,5 +1,5 @@
 /**
- * The limits of contract §6, counted in Redis so every web dyno shares them
+ * The limits of docs/api.md#limits, counted in Redis so every web dyno shares them
  * (rate-limiter-flexible's atomic Lua scripts). When Redis does not answer,
  * each limiter falls back to an in-memory twin with the same budget
  * ("insurance"), so a Redis blip neither locks everyone out nor lifts the limits.

@@ -3,7 +3,8 @@
  * read on every request: each web dyno remembers the answer for
  * `SESSION_CACHE_TTL_MS` (3 s by default). A session revoked anywhere
  * (logout, revoke-token, theft, deletion) therefore stops its access tokens
- * within that time on every dyno, well inside the contract's 5 s.
+ * within that time on every dyno, well inside the 5 s the API promises
+ * (docs/api.md#guarantees).
  */
 import { Types } from 'mongoose';
 import { Session, type SessionRecord } from '../models/session.js';

@@ -1,5 +1,6 @@
 /**
- * Sessions and the refresh-token lifecycle (contract §2.4, §3).
+ * Sessions and the refresh-token lifecycle (docs/api.md#refresh,
+ * docs/api.md#logout-revoke-token-sessions-me).
  *
  * - Every refresh rotates: a new refresh token is issued and the presented
  *   one is used up.
@@ -9,7 +10,7 @@
  * - A used token presented after that window is treated as stolen: the
  *   whole session is revoked and the call is 401.
  * The first use of a token is decided by an insert into a unique index, so
- * this holds under concurrency on FerretDB (no atomic updates) and MongoDB.
+ * this holds under concurrency on every server.
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';

@@ -1,5 +1,5 @@
 /**
- * Registration completion, profile updates and usernames (contract §4.2).
+ * Registration completion, profile updates and usernames (docs/api.md#users).
  *
  * Username uniqueness is a claim: an insert of the lower-cased name into
  * `username_claims._id`, atomic on every server, so two users racing for one

@@ -292,7 +292,7 @@ export function validateResponse(app: Express | undefined, rawMethod: string, ur
   }
   const isJson = /^application\/json/i.test(res.headers.get('content-type') ?? '');
   if (isOpsPath(path)) {
-    // Pages, files and ops endpoints are not in the document, but their errors are still the envelope of contract §1.1.
+    // Pages, files and ops endpoints are not in the document, but their errors are still the envelope (docs/api.md#the-envelope).
     if (res.status < 400 || !isJson) return { skipped: true, reason: `${path} is an HTML/ops route` };
     return checkAgainst({ [String(res.status)]: OPS_ERROR }, `an HTML/ops route's error (ErrorEnvelope)`, res, method);
   }
