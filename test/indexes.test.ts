@@ -5,6 +5,7 @@ import { createLogger } from '../src/lib/logger.js';
 import { ensureIndexes } from '../src/models/indexes.js';
 import { User } from '../src/models/user.js';
 import { runMigrations } from '../src/models/migrations.js';
+import { OtpCode } from '../src/models/otp-code.js';
 import { captureLogs } from './support/logs.js';
 
 describe('index setup and migrations (the release step)', () => {
@@ -61,6 +62,24 @@ describe('index setup and migrations (the release step)', () => {
       expect(await User.collection.findOne({ _id: b })).to.include({ phoneKey: real });
     } finally {
       await User.collection.deleteMany({ _id: { $in: [a, b, c] } });
+    }
+  });
+
+  it('deletes codes of the old shape (one document per code sent) and drops otp_attempts, keeping the new ones', async () => {
+    const db = mongoose.connection.db!;
+    const subject = `phone:+90532${String(Date.now()).slice(-7)}`;
+    const oldId = new mongoose.Types.ObjectId();
+    await OtpCode.collection.insertOne({ _id: oldId as never, subject, codeHash: 'x', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
+    await OtpCode.collection.insertOne({ _id: subject as never, codeId: new mongoose.Types.ObjectId(), codeHash: 'y', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), attempts: 0 });
+    await db.collection('otp_attempts').insertOne({ _id: 'a' as never, codeId: oldId });
+    try {
+      await runMigrations(createLogger({ level: 'silent' }));
+      expect(await OtpCode.collection.countDocuments({ _id: oldId as never })).to.equal(0);
+      expect(await OtpCode.collection.countDocuments({ _id: subject as never })).to.equal(1);
+      expect((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).to.not.include('otp_attempts');
+      await runMigrations(createLogger({ level: 'silent' })); // idempotent
+    } finally {
+      await OtpCode.collection.deleteMany({ _id: { $in: [oldId, subject] as never[] } });
     }
   });
 });

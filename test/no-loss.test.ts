@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { lastLoginEvent } from '../src/jobs/last-login.js';
-import { Publisher } from '../src/jobs/outbox.js';
+import { Publisher, relayOutbox } from '../src/jobs/outbox.js';
 import { closeQueues, createQueues, type Queues } from '../src/jobs/queues.js';
 import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -153,6 +153,22 @@ describe('no lost side effects (contract §5)', function () {
     const left = await Outbox.findById(withdrawn.jobId).lean(); // the request's one document, named by its first event
     expect(left?.events.map((e) => e.jobId)).to.deep.equal([kept.jobId]);
     await Outbox.deleteOne({ _id: withdrawn.jobId }); // not for a later test's relay
+  });
+
+  it('the relay delivers outbox documents of the old shape (one event each) that old web dynos write during a deploy', async () => {
+    const q = queues()['last-login'];
+    const legacy = lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
+    const delivered = lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
+    const old = new Date(Date.now() - 60_000);
+    await Outbox.collection.insertMany([
+      { _id: legacy.jobId as never, queue: 'last-login', name: 'last-login', data: legacy.data, createdAt: old, dispatchedAt: null, expiresAt: new Date(Date.now() + 86_400_000) },
+      { _id: delivered.jobId as never, queue: 'last-login', name: 'last-login', data: delivered.data, createdAt: old, dispatchedAt: old, expiresAt: new Date(Date.now() + 86_400_000) },
+    ]);
+    expect(await relayOutbox(queues(), new Date(), 10_000)).to.be.at.least(2);
+    expect((await q.getJob(legacy.jobId))?.data).to.deep.equal(legacy.data);
+    expect(await q.getJob(delivered.jobId), 'delivered before: not sent again').to.equal(undefined);
+    expect(await Outbox.countDocuments({ _id: { $in: [legacy.jobId, delivered.jobId] } })).to.equal(0);
+    await q.remove(legacy.jobId);
   });
 
   it('the worker killed with SIGKILL mid-batch of 200 jobs: after a restart all 200 effects exist, none twice', async () => {

@@ -97,6 +97,15 @@ export class Publisher {
 }
 
 /**
+ * A document written by a release before December 2026 (one event per document, `dispatchedAt` once
+ * enqueued), which old web dynos may still write while a deploy is under way.
+ */
+function legacyEvents(d: Record<string, unknown>): OutboxEvent[] {
+  if (d.dispatchedAt) return []; // delivered already: only to be deleted
+  return [{ queue: d.queue as QueueName, jobId: String(d._id), data: d.data as Record<string, unknown> }];
+}
+
+/**
  * Enqueues the events of outbox documents older than `afterMs` (the fast path has had its chance)
  * and deletes those documents. The outbox holds only undelivered events, so this reads little.
  * @returns how many documents it delivered (at most `batchSize`).
@@ -108,7 +117,7 @@ export async function relayOutbox(queues: Queues, now: Date, afterMs: number, ba
     .limit(batchSize)
     .toArray();
   if (due.length === 0) return 0;
-  const events = due.flatMap((d) => (d.events as OutboxEvent[]).map((e) => ({ queue: e.queue, jobId: e.jobId, data: e.data })));
+  const events = due.flatMap((d) => (d.events as OutboxEvent[] | undefined) ?? legacyEvents(d));
   await enqueue(queues, events);
   await markDispatched(due.map((d) => String(d._id)));
   return due.length;

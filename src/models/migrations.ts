@@ -3,6 +3,7 @@
  * idempotent (a second run changes nothing) and uses update operators only.
  */
 import type { Logger } from '../lib/logger.js';
+import { OtpCode } from './otp-code.js';
 import { User } from './user.js';
 
 /**
@@ -17,6 +18,25 @@ async function dropPlaceholderIdentityKeys(logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * Codes used to be one document per code sent (`subject` field, an ObjectId `_id`) with their attempts in
+ * `otp_attempts`; now a subject has one document, `_id` = subject. Codes live minutes: the old ones are
+ * deleted (a login under way asks for a new code), and `otp_attempts` and the old lookup index go.
+ */
+async function dropPerCodeDocuments(logger: Logger): Promise<void> {
+  const res = await OtpCode.collection.deleteMany({ subject: { $exists: true } });
+  if (res.deletedCount > 0) logger.info({ codes: res.deletedCount }, 'codes of the old shape deleted');
+  const db = OtpCode.db.db!;
+  // Filtered in JavaScript: the embedded server ignores listCollections' filter.
+  if ((await db.listCollections({}, { nameOnly: true }).toArray()).some((c) => c.name === 'otp_attempts')) {
+    await db.dropCollection('otp_attempts');
+    logger.info('otp_attempts dropped');
+  }
+  const old = (await OtpCode.collection.indexes()).find((ix) => ix.name === 'subject_1_createdAt_-1__id_-1');
+  if (old) await OtpCode.collection.dropIndex(old.name!);
+}
+
 export async function runMigrations(logger: Logger): Promise<void> {
   await dropPlaceholderIdentityKeys(logger);
+  await dropPerCodeDocuments(logger);
 }
