@@ -188,9 +188,15 @@ def _my_turn(key: str) -> bool:
         return _turns[key] % 2 == 0
 
 
-def _exposed_code(path: str, body: dict) -> str | None:
-    sent = requests.post(f"{BASE_URL}{path}", json=body, timeout=30)
-    return sent.json()["data"].get("code") if sent.status_code == 201 else None
+def _exposed_code(path: str, body: dict, case_body: dict) -> dict | None:
+    """Sends a code for the case's recipient; the fields to put in the case's body (the code, and the
+    verificationId when the case carries one: the code is then bound to it, as a client would do)."""
+    bind = "verificationId" in case_body
+    sent = requests.post(f"{BASE_URL}{path}", json={**body, **({"bindToDevice": True} if bind else {})}, timeout=30)
+    if sent.status_code != 201:
+        return None
+    data = sent.json()["data"]
+    return {"code": data.get("code"), **({"verificationId": data["verificationId"]} if bind else {})}
 
 
 def _prepare(case) -> None:
@@ -208,15 +214,15 @@ def _prepare(case) -> None:
         return
     if path == "/api/v1/auth/verify-otp" and isinstance(body.get("countryCode"), str) and isinstance(body.get("phoneNumber"), str):
         if _my_turn(path):
-            code = _exposed_code("/api/v1/auth/send-otp", {"countryCode": body["countryCode"], "phoneNumber": body["phoneNumber"]})
-            if code:
-                case.body = {**body, "code": code}
+            fields = _exposed_code("/api/v1/auth/send-otp", {"countryCode": body["countryCode"], "phoneNumber": body["phoneNumber"]}, body)
+            if fields:
+                case.body = {**body, **fields}
                 PREPARED[case.id] = "the code just sent to this number"
     elif path == "/api/v1/auth/verify-otp-email" and isinstance(body.get("email"), str):
         if _my_turn(path):
-            code = _exposed_code("/api/v1/auth/send-otp-email", {"email": body["email"]})
-            if code:
-                case.body = {**body, "code": code}
+            fields = _exposed_code("/api/v1/auth/send-otp-email", {"email": body["email"]}, body)
+            if fields:
+                case.body = {**body, **fields}
                 PREPARED[case.id] = "the code just sent to this address"
     elif path in ("/api/v1/auth/refresh", "/api/v1/auth/revoke-token") and "refreshToken" in body:
         # revoke-token needs the caller to be the fuzz user (it is, unless the case tests auth).
