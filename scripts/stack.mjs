@@ -460,8 +460,10 @@ async function dev() {
 }
 
 async function test(mochaArgs) {
-  if (process.env.SKIP_STATIC === '1') {
-    log('SKIP_STATIC=1: skipping typecheck and lint');
+  // `npm test -- test/x.test.ts` runs that file alone, and quickly: no typecheck or lint (the whole run has them).
+  const namesFiles = mochaArgs.some((a) => a.startsWith('test/') || a.startsWith('./test/'));
+  if (process.env.SKIP_STATIC === '1' || namesFiles) {
+    log(`${namesFiles ? 'test files named' : 'SKIP_STATIC=1'}: skipping typecheck and lint`);
   } else {
     for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']], ['lint', ['eslint', '.']]]) {
       const code = await run(label, 'npx', args);
@@ -476,9 +478,7 @@ async function test(mochaArgs) {
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`);
   const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
-  // `npm test -- test/x.test.ts` runs that file alone; with no file named, the whole suite.
-  const namesFiles = mochaArgs.some((a) => a.startsWith('test/') || a.startsWith('./test/'));
-  const spec = namesFiles ? [] : ['test/**/*.test.ts'];
+  const spec = namesFiles ? [] : ['test/**/*.test.ts']; // no file named: the whole suite
   return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), [...mochaArgs, ...spec], { env, grace: 10_000, deadlineMs });
 }
 
