@@ -11,7 +11,7 @@ import { Publisher } from './jobs/outbox.js';
 import type { Queues } from './jobs/queues.js';
 import type { Logger } from './lib/logger.js';
 import type { Mailer } from './lib/mail/index.js';
-import { httpMetrics } from './lib/metrics.js';
+import { httpMetrics, otpMetrics } from './lib/metrics.js';
 import type { Redis } from './lib/redis.js';
 import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
 import { clientHeaders } from './middleware/client-headers.js';
@@ -91,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
       mailer: deps.mailer,
       guard,
       clock,
+      otpMetrics: otpMetrics(deps),
     }),
   );
   app.use(usersRouter({ config, publisher, guard, clock }));

@@ -12,7 +12,7 @@ import { Outbox } from '../src/models/outbox.js';
 import { RefreshToken, RefreshTokenUse } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { processExpirySweep } from '../src/workers/expiry-sweep.js';
-import type { JobContext } from '../src/workers/processors.js';
+import type { JobContext } from '../src/workers/context.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
 import { spawnApp } from './support/processes.js';

@@ -13,6 +13,7 @@ import { loadConfig } from '../../config/index.js';
 import { bootOrExit } from '../lib/lifecycle.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
 import { normalizePhone } from '../lib/phone.js';
+import { users } from '../models/collections.js';
 import { ROLES, User, type Role, type UserRecord } from '../models/user.js';
 import { revokeSessions } from '../services/sessions.js';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
@@ -45,12 +46,12 @@ await connectMongo(config);
 try {
   const user = await User.findOne({ phoneKey: e164 }).lean<UserRecord>();
   if (!user) fail(`no user has the number ${e164}; they must log in once first`);
-  const roles = new Set<string>(user.roles ?? ['user']);
-  if (revoke) roles.delete(role);
+  const roles = new Set<Role>(user.roles ?? ['user']);
+  if (revoke) roles.delete(role as Role);
   else roles.add(role as Role);
   roles.add('user');
   const now = new Date();
-  await User.collection.updateOne({ _id: user._id }, { $set: { roles: [...roles], updatedAt: now } });
+  await users().updateOne({ _id: user._id }, { $set: { roles: [...roles], updatedAt: now } });
   // After the roles are written: a refresh racing with this may still sign the old role, but only for a
   // session that is ended here.
   const ended = revoke ? await revokeSessions({ userId: user._id, expiresAt: { $gt: now } }, 'role-revoked', now) : 0;

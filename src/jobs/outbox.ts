@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
-import { Outbox } from '../models/outbox.js';
+import { outbox } from '../models/collections.js';
 import { isDuplicateKey } from '../models/write-once.js';
 import type { QueueName, Queues } from './queues.js';
 
@@ -33,8 +33,8 @@ async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
 
 /** Delivered: the outbox documents go (by `_id`; the outbox holds only what is still to deliver). */
 async function markDispatched(ids: string[]): Promise<void> {
-  if (ids.length === 1) await Outbox.collection.deleteOne({ _id: ids[0] as never });
-  else await Outbox.collection.deleteMany({ _id: { $in: ids as never[] } });
+  if (ids.length === 1) await outbox().deleteOne({ _id: ids[0]! });
+  else await outbox().deleteMany({ _id: { $in: ids } });
 }
 
 export class Publisher {
@@ -59,8 +59,8 @@ export class Publisher {
     const now = this.clock();
     const id = events[0]!.jobId;
     try {
-      await Outbox.collection.insertOne({
-        _id: id as never,
+      await outbox().insertOne({
+        _id: id,
         events: events.map((e) => ({ queue: e.queue, jobId: e.jobId, data: e.data })),
         createdAt: now,
         expiresAt: new Date(now.getTime() + KEEP_MS),
@@ -85,8 +85,8 @@ export class Publisher {
   private async cancel(id: string, events: OutboxEvent[], log: Logger): Promise<void> {
     if (events.length === 0) return;
     const ids = events.map((e) => e.jobId);
-    await Outbox.collection
-      .updateOne({ _id: id as never }, { $pull: { events: { jobId: { $in: ids } } } as never })
+    await outbox()
+      .updateOne({ _id: id }, { $pull: { events: { jobId: { $in: ids } } } })
       .catch((err: unknown) => log.warn({ err: (err as Error).message, events: ids }, 'could not cancel outbox events; the relay will deliver them'));
   }
 
@@ -111,7 +111,7 @@ function legacyEvents(d: Record<string, unknown>): OutboxEvent[] {
  * @returns how many documents it delivered (at most `batchSize`).
  */
 export async function relayOutbox(queues: Queues, now: Date, afterMs: number, batchSize = 500): Promise<number> {
-  const due = await Outbox.collection
+  const due = await outbox()
     .find({ createdAt: { $lte: new Date(now.getTime() - afterMs) } })
     .sort({ createdAt: 1 })
     .limit(batchSize)

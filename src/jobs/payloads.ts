@@ -6,7 +6,7 @@
  * release requires must stay optional until the old producers and the outbox are drained.
  */
 import { z } from 'zod';
-import { PLATFORMS } from '../middleware/client-headers.js';
+import { PLATFORMS } from '../lib/client-info.js';
 import type { QueueName } from './queues.js';
 
 /** How far a login may lie ahead of the worker's clock (clock skew between dynos), and no further. */

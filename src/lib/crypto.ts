@@ -21,6 +21,14 @@ export function safeEqualHex(a: string, b: string): boolean {
   return ab.length === bb.length && ab.length > 0 && timingSafeEqual(ab, bb);
 }
 
+/**
+ * Compares two strings in constant time without leaking the length of the secret (`expected`): both
+ * are hashed first, so the compared buffers always have equal length. For passwords and bearer tokens.
+ */
+export function safeEqualText(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+
 /** A uniformly random numeric code of `length` digits (leading zeros kept). */
 export function randomDigits(length: number): string {
   return randomInt(0, 10 ** length).toString().padStart(length, '0');

@@ -4,20 +4,19 @@
  * - One **process registry** per process: prom-client's default metrics (CPU, memory, event-loop lag,
  *   GC, handles), registered once however many apps a process builds (tests build many).
  * - One **app registry** per `createApp`: HTTP requests by method, route template and status; the OTP
- *   outcomes, derived from the HTTP layer (route + status + `errorCode`), so no service knows about
- *   metrics; and the job counts of every queue, read from Redis on each scrape.
+ *   outcomes, counted where they happen (the auth service, through the `OtpMetrics` of `AuthDeps`); and
+ *   the job counts of every queue given, read from Redis on each scrape.
  * - The **worker registry** (`workerMetrics()`): job outcomes counted by the worker process.
  *
  * The request middleware is cheap: one `hrtime` read and one shared `finish` listener per request (no
  * closure, no timer); labels are the route template (`req.route.path`, bounded), never the raw URL.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../../config/index.js';
-import { QUEUE_NAMES, type Queues } from '../jobs/queues.js';
+import { safeEqualText } from './crypto.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './timeout.js';
 
@@ -27,14 +26,10 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'complete
 const QUEUE_SCRAPE_TIMEOUT_MS = 2000;
 
 const START = Symbol('metrics.start');
-const ERROR_CODE = Symbol('metrics.errorCode');
 
 declare module 'express-serve-static-core' {
   interface Request {
     [START]?: bigint;
-  }
-  interface Response {
-    [ERROR_CODE]?: string;
   }
 }
 
@@ -49,28 +44,38 @@ export function defaultProcessRegistry(): Registry {
   return processRegistry;
 }
 
-/** The routes whose outcome is an OTP outcome, by route template. */
-const OTP_ROUTES: ReadonlyMap<string, { step: 'send' | 'verify'; channel: 'sms' | 'email' }> = new Map([
-  ['/api/v1/auth/send-otp', { step: 'send', channel: 'sms' }],
-  ['/api/v1/auth/send-otp-email', { step: 'send', channel: 'email' }],
-  ['/api/v1/auth/verify-otp', { step: 'verify', channel: 'sms' }],
-  ['/api/v1/auth/verify-otp-email', { step: 'verify', channel: 'email' }],
-]);
-/** `otp_failed_total{reason}` of a verify answer, by its `errorCode` (429 counts whatever its code). */
-const FAILURE_REASONS: Readonly<Record<string, string>> = { OTP_INVALID: 'invalid', OTP_NOT_FOUND: 'not_found', RATE_LIMITED: 'rate_limited' };
-const VERIFY_PREFIX = '/api/v1/auth/verify-otp';
+export type OtpChannel = 'sms' | 'email';
+/** `otp_failed_total{reason}`: a refused verification. */
+export const OTP_FAILURE_REASONS = ['invalid', 'not_found', 'rate_limited'] as const;
+export type OtpFailureReason = (typeof OTP_FAILURE_REASONS)[number];
+
+/** The OTP outcome counters, as the auth service reports to them (it knows nothing else of metrics). */
+export interface OtpMetrics {
+  sent(channel: OtpChannel): void;
+  verified(channel: OtpChannel): void;
+  failed(channel: OtpChannel, reason: OtpFailureReason): void;
+}
+
+/** The states `queue_jobs` reports for every queue. */
+export type QueueState = (typeof QUEUE_STATES)[number];
+/** What the `queue_jobs` gauge reads of a queue (a BullMQ `Queue`). */
+export interface CountableQueue {
+  getJobCounts(...states: QueueState[]): Promise<Partial<Record<string, number>>>;
+}
 
 export interface AppMetrics {
   /** The app's own metrics (HTTP, OTP, queues); `render()` adds the process's. */
   registry: Registry;
   middleware: RequestHandler;
+  otp: OtpMetrics;
   render: () => Promise<string>;
   contentType: string;
 }
 
 export interface MetricsDeps {
   config: Config;
-  queues: Queues;
+  /** The queues whose job counts `queue_jobs` reports, by name. */
+  queues: Readonly<Record<string, CountableQueue>>;
   logger: Logger;
 }
 
@@ -93,6 +98,11 @@ export function appMetrics(deps: MetricsDeps): AppMetrics {
 export function httpMetrics(deps: MetricsDeps): RequestHandler {
   if (!deps.config.metrics.enabled) return (_req, _res, next) => next();
   return appMetrics(deps).middleware;
+}
+
+/** The OTP outcome counters of the app of `deps`; undefined when metrics are off (nothing to count). */
+export function otpMetrics(deps: MetricsDeps): OtpMetrics | undefined {
+  return deps.config.metrics.enabled ? appMetrics(deps).otp : undefined;
 }
 
 function createAppMetrics(deps: MetricsDeps): AppMetrics {
@@ -118,7 +128,7 @@ function createAppMetrics(deps: MetricsDeps): AppMetrics {
     // Zero series exist from the start, so a rate() over them works before the first event.
     otpSent.inc({ channel }, 0);
     otpVerified.inc({ channel }, 0);
-    for (const reason of Object.values(FAILURE_REASONS)) otpFailed.inc({ channel, reason }, 0);
+    for (const reason of OTP_FAILURE_REASONS) otpFailed.inc({ channel, reason }, 0);
   }
 
   const log = deps.logger.child({ component: 'metrics' });
@@ -130,12 +140,13 @@ function createAppMetrics(deps: MetricsDeps): AppMetrics {
     async collect() {
       this.reset();
       try {
+        const queues = Object.entries(deps.queues);
         const counts = await withTimeout(
-          Promise.all(QUEUE_NAMES.map((name) => deps.queues[name].getJobCounts(...QUEUE_STATES))),
+          Promise.all(queues.map(([, q]) => q.getJobCounts(...QUEUE_STATES))),
           QUEUE_SCRAPE_TIMEOUT_MS,
           'queue counts timed out',
         );
-        for (const [i, queue] of QUEUE_NAMES.entries()) {
+        for (const [i, [queue]] of queues.entries()) {
           for (const state of QUEUE_STATES) this.set({ queue, state }, counts[i]![state] ?? 0);
         }
       } catch (err) {
@@ -155,31 +166,25 @@ function createAppMetrics(deps: MetricsDeps): AppMetrics {
     const labels = { method: req.method, route, status };
     requests.inc(labels);
     duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-
-    const otp = OTP_ROUTES.get(route);
-    if (!otp) return;
-    if (otp.step === 'send') {
-      if (status === 201) otpSent.inc({ channel: otp.channel });
-    } else if (status === 200) {
-      otpVerified.inc({ channel: otp.channel });
-    } else {
-      const reason = status === 429 ? 'rate_limited' : FAILURE_REASONS[this[ERROR_CODE] ?? ''];
-      if (reason) otpFailed.inc({ channel: otp.channel, reason });
-    }
   }
 
   const middleware: RequestHandler = (req, res, next) => {
     req[START] = process.hrtime.bigint();
-    // Only verify answers need their errorCode (a 400 may be OTP_INVALID or a validation error).
-    if (req.path.startsWith(VERIFY_PREFIX)) res.json = jsonRememberingErrorCode;
     res.once('finish', onFinish);
     next();
+  };
+
+  const otp: OtpMetrics = {
+    sent: (channel) => otpSent.inc({ channel }),
+    verified: (channel) => otpVerified.inc({ channel }),
+    failed: (channel, reason) => otpFailed.inc({ channel, reason }),
   };
 
   const processReg = defaultProcessRegistry();
   return {
     registry,
     middleware,
+    otp,
     contentType: registry.contentType,
     render: async () => `${await processReg.metrics()}\n${await registry.metrics()}`,
   };
@@ -196,24 +201,10 @@ function routeLabel(req: Request): string {
   return req.baseUrl ? `${req.baseUrl}/*` : 'unmatched';
 }
 
-const json = express.response.json;
-function jsonRememberingErrorCode(this: Response, body?: unknown): Response {
-  const code = (body as { errorCode?: unknown } | null | undefined)?.errorCode;
-  if (typeof code === 'string') this[ERROR_CODE] = code;
-  return json.call(this, body);
-}
-
 /** True when `header` is `Bearer <token>`; compared in constant time (digests of equal length). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
-  return safeEqual(header.slice(7).trim(), token);
-}
-
-/** Constant-time string comparison that does not leak the length of the secret. */
-export function safeEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return safeEqualText(header.slice(7).trim(), token);
 }
 
 // ------------------------------------------------------------------------------------------ worker
@@ -226,13 +217,13 @@ export interface WorkerMetrics {
 
 let worker: WorkerMetrics | undefined;
 
-/** The worker's job outcome counters (one set per process). */
-export function workerMetrics(): WorkerMetrics {
+/** The worker's job outcome counters (one set per process), with a zero series for each of `queueNames`. */
+export function workerMetrics(queueNames: readonly string[]): WorkerMetrics {
   if (!worker) {
     const registry = new Registry();
     const completed = new Counter({ name: 'jobs_completed_total', help: 'Jobs this worker process completed, by queue', labelNames: ['queue'], registers: [registry] });
     const failed = new Counter({ name: 'jobs_failed_total', help: 'Job attempts that failed in this worker process (each retry counts), by queue', labelNames: ['queue'], registers: [registry] });
-    for (const queue of QUEUE_NAMES) {
+    for (const queue of queueNames) {
       completed.inc({ queue }, 0);
       failed.inc({ queue }, 0);
     }
@@ -245,10 +236,9 @@ export function workerMetrics(): WorkerMetrics {
  * The worker's `GET /metrics` on `WORKER_METRICS_PORT` (default: off; Heroku worker dynos take no
  * inbound traffic, so there this is for other hosts or a sidecar). The same bearer token as the web's.
  */
-export async function startWorkerMetricsServer(config: Config, logger: Logger): Promise<Server | undefined> {
+export async function startWorkerMetricsServer(config: Config, logger: Logger, { registry }: WorkerMetrics): Promise<Server | undefined> {
   const port = config.metrics.workerPort;
   if (port === undefined) return undefined;
-  const { registry } = workerMetrics();
   const processReg = defaultProcessRegistry();
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -3,23 +3,7 @@
  * as absent, never as an error.
  */
 import type { RequestHandler } from 'express';
-
-export const PLATFORMS = ['web', 'mobile_ios', 'mobile_android', 'admin', 'api', 'unknown', 'all'] as const;
-export type Platform = (typeof PLATFORMS)[number];
-export const LANGUAGES = ['en', 'tr'] as const;
-
-export interface ClientInfo {
-  language: (typeof LANGUAGES)[number];
-  /** `UTC`, or `UTC±HH:MM` from -12:00 to +14:00. */
-  timezone: string;
-  /** Whether the client sent a valid X-Timezone (the default is not stored on a new user). */
-  timezoneGiven: boolean;
-  platform: Platform;
-  appVersion: string | null;
-  deviceId: string | null;
-  userAgent: string | null;
-  ip: string | null;
-}
+import { LANGUAGES, PLATFORMS, type ClientInfo } from '../lib/client-info.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -37,7 +21,7 @@ export function parseTimezone(raw: string | undefined): string | undefined {
   if (!m) return undefined;
   const minutes = Number(m[2]) * 60 + Number(m[3]);
   const signed = m[1] === '-' ? -minutes : minutes;
-  if (Number(m[3]) % 15 !== 0 || signed < -12 * 60 || signed > 14 * 60) return undefined;
+  if (Number(m[3]) >= 60 || Number(m[3]) % 15 !== 0 || signed < -12 * 60 || signed > 14 * 60) return undefined;
   return raw;
 }
 

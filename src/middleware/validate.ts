@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'express';
 import { checkExact, checkSchema, validationResult, type Schema, type ValidationError } from 'express-validator';
 import { badRequest } from '../lib/errors.js';
+import { AUTH_LENGTHS } from '../schemas/auth.js';
 
 function describe(e: ValidationError): string[] {
   switch (e.type) {
@@ -81,7 +82,7 @@ export function normalizeEmail(raw: string): string {
 export function emailProblem(raw: string): string | undefined {
   if (/\p{Cf}/u.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim())) return 'must not contain spaces, invisible, formatting or control characters';
   if (raw.includes('"')) return 'must not have a quoted local part';
-  if (!charLengthWithin(normalizeEmail(raw), 3, 254)) return 'must be 3-254 characters';
+  if (!charLengthWithin(normalizeEmail(raw), AUTH_LENGTHS.email.min, AUTH_LENGTHS.email.max)) return `must be ${AUTH_LENGTHS.email.min}-${AUTH_LENGTHS.email.max} characters`;
   return undefined;
 }
 

@@ -5,7 +5,7 @@
  * Used for idempotent job effects (a deterministic `_id` per effect) and for
  * claims (a username, a refresh token's first use, an account's finalization).
  */
-import type { Model } from 'mongoose';
+import type { mongo } from 'mongoose';
 
 /** A duplicate-key error (E11000) of an insert, an update or an upsert, or of a bulk write made only of them. */
 export function isDuplicateKey(err: unknown): boolean {
@@ -15,9 +15,9 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /** Inserts `doc`. @returns true when this call inserted it, false when a document with its key existed. */
-export async function insertOnce(model: Model<never>, doc: Record<string, unknown>): Promise<boolean> {
+export async function insertOnce<T extends mongo.Document>(collection: mongo.Collection<T>, doc: mongo.OptionalUnlessRequiredId<T>): Promise<boolean> {
   try {
-    await model.collection.insertOne(doc);
+    await collection.insertOne(doc);
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;

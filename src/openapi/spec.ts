@@ -14,10 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GENERIC_MESSAGES } from '../lib/errors.js';
-import { LANGUAGES, PLATFORMS } from '../middleware/client-headers.js';
+import { LANGUAGES, PLATFORMS } from '../lib/client-info.js';
 import { AVAILABILITY, DELETION_STATUSES, EXPERTISE, GENDERS, PRIVATE_USER_FIELDS, ROLES } from '../models/user.js';
+import { ATTRIBUTION_FILTER, MAX_RANGE_DAYS } from '../schemas/analytics.js';
+import { ATTRIBUTION, AUTH_LENGTHS, CODE, VERIFICATION_ID } from '../schemas/auth.js';
+import { HANDLE, PROFILE_LENGTHS, RESERVED_USERNAMES, TIMEZONE, USERNAME } from '../schemas/users.js';
 import { DIMENSIONS } from '../services/analytics.js';
-import { RESERVED_USERNAMES } from '../services/users.js';
 import { exampleRegistration, exampleUser } from './examples.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -126,10 +128,10 @@ const NULLABLE_DATE_TIME: JsonSchema = { type: ['string', 'null'], format: 'date
 const OBJECT_ID: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{24}$', examples: ['65a4f0c2e4b0a1b2c3d4e5f6'] };
 const UTC_DAY: JsonSchema = { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
 /** `UTC`, or `UTC±HH:MM` in quarter hours from UTC-12:00 to UTC+14:00 (`parseTimezone`). */
-const TIMEZONE_PATTERN = '^UTC(?:\\+(?:(?:0\\d|1[0-3]):(?:00|15|30|45)|14:00)|-(?:(?:0\\d|11):(?:00|15|30|45)|12:00))?$';
-const ATTRIBUTION_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
-const USERNAME_PATTERN = '^(?!\\.)[a-z0-9._]{3,30}(?<!\\.)$';
-const HANDLE_OUT_PATTERN = '^[A-Za-z0-9._-]{1,50}$';
+const TIMEZONE_PATTERN = TIMEZONE.pattern;
+const ATTRIBUTION_PATTERN = ATTRIBUTION.pattern;
+const USERNAME_PATTERN = USERNAME.pattern;
+const HANDLE_OUT_PATTERN = HANDLE.pattern;
 /**
  * The reserved usernames, compared case-insensitively as the app does (`Admin` is refused like `admin`).
  * JSON Schema patterns have no flags, so each letter is a class of both cases.
@@ -306,7 +308,7 @@ const sentCodeProperties = {
   resendAvailableIn: { type: 'integer', minimum: 0, description: 'Seconds until another code may be requested for this recipient (60 by default; 0 when the cooldown is off).' },
   verificationId: {
     type: 'string',
-    pattern: '^[A-Za-z0-9_-]{43}$',
+    pattern: VERIFICATION_ID.pattern,
     description: 'Only when the request asked for `bindToDevice`: an opaque id that only this device holds. The code then works only in a verify request that carries it, so strangers guessing at the number can neither reach nor use up this device’s code. Keep it with the code; never log it.',
   },
 };
@@ -466,21 +468,21 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     pattern: ATTRIBUTION_PATTERN,
     description: 'Optional marketing attribution: 1–64 characters of `A-Z a-z 0-9 . _ -`. Recorded only when this login creates the user (first touch); `null` counts as absent.',
   };
-  const code = { type: 'string', pattern: `^[0-9]{${otpLength}}$`, description: `The ${otpLength}-digit code (\`OTP_LENGTH\`).`, examples: ['1234'.padEnd(otpLength, '0')] };
+  const code = { type: 'string', pattern: CODE.pattern(otpLength), description: `The ${otpLength}-digit code (\`OTP_LENGTH\`).`, examples: ['1234'.padEnd(otpLength, '0')] };
   const bindToDevice = {
     type: 'boolean',
     description: 'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder has the same attempts as on any code. Without it, codes work as they always did.',
   };
   const verificationId = {
     type: 'string',
-    pattern: '^[A-Za-z0-9_-]{43}$',
+    pattern: VERIFICATION_ID.pattern,
     description: 'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it.',
   };
   const countryCode = { type: 'string', pattern: '^\\+?[0-9]{1,3}$', description: 'The calling code, 1–3 digits; a leading `+` is accepted and dropped.', examples: ['90'] };
   const phoneNumber = {
     type: 'string',
-    minLength: 1,
-    maxLength: 32,
+    minLength: AUTH_LENGTHS.phoneNumber.min,
+    maxLength: AUTH_LENGTHS.phoneNumber.max,
     pattern: '^[\\s\\-.()]*(?:[0-9][\\s\\-.()]*){4,17}$',
     description: 'The national number. Spaces, dashes, dots and parentheses are dropped and a national trunk prefix is removed (`"0555 123 45 67"` → `"5551234567"` for 90). It must be a valid **mobile** (or fixed-line-or-mobile) number for the country by libphonenumber’s full metadata.',
     examples: ['5551234567'],
@@ -488,8 +490,8 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   const emailRules = 'Refused with `400 email: …`: a quoted local part (`"x"@example.com`), spaces, and invisible, formatting or control characters (Unicode Cc and Cf: U+200B, U+200C, U+200D, U+2060, U+FEFF, U+00AD, bidi controls, …), which would let one mailbox become two identities or one address pass for another.';
   const email = {
     type: 'string',
-    minLength: 3,
-    maxLength: 254,
+    minLength: AUTH_LENGTHS.email.min,
+    maxLength: AUTH_LENGTHS.email.max,
     format: 'email',
     description: `One mailbox, one identity: the address is trimmed, lower-cased and put in Unicode NFC before it is used or stored, so \`User@Example.com\` and \`user@example.com\` are one account. ${emailRules}`,
     examples: ['user@example.com'],
@@ -500,10 +502,10 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     ...(min > 0 ? { minLength: min, pattern: '\\S' } : {}),
     ...(description ? { description } : {}),
   });
-  const handle = { type: 'string', pattern: '^@?[A-Za-z0-9._-]{1,50}$', description: 'A handle; a leading `@` is dropped.' };
+  const handle = { type: 'string', pattern: HANDLE.inputPattern, description: 'A handle; a leading `@` is dropped.' };
   const username = {
     type: 'string',
-    pattern: '^(?!\\.)[A-Za-z0-9._]{3,30}(?<!\\.)$',
+    pattern: USERNAME.inputPattern,
     not: { pattern: RESERVED_USERNAME_PATTERN },
     description: `3–30 characters of \`a-z 0-9 . _\`, not starting or ending with \`.\`; input is lower-cased. Reserved words (compared case-insensitively) are refused: ${[...RESERVED_USERNAMES].map((w) => `\`${w}\``).join(', ')}.`,
     examples: ['ayse.music'],
@@ -511,8 +513,8 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   const profile = (canClear: boolean): Record<string, JsonSchema> => {
     const f = (schema: JsonSchema): JsonSchema => (canClear ? nullable(schema) : schema);
     return {
-      name: f(text(1, 50)),
-      surname: f(text(1, 50)),
+      name: f(text(PROFILE_LENGTHS.name.min, PROFILE_LENGTHS.name.max)),
+      surname: f(text(PROFILE_LENGTHS.surname.min, PROFILE_LENGTHS.surname.max)),
       birthDate: f({
         type: 'string',
         anyOf: [
@@ -524,17 +526,17 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
       }),
       gender: f({ enum: [...GENDERS] }),
       availabilityStatus: f({ enum: [...AVAILABILITY] }),
-      interests: f({ type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 40, pattern: '\\S' }, description: 'At most 20 strings of 1–40 characters (trimmed).' }),
+      interests: f({ type: 'array', maxItems: PROFILE_LENGTHS.interests.maxItems, items: { type: 'string', minLength: 1, maxLength: PROFILE_LENGTHS.interests.maxLength, pattern: '\\S' }, description: `At most ${PROFILE_LENGTHS.interests.maxItems} strings of 1–${PROFILE_LENGTHS.interests.maxLength} characters (trimmed).` }),
       expertise: f({ type: 'array', uniqueItems: true, maxItems: EXPERTISE.length, items: { enum: [...EXPERTISE] } }),
       email: f({ type: 'string', maxLength: 254, pattern: `^${EMAIL_CHAR}+@${EMAIL_CHAR}+\\.${EMAIL_CHAR}+$`, description: `Stored trimmed, lower-cased and in Unicode NFC. Profile data only: it is not a login identity. ${emailRules}` }),
-      bio: f(text(0, 500)),
+      bio: f(text(PROFILE_LENGTHS.bio.min, PROFILE_LENGTHS.bio.max)),
       instagram: f(handle),
       x: f(handle),
       tiktok: f(handle),
       snapchat: f(handle),
       facebook: f(handle),
       timezone: f({ type: 'string', pattern: TIMEZONE_PATTERN, description: '`UTC` or `UTC±HH:MM` in quarter hours, from `UTC-12:00` to `UTC+14:00`.', examples: ['UTC+03:00'] }),
-      profilePhoto: f({ type: 'string', maxLength: 2048, format: 'uri', pattern: '^https:', description: 'An https URL.' }),
+      profilePhoto: f({ type: 'string', maxLength: PROFILE_LENGTHS.profilePhoto.max, format: 'uri', pattern: '^https:', description: 'An https URL.' }),
     };
   };
   const clearNote = ' `null` clears a field (arrays become `[]`).';
@@ -543,18 +545,18 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['countryCode', 'phoneNumber', 'code']),
     SendOtpEmailRequest: strictObject({ email, bindToDevice }, ['email']),
     VerifyOtpEmailRequest: strictObject({ email, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['email', 'code']),
-    RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: 1, maxLength: 256, pattern: '\\S', description: 'Surrounding whitespace is ignored.' } }, ['refreshToken']),
+    RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: AUTH_LENGTHS.refreshToken.min, maxLength: AUTH_LENGTHS.refreshToken.max, pattern: '\\S', description: 'Surrounding whitespace is ignored.' } }, ['refreshToken']),
     EmptyRequest: { type: 'object', additionalProperties: false, description: 'No fields: any field is refused (`<field>: unknown field`). The body may be omitted.' },
     CompleteRegistrationRequest: strictObject(
       {
         ...profile(false),
         username,
         privacyPolicyAccepted: { const: true },
-        privacyPolicyVersion: { ...text(1, 20), description: 'Must equal the current version (`PRIVACY_POLICY_VERSION`, default `1.2.0`); a stale one is `400 POLICY_VERSION_STALE`.', examples: ['1.2.0'] },
+        privacyPolicyVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'Must equal the current version (`PRIVACY_POLICY_VERSION`, default `1.2.0`); a stale one is `400 POLICY_VERSION_STALE`.', examples: ['1.2.0'] },
         termsOfUseAccepted: { const: true },
-        termsOfUseVersion: { ...text(1, 20), description: 'Must equal the current version (`TERMS_OF_USE_VERSION`, default `1.1.0`).', examples: ['1.1.0'] },
+        termsOfUseVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'Must equal the current version (`TERMS_OF_USE_VERSION`, default `1.1.0`).', examples: ['1.1.0'] },
         consentFormAccepted: { type: 'boolean' },
-        consentFormVersion: { ...text(1, 20), description: 'When `consentFormAccepted` is true it must equal the current version (`CONSENT_FORM_VERSION`, default `1.0.0`).', examples: ['1.0.0'] },
+        consentFormVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'When `consentFormAccepted` is true it must equal the current version (`CONSENT_FORM_VERSION`, default `1.0.0`).', examples: ['1.0.0'] },
       },
       ['name', 'surname', 'username', 'birthDate', 'gender', 'privacyPolicyAccepted', 'privacyPolicyVersion', 'termsOfUseAccepted', 'termsOfUseVersion'],
       'Any other field (phone, roles, counters, attribution, flags) is refused with `400 <field>: unknown field`.',
@@ -1180,7 +1182,7 @@ function analyticsPaths(): Record<string, PathItemObject> {
   const day = (name: 'from' | 'to', example: string): ParameterObject => ({
     name,
     in: 'query',
-    description: name === 'to' ? 'Last UTC day, inclusive. Default: today.' : 'First UTC day, inclusive. Default: 29 days before `to`. The range is 1–366 days.',
+    description: name === 'to' ? 'Last UTC day, inclusive. Default: today.' : `First UTC day, inclusive. Default: 29 days before \`to\`. The range is 1–${MAX_RANGE_DAYS} days.`,
     schema: UTC_DAY,
     example,
   });
@@ -1188,7 +1190,7 @@ function analyticsPaths(): Record<string, PathItemObject> {
     name,
     in: 'query',
     description: `Only users with this ${name} (\`(none)\` for users without attribution).`,
-    schema: { type: 'string', pattern: '^[A-Za-z0-9._()-]{1,64}$' },
+    schema: { type: 'string', pattern: ATTRIBUTION_FILTER.pattern },
     example,
   });
   const forbidden = errorResponse(403, {

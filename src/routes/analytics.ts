@@ -6,12 +6,13 @@ import { Router } from 'express';
 import { sendData } from '../lib/envelope.js';
 import { badRequest } from '../lib/errors.js';
 import { authenticate, type AuthenticateDeps } from '../middleware/authenticate.js';
+import { ATTRIBUTION_FILTER, MAX_RANGE_DAYS } from '../schemas/analytics.js';
+import { regex } from '../schemas/pattern.js';
 import { DIMENSIONS, funnelReport, signupsCsv, signupsReport, type DayRange, type Dimension } from '../services/analytics.js';
 import { defineRoute } from './define.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const ATTRIBUTION = /^[A-Za-z0-9._()-]{1,64}$/;
-const MAX_DAYS = 366;
+const ATTRIBUTION = regex(ATTRIBUTION_FILTER.pattern);
 
 type Query = Record<string, unknown>;
 
@@ -41,7 +42,7 @@ function rangeOf(query: Query, now: Date, problems: string[]): DayRange {
   const from = dayOf(oneString(query, 'from', problems), 'from', problems) ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
   const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
   if (days < 1) problems.push('from: must not be after to');
-  else if (days > MAX_DAYS) problems.push(`to: the range is at most ${MAX_DAYS} days`);
+  else if (days > MAX_RANGE_DAYS) problems.push(`to: the range is at most ${MAX_RANGE_DAYS} days`);
   return { from, to };
 }
 
@@ -50,7 +51,7 @@ function attributionOf(query: Query, problems: string[]) {
   for (const key of ['source', 'campaign'] as const) {
     const v = oneString(query, key, problems);
     if (v === undefined) continue;
-    if (!ATTRIBUTION.test(v)) problems.push(`${key}: must be 1-64 characters of A-Z a-z 0-9 . _ - ( )`);
+    if (!ATTRIBUTION.test(v)) problems.push(`${key}: ${ATTRIBUTION_FILTER.message}`);
     else out[key] = v;
   }
   return out;

@@ -7,20 +7,21 @@
 import { Router, type Request, type Response } from 'express';
 import { matchedData, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
-import { badRequest, notFound, unauthorized } from '../lib/errors.js';
+import { badRequest, notFound } from '../lib/errors.js';
 import { normalizePhone, type NormalizedPhone } from '../lib/phone.js';
+import { ATTRIBUTION, AUTH_LENGTHS, CODE, VERIFICATION_ID } from '../schemas/auth.js';
+import { regex } from '../schemas/pattern.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { loginEmail, requiredString, validateBody } from '../middleware/validate.js';
-import { toPrivateUser, User, type UserRecord } from '../models/user.js';
 import { sendCode, verifyCode, type AuthDeps, type Identity } from '../services/auth.js';
 import { listSessions, refreshSession, revokeByRefreshToken, revokeSessions } from '../services/sessions.js';
+import { currentUser } from '../services/users.js';
 import { defineRoute } from './define.js';
 
-const ATTRIBUTION = /^[A-Za-z0-9._-]{1,64}$/;
 const attribution = {
   optional: { options: { values: 'null' as const } },
   isString: { errorMessage: 'must be a string', bail: true },
-  matches: { options: ATTRIBUTION, errorMessage: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
+  matches: { options: regex(ATTRIBUTION.pattern), errorMessage: ATTRIBUTION.message },
 };
 
 /** send-otp: bind the code to the requesting device (a JSON boolean; absent means false). */
@@ -31,17 +32,17 @@ const bindField: Schema = {
 const verificationIdField = {
   optional: true,
   isString: { errorMessage: 'must be a string', bail: true },
-  matches: { options: /^[A-Za-z0-9_-]{43}$/, errorMessage: 'must be the verificationId send-otp returned' },
+  matches: { options: regex(VERIFICATION_ID.pattern), errorMessage: VERIFICATION_ID.message },
 };
 
 const phoneFields: Schema = {
   countryCode: requiredString(1, 4),
-  phoneNumber: requiredString(1, 32),
+  phoneNumber: requiredString(AUTH_LENGTHS.phoneNumber.min, AUTH_LENGTHS.phoneNumber.max),
 };
 
 const emailFields: Schema = { email: loginEmail };
 
-const refreshTokenField: Schema = { refreshToken: requiredString(1, 256) };
+const refreshTokenField: Schema = { refreshToken: requiredString(AUTH_LENGTHS.refreshToken.min, AUTH_LENGTHS.refreshToken.max) };
 
 function phoneOf(data: Record<string, string>): NormalizedPhone {
   const phone = normalizePhone(data.countryCode!, data.phoneNumber!);
@@ -58,7 +59,7 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
   const signedIn = authenticate(deps);
   const codeField = {
     ...requiredString(1, 16),
-    matches: { options: new RegExp(`^\\d{${deps.config.otp.length}}$`), errorMessage: `must be ${deps.config.otp.length} digits` },
+    matches: { options: regex(CODE.pattern(deps.config.otp.length)), errorMessage: CODE.message(deps.config.otp.length) },
   };
   const verifyFields = { code: codeField, signupSource: attribution, signupCampaign: attribution, verificationId: verificationIdField };
 
@@ -154,9 +155,7 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
     get: [
       signedIn,
       async (req, res) => {
-        const user = await User.findById(authOf(req).userId).lean<UserRecord>();
-        if (!user) throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
-        sendData(res, 200, toPrivateUser(user));
+        sendData(res, 200, await currentUser(authOf(req).userId));
       },
     ],
   });

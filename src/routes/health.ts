@@ -4,14 +4,23 @@
  * `GET /readyz`: MongoDB and Redis both answer; 503 in the envelope when not.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../app.js';
+import type { Connection } from 'mongoose';
+import type { Config } from '../../config/index.js';
 import { sendData } from '../lib/envelope.js';
 import { serviceUnavailable } from '../lib/errors.js';
 import { pingMongo } from '../lib/mongo.js';
+import type { Redis } from '../lib/redis.js';
 import { withTimeout } from '../lib/timeout.js';
 import { defineRoute } from './define.js';
 
-export function healthRouter(deps: AppDeps): Router {
+/** What the probes check (a subset of the app's deps). */
+export interface HealthDeps {
+  config: Config;
+  mongo: Connection;
+  redis: Redis;
+}
+
+export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
 
   defineRoute(router, '/healthz', {

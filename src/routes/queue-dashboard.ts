@@ -27,8 +27,8 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Router, type Express, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
 import { QUEUE_NAMES, type QueueName, type Queues } from '../jobs/queues.js';
+import { safeEqualText } from '../lib/crypto.js';
 import { forbidden, unauthorized } from '../lib/errors.js';
-import { safeEqual } from '../lib/metrics.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { SessionGuard } from '../services/session-guard.js';
 
@@ -79,8 +79,8 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
       const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       // Both halves are always compared, so the time taken does not tell which one was wrong.
-      const userOk = safeEqual(colon >= 0 ? decoded.slice(0, colon) : decoded, basic.user);
-      const passwordOk = safeEqual(colon >= 0 ? decoded.slice(colon + 1) : '', basic.password);
+      const userOk = safeEqualText(colon >= 0 ? decoded.slice(0, colon) : decoded, basic.user);
+      const passwordOk = safeEqualText(colon >= 0 ? decoded.slice(colon + 1) : '', basic.password);
       if (colon >= 0 && userOk && passwordOk) {
         next();
         return;

@@ -10,6 +10,8 @@ import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authe
 import { parseTimezone } from '../middleware/client-headers.js';
 import { charLength, charLengthWithin, emailProblem, normalizeEmail, validateBody } from '../middleware/validate.js';
 import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
+import { regex } from '../schemas/pattern.js';
+import { HANDLE, PROFILE_LENGTHS, TIMEZONE } from '../schemas/users.js';
 import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
 import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
 import { defineRoute } from './define.js';
@@ -30,7 +32,8 @@ function field(check: Check, { required = false, nullable = false } = {}): Param
 const text = (min: number, max: number): Check => (v) =>
   typeof v === 'string' && charLengthWithin(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
-const handle: Check = (v) => (typeof v === 'string' && /^@?[A-Za-z0-9._-]{1,50}$/.test(v) ? true : fail('must be a handle of 1-50 characters of A-Z a-z 0-9 . _ -'));
+const HANDLE_RE = regex(HANDLE.inputPattern);
+const handle: Check = (v) => (typeof v === 'string' && HANDLE_RE.test(v) ? true : fail(HANDLE.message));
 const emailCheck: Check = (v) => {
   if (typeof v !== 'string') return fail('not a valid e-mail address');
   const problem = emailProblem(v); // the rules of the login addresses, so a profile holds no look-alike either
@@ -38,14 +41,14 @@ const emailCheck: Check = (v) => {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalizeEmail(v)) ? true : fail('not a valid e-mail address');
 };
 const photo: Check = (v) => {
-  if (typeof v !== 'string' || charLength(v) > 2048) fail('must be an https URL');
+  if (typeof v !== 'string' || charLength(v) > PROFILE_LENGTHS.profilePhoto.max) fail('must be an https URL');
   try {
     return new URL(v as string).protocol === 'https:' ? true : fail('must be an https URL');
   } catch {
     return fail('must be an https URL');
   }
 };
-const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail('must be UTC or UTC±HH:MM between UTC-12:00 and UTC+14:00'));
+const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail(TIMEZONE.message));
 const stringList = (maxItems: number, maxLength: number): Check => (v) =>
   Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && charLengthWithin(s.trim(), 1, maxLength))
     ? true
@@ -98,15 +101,15 @@ function profileOf(data: Record<string, unknown>): Record<string, unknown> {
 function profileSchema(clock: () => Date, nullable: boolean): Schema {
   const opt = { nullable };
   return {
-    name: field(text(1, 50), opt),
-    surname: field(text(1, 50), opt),
+    name: field(text(PROFILE_LENGTHS.name.min, PROFILE_LENGTHS.name.max), opt),
+    surname: field(text(PROFILE_LENGTHS.surname.min, PROFILE_LENGTHS.surname.max), opt),
     birthDate: field(adultBirthDate(clock), opt),
     gender: field(oneOf(GENDERS), opt),
     availabilityStatus: field(oneOf(AVAILABILITY), opt),
-    interests: field(stringList(20, 40), opt),
+    interests: field(stringList(PROFILE_LENGTHS.interests.maxItems, PROFILE_LENGTHS.interests.maxLength), opt),
     expertise: field(expertiseList, opt),
     email: field(emailCheck, opt),
-    bio: field(text(0, 500), opt),
+    bio: field(text(PROFILE_LENGTHS.bio.min, PROFILE_LENGTHS.bio.max), opt),
     instagram: field(handle, opt),
     x: field(handle, opt),
     tiktok: field(handle, opt),
@@ -117,6 +120,7 @@ function profileSchema(clock: () => Date, nullable: boolean): Schema {
   };
 }
 
+const version = text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max);
 const isTrue: Check = (v) => (v === true ? true : fail('must be true'));
 const isBoolean: Check = (v) => (typeof v === 'boolean' ? true : fail('must be true or false'));
 
@@ -130,17 +134,17 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
       signedIn,
       ...validateBody({
         ...profileSchema(clock, false),
-        name: field(text(1, 50), { required: true }),
-        surname: field(text(1, 50), { required: true }),
+        name: field(text(PROFILE_LENGTHS.name.min, PROFILE_LENGTHS.name.max), { required: true }),
+        surname: field(text(PROFILE_LENGTHS.surname.min, PROFILE_LENGTHS.surname.max), { required: true }),
         username: field(usernameCheck, { required: true }),
         birthDate: field(adultBirthDate(clock), { required: true }),
         gender: field(oneOf(GENDERS), { required: true }),
         privacyPolicyAccepted: field(isTrue, { required: true }),
-        privacyPolicyVersion: field(text(1, 20), { required: true }),
+        privacyPolicyVersion: field(version, { required: true }),
         termsOfUseAccepted: field(isTrue, { required: true }),
-        termsOfUseVersion: field(text(1, 20), { required: true }),
+        termsOfUseVersion: field(version, { required: true }),
         consentFormAccepted: field(isBoolean),
-        consentFormVersion: field(text(1, 20)),
+        consentFormVersion: field(version),
       }),
       async (req, res) => {
         const { username, privacyPolicyAccepted: _p, termsOfUseAccepted: _t, ...rest } = matchedData(req) as Record<string, unknown>;

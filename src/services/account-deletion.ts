@@ -11,9 +11,7 @@
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
 import { conflict, forbidden } from '../lib/errors.js';
-import { AccountFinalization, UsernameClaim } from '../models/account.js';
-import { LoginEvent } from '../models/analytics.js';
-import { Session } from '../models/session.js';
+import { accountFinalizations, loginEvents, sessions, usernameClaims, users } from '../models/collections.js';
 import { User, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
 import { revokeSessions } from './sessions.js';
@@ -63,14 +61,14 @@ export async function requestDeletion(config: Config, userId: Types.ObjectId, no
     accountDeletionCancelledAt: null,
     accountDeletionFinalizedAt: null,
   };
-  const res = await User.collection.updateOne({ _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } }, { $set: { ...fields, updatedAt: now } });
+  const res = await users().updateOne({ _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } }, { $set: { ...fields, updatedAt: now } });
   if (res.matchedCount === 1) return deletionStatusOf(fields);
   return deletionStatusOf(await userOrConflict(userId)); // pending already (or gone: 409)
 }
 
 /** @throws 409 when no request is pending. */
 export async function cancelDeletion(userId: Types.ObjectId, now: Date): Promise<DeletionStatus> {
-  const after = await User.collection.findOneAndUpdate(
+  const after = await users().findOneAndUpdate(
     { _id: userId, accountDeletionStatus: 'pending' },
     { $set: { accountDeletionStatus: 'cancelled', accountDeletionCancelledAt: now, updatedAt: now } },
     { returnDocument: 'after', projection: DELETION_PROJECTION },
@@ -104,18 +102,18 @@ export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDel
   const userId = user._id;
   let first = true;
   try {
-    await AccountFinalization.collection.insertOne({ _id: userId, at: now, by });
+    await accountFinalizations().insertOne({ _id: userId, at: now, by });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     first = false;
   }
-  const marker = first ? { at: now } : await AccountFinalization.collection.findOne({ _id: userId });
+  const marker = first ? { at: now } : await accountFinalizations().findOne({ _id: userId });
   const finalizedAt = marker?.at ?? now;
 
   // Sessions first: from here on no token of the account works (within the session cache's TTL).
   await revokeSessions({ userId }, 'account-deleted', now);
   await Promise.all([
-    User.collection.updateOne(
+    users().updateOne(
       { _id: userId },
       {
         // Without its keys the user leaves the sparse unique indexes: the number and address are free.
@@ -129,17 +127,17 @@ export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDel
         },
       },
     ),
-    UsernameClaim.collection.deleteMany({ userId }),
+    usernameClaims().deleteMany({ userId }),
     // Login history holds IPs and devices: personal data. Signup attributions hold none and are kept.
-    LoginEvent.collection.deleteMany({ userId }),
-    Session.collection.updateMany({ userId }, { $set: { ip: null, userAgent: null, deviceId: null } }),
+    loginEvents().deleteMany({ userId }),
+    sessions().updateMany({ userId }, { $set: { ip: null, userAgent: null, deviceId: null } }),
   ]);
   return first;
 }
 
 /** Finalizes every pending request whose `scheduledFor` has passed (the worker's sweep). */
 export async function finalizeDue(now: Date, batchSize = 100): Promise<{ finalized: number; seen: number }> {
-  const due = await User.collection
+  const due = await users()
     .find<UserRecord>({ accountDeletionStatus: 'pending', accountDeletionScheduledFor: { $lte: now } }, { projection: { _id: 1, accountDeletionRequestedAt: 1 } })
     .limit(batchSize)
     .toArray();

@@ -9,8 +9,8 @@
  * above 100 %. Signups and completions live in two collections, so a report
  * is two aggregations; the funnel is one, a `$sum` per step.
  */
-import type { Model } from 'mongoose';
-import { FunnelEvent, RegistrationCompletion, SignupAttribution } from '../models/analytics.js';
+import type { mongo } from 'mongoose';
+import { funnelEvents, registrationCompletions, signupAttributions } from '../models/collections.js';
 
 export const DIMENSIONS = ['day', 'source', 'campaign', 'country', 'platform'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -31,9 +31,9 @@ export interface SignupsReport extends DayRange {
 type Match = Record<string, unknown>;
 
 /** `{ key: count }` per group, the group key being the JSON of the dimension values. */
-async function countBy(model: Model<never>, match: Match, fields: Record<Dimension, string>, groupBy: Dimension[]): Promise<Map<string, { dims: Record<string, unknown>; n: number }>> {
+async function countBy<T extends mongo.Document>(collection: mongo.Collection<T>, match: Match, fields: Record<Dimension, string>, groupBy: Dimension[]): Promise<Map<string, { dims: Record<string, unknown>; n: number }>> {
   const id = groupBy.length === 0 ? null : Object.fromEntries(groupBy.map((d) => [d, `$${fields[d]}`]));
-  const rows = await model.collection.aggregate<{ _id: Record<string, unknown> | null; n: number }>([{ $match: match }, { $group: { _id: id, n: { $sum: 1 } } }]).toArray();
+  const rows = await collection.aggregate<{ _id: Record<string, unknown> | null; n: number }>([{ $match: match }, { $group: { _id: id, n: { $sum: 1 } } }]).toArray();
   const out = new Map<string, { dims: Record<string, unknown>; n: number }>();
   for (const r of rows) {
     const dims = Object.fromEntries(groupBy.map((d) => [d, r._id?.[d] ?? null]));
@@ -59,8 +59,8 @@ function compareRows(groupBy: Dimension[]) {
 export async function signupsReport(range: DayRange, groupBy: Dimension[], filter: { source?: string; campaign?: string } = {}): Promise<SignupsReport> {
   const extra: Match = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
   const [signups, completions] = await Promise.all([
-    countBy(SignupAttribution as never, { day: { $gte: range.from, $lte: range.to }, ...extra }, SIGNUP_FIELDS, groupBy),
-    countBy(RegistrationCompletion as never, { signupDay: { $gte: range.from, $lte: range.to }, ...extra }, COMPLETION_FIELDS, groupBy),
+    countBy(signupAttributions(), { day: { $gte: range.from, $lte: range.to }, ...extra }, SIGNUP_FIELDS, groupBy),
+    countBy(registrationCompletions(), { signupDay: { $gte: range.from, $lte: range.to }, ...extra }, COMPLETION_FIELDS, groupBy),
   ]);
   const rows: ReportRow[] = [];
   for (const [key, s] of signups) {
@@ -88,21 +88,20 @@ export interface FunnelReport extends DayRange {
 
 export async function funnelReport(range: DayRange, filter: { source?: string; campaign?: string }): Promise<FunnelReport> {
   const days = { $gte: range.from, $lte: range.to };
-  const attribution: Match = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
+  const attribution: { source?: string; campaign?: string } = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
   const attributed = Object.keys(attribution).length > 0;
-  const count = (model: Model<never>, match: Match) => model.collection.countDocuments(match);
   // The funnel steps in one pass over the days' funnel events: one `$sum` per step.
   const perStep = (step: string) => ({ $sum: { $cond: [{ $eq: ['$step', step] }, 1, 0] } });
   const [[steps], signups, registrationsCompleted] = await Promise.all([
-    FunnelEvent.collection
+    funnelEvents()
       .aggregate<{ otpSent: number; otpVerified: number; logins: number }>([
         // `step` first: the `{step, day, source, campaign}` index serves either match on MongoDB.
         { $match: attributed ? { step: 'otp-verified', day: days, ...attribution } : { step: { $in: ['otp-sent', 'otp-verified', 'login'] }, day: days } },
         { $group: { _id: null, otpSent: perStep('otp-sent'), otpVerified: perStep('otp-verified'), logins: perStep('login') } },
       ])
       .toArray(),
-    count(SignupAttribution as never, { day: days, ...attribution }),
-    count(RegistrationCompletion as never, { signupDay: days, ...attribution }),
+    signupAttributions().countDocuments({ day: days, ...attribution }),
+    registrationCompletions().countDocuments({ signupDay: days, ...attribution }),
   ]);
   // send-otp carries no attribution, and a login none of its own: with a filter they are not attributable.
   const otpSent = attributed ? null : (steps?.otpSent ?? 0);

@@ -14,9 +14,10 @@ import { signupAttributionEvent } from '../jobs/signup-attribution.js';
 import { AppError, conflict } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { MailDeliveryError, type Mailer } from '../lib/mail/index.js';
+import type { OtpFailureReason, OtpMetrics } from '../lib/metrics.js';
 import type { NormalizedPhone } from '../lib/phone.js';
 import { SmsDeliveryError, type SmsProvider } from '../lib/sms/index.js';
-import type { ClientInfo } from '../middleware/client-headers.js';
+import type { ClientInfo } from '../lib/client-info.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
 import { consumeCode, discardCode, issueCode, type IssuedCode } from './otp.js';
@@ -30,6 +31,8 @@ export interface AuthDeps {
   mailer: Mailer;
   publisher: Publisher;
   clock: () => Date;
+  /** Counts sent, verified and refused codes (`otp_*_total`); absent when metrics are off. */
+  otpMetrics?: OtpMetrics;
 }
 
 /** Who a code is for: a normalized phone number or a trimmed, lower-cased e-mail address. */
@@ -73,7 +76,25 @@ async function deliver(deps: AuthDeps, id: Identity, code: string, client: Clien
   else await deps.mailer.send({ to: id.email, subject, text });
 }
 
+/** The metrics channel of an identity. */
+const channelOf = (id: Identity) => (id.kind === 'phone' ? 'sms' : 'email');
+
+/** The `otp_failed_total` reason of a refused verification, if it is one. */
+function failureReason(err: unknown): OtpFailureReason | undefined {
+  if (!(err instanceof AppError)) return undefined;
+  if (err.status === 429) return 'rate_limited';
+  if (err.errorCode === 'OTP_INVALID') return 'invalid';
+  if (err.errorCode === 'OTP_NOT_FOUND') return 'not_found';
+  return undefined;
+}
+
 export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger, opts: { bindToDevice?: boolean } = {}): Promise<SentCode> {
+  const sent = await issueAndDeliver(deps, id, client, log, opts);
+  deps.otpMetrics?.sent(channelOf(id));
+  return sent;
+}
+
+async function issueAndDeliver(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger, opts: { bindToDevice?: boolean }): Promise<SentCode> {
   const { config } = deps;
   const now = deps.clock();
   const bind = opts.bindToDevice === true;
@@ -165,13 +186,22 @@ export async function findOrCreateUser(id: Identity, attribution: Attribution, c
   return existing ? { user: existing, isNew: false } : createUser(id, attribution, client, now);
 }
 
-export async function verifyCode(
-  deps: AuthDeps,
-  input: { identity: Identity; code: string; verificationId?: string } & Attribution,
-  client: ClientInfo,
-  log: Logger,
-  reqId: string,
-): Promise<LoginResult> {
+export type VerifyInput = { identity: Identity; code: string; verificationId?: string } & Attribution;
+
+export async function verifyCode(deps: AuthDeps, input: VerifyInput, client: ClientInfo, log: Logger, reqId: string): Promise<LoginResult> {
+  const channel = channelOf(input.identity);
+  try {
+    const result = await logIn(deps, input, client, log, reqId);
+    deps.otpMetrics?.verified(channel);
+    return result;
+  } catch (err) {
+    const reason = failureReason(err);
+    if (reason) deps.otpMetrics?.failed(channel, reason);
+    throw err;
+  }
+}
+
+async function logIn(deps: AuthDeps, input: VerifyInput, client: ClientInfo, log: Logger, reqId: string): Promise<LoginResult> {
   const { config } = deps;
   const id = input.identity;
   const now = deps.clock();

@@ -25,7 +25,7 @@ import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
 import { hmacHex, randomDigits, randomToken, safeEqualHex, sha256Hex } from '../lib/crypto.js';
 import { AppError, badRequest } from '../lib/errors.js';
-import { OtpCode } from '../models/otp-code.js';
+import { otpCodes } from '../models/collections.js';
 
 export const OTP_NOT_FOUND = 'OTP_NOT_FOUND';
 export const OTP_INVALID = 'OTP_INVALID';
@@ -52,8 +52,8 @@ export async function issueCode(config: Config, subject: string, now: Date, opts
   const id = new Types.ObjectId();
   const expiresAt = new Date(now.getTime() + config.otp.ttlSeconds * 1000);
   const verificationId = opts.bind ? randomToken() : undefined;
-  await OtpCode.collection.replaceOne(
-    { _id: subject as never },
+  await otpCodes().replaceOne(
+    { _id: subject },
     {
       codeId: id,
       codeHash: codeHash(config, subject, code),
@@ -70,7 +70,7 @@ export async function issueCode(config: Config, subject: string, now: Date, opts
 
 /** Makes a code unusable (its SMS could not be sent); a newer code of the subject is left alone. */
 export async function discardCode(subject: string, id: Types.ObjectId): Promise<void> {
-  await OtpCode.collection.deleteOne({ _id: subject as never, codeId: id });
+  await otpCodes().deleteOne({ _id: subject, codeId: id });
 }
 
 const notFound = () =>
@@ -95,23 +95,23 @@ export async function consumeCode(
 ): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
   const { verificationId } = opts;
   const max = config.otp.maxAttempts;
-  const current = await OtpCode.collection.findOneAndUpdate(
+  const current = await otpCodes().findOneAndUpdate(
     // `verificationHash: null` also matches codes stored before binding existed (no such field).
-    { _id: subject as never, expiresAt: { $gt: now }, attempts: { $lt: max }, verificationHash: verificationId ? sha256Hex(verificationId) : null },
+    { _id: subject, expiresAt: { $gt: now }, attempts: { $lt: max }, verificationHash: verificationId ? sha256Hex(verificationId) : null },
     { $inc: { attempts: 1 } },
     { returnDocument: 'after', projection: { codeId: 1, codeHash: 1, attempts: 1, isTestNumber: 1 } },
   );
   if (!current) throw notFound();
   await opts.onReach?.();
 
-  if (!safeEqualHex(codeHash(config, subject, code), current.codeHash as string)) {
+  if (!safeEqualHex(codeHash(config, subject, code), current.codeHash)) {
     throw badRequest(['code: incorrect'], {
       errorCode: OTP_INVALID,
-      details: { attemptsRemaining: Math.max(0, max - (current.attempts as number)) },
+      details: { attemptsRemaining: Math.max(0, max - (current.attempts)) },
     });
   }
-  const codeId = current.codeId as Types.ObjectId;
-  const claimed = await OtpCode.collection.deleteOne({ _id: subject as never, codeId });
+  const codeId = current.codeId;
+  const claimed = await otpCodes().deleteOne({ _id: subject, codeId });
   if (claimed.deletedCount !== 1) throw notFound(); // another request with the right code was first
   return { codeId, isTestNumber: current.isTestNumber === true };
 }

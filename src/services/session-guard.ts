@@ -7,7 +7,8 @@
  * (docs/api.md#guarantees).
  */
 import { Types } from 'mongoose';
-import { Session, type SessionRecord } from '../models/session.js';
+import { sessions } from '../models/collections.js';
+import type { SessionRecord } from '../models/session.js';
 
 const MAX_ENTRIES = 100_000;
 
@@ -26,7 +27,7 @@ export class SessionGuard {
     if (hit && hit.until > nowMs) return hit.live;
 
     if (!Types.ObjectId.isValid(sessionId) || !Types.ObjectId.isValid(userId)) return false;
-    const session = await Session.collection.findOne<Pick<SessionRecord, 'userId' | 'revokedAt' | 'expiresAt'>>(
+    const session = await sessions().findOne<Pick<SessionRecord, 'userId' | 'revokedAt' | 'expiresAt'>>(
       { _id: new Types.ObjectId(sessionId) },
       { projection: { userId: 1, revokedAt: 1, expiresAt: 1 } },
     );

@@ -16,11 +16,10 @@ import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
 import { unauthorized } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { ClientInfo } from '../middleware/client-headers.js';
-import { RefreshToken, RefreshTokenUse } from '../models/refresh-token.js';
-import { Session, type SessionRecord } from '../models/session.js';
+import type { ClientInfo } from '../lib/client-info.js';
+import { refreshTokens, refreshTokenUses, sessions, users } from '../models/collections.js';
 import { isDuplicateKey } from '../models/write-once.js';
-import { User, type UserRecord } from '../models/user.js';
+import type { UserRecord } from '../models/user.js';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
 
 export interface TokenPair {
@@ -54,7 +53,7 @@ export async function openSession(
   const refresh = newRefreshToken();
   const expiresAt = expiry(config, now);
   await Promise.all([
-    Session.collection.insertOne({
+    sessions().insertOne({
       _id: sessionId,
       userId: user._id,
       createdAt: now,
@@ -68,7 +67,7 @@ export async function openSession(
       deviceId: client.deviceId,
       appVersion: client.appVersion,
     }),
-    RefreshToken.collection.insertOne({ _id: refresh.hash as never, sessionId, userId: user._id, parentId: null, issuedAt: now, expiresAt }),
+    refreshTokens().insertOne({ _id: refresh.hash, sessionId, userId: user._id, parentId: null, issuedAt: now, expiresAt }),
   ]);
   return { sessionId, tokens: pair(config, user, sessionId, refresh.token, now) };
 }
@@ -83,20 +82,20 @@ export function canLogIn(user: Pick<UserRecord, 'accountDeletionStatus' | 'suspe
 /** @throws 401 REFRESH_TOKEN_INVALID, or 401 REFRESH_TOKEN_REUSED after revoking the session. */
 export async function refreshSession(config: Config, refreshToken: string, now: Date, log: Logger): Promise<TokenPair> {
   const hash = hashRefreshToken(refreshToken);
-  const token = await RefreshToken.collection.findOne({ _id: hash as never });
+  const token = await refreshTokens().findOne({ _id: hash });
   if (!token || token.expiresAt <= now) throw invalidRefresh();
 
   const [session, user] = await Promise.all([
-    Session.collection.findOne<SessionRecord>({ _id: token.sessionId }),
-    User.collection.findOne<UserRecord>({ _id: token.userId }, { projection: { roles: 1, accountDeletionStatus: 1, suspendedAt: 1 } }),
+    sessions().findOne({ _id: token.sessionId }),
+    users().findOne({ _id: token.userId }, { projection: { roles: 1, accountDeletionStatus: 1, suspendedAt: 1 } }),
   ]);
   if (!session || session.revokedAt || session.expiresAt <= now || !user || !canLogIn(user)) throw invalidRefresh();
 
   try {
-    await RefreshTokenUse.collection.insertOne({ _id: hash as never, at: now, expiresAt: token.expiresAt });
+    await refreshTokenUses().insertOne({ _id: hash, at: now, expiresAt: token.expiresAt });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    const firstUse = await RefreshTokenUse.collection.findOne({ _id: hash as never });
+    const firstUse = await refreshTokenUses().findOne({ _id: hash });
     const sinceFirstUse = firstUse ? now.getTime() - firstUse.at.getTime() : Infinity;
     if (sinceFirstUse > config.sessions.refreshReuseGraceSeconds * 1000) {
       await revokeSessions({ _id: session._id }, 'refresh-token-reuse', now);
@@ -108,15 +107,15 @@ export async function refreshSession(config: Config, refreshToken: string, now: 
   const next = newRefreshToken();
   const expiresAt = expiry(config, now);
   await Promise.all([
-    RefreshToken.collection.insertOne({ _id: next.hash as never, sessionId: session._id, userId: user._id, parentId: hash, issuedAt: now, expiresAt }),
-    Session.collection.updateOne({ _id: session._id }, { $max: { lastUsedAt: now, expiresAt } }),
+    refreshTokens().insertOne({ _id: next.hash, sessionId: session._id, userId: user._id, parentId: hash, issuedAt: now, expiresAt }),
+    sessions().updateOne({ _id: session._id }, { $max: { lastUsedAt: now, expiresAt } }),
   ]);
   return pair(config, user, session._id, next.token, now);
 }
 
 /** Revokes the matching sessions that are not revoked yet. @returns how many it revoked. */
 export async function revokeSessions(filter: Record<string, unknown>, reason: RevokeReason, now: Date): Promise<number> {
-  const res = await Session.collection.updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
+  const res = await sessions().updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
   return res.modifiedCount;
 }
 
@@ -125,7 +124,7 @@ export async function revokeSessions(filter: Record<string, unknown>, reason: Re
  * @returns false when the token is unknown or someone else's (the route answers 404 either way).
  */
 export async function revokeByRefreshToken(userId: Types.ObjectId, refreshToken: string, now: Date): Promise<boolean> {
-  const token = await RefreshToken.collection.findOne({ _id: hashRefreshToken(refreshToken) as never }, { projection: { sessionId: 1, userId: 1 } });
+  const token = await refreshTokens().findOne({ _id: hashRefreshToken(refreshToken) }, { projection: { sessionId: 1, userId: 1 } });
   if (!token || !token.userId.equals(userId)) return false;
   await revokeSessions({ _id: token.sessionId, expiresAt: { $gt: now } }, 'revoke-token', now);
   return true;
@@ -146,11 +145,11 @@ export interface SessionView {
 
 /** The user's live sessions, most recently used first. */
 export async function listSessions(userId: Types.ObjectId, currentSessionId: string, now: Date): Promise<SessionView[]> {
-  const sessions = await Session.collection
-    .find<SessionRecord>({ userId, revokedAt: null, expiresAt: { $gt: now } })
+  const live = await sessions()
+    .find({ userId, revokedAt: null, expiresAt: { $gt: now } })
     .sort({ lastUsedAt: -1 })
     .toArray();
-  return sessions.map((s) => ({
+  return live.map((s) => ({
     id: s._id.toHexString(),
     createdAt: s.createdAt.toISOString(),
     lastUsedAt: s.lastUsedAt.toISOString(),

@@ -12,9 +12,11 @@ import type { Publisher } from '../jobs/outbox.js';
 import { registrationCompletedEvent } from '../jobs/registration-completed.js';
 import { badRequest, conflict, unauthorized } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { UsernameClaim } from '../models/account.js';
+import { usernameClaims, users } from '../models/collections.js';
 import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
+import { regex } from '../schemas/pattern.js';
+import { RESERVED_USERNAMES, USERNAME } from '../schemas/users.js';
 
 export interface UsersDeps {
   config: Config;
@@ -22,19 +24,12 @@ export interface UsersDeps {
   clock: () => Date;
 }
 
-export const USERNAME = /^(?![.])[a-z0-9._]{3,30}(?<![.])$/;
-export const RESERVED_USERNAMES = new Set([
-  'admin', 'administrator', 'root', 'api', 'support', 'allmine', 'help', 'system', 'sys', 'moderator', 'mod',
-  'staff', 'official', 'security', 'abuse', 'postmaster', 'webmaster', 'hostmaster', 'info', 'contact',
-  'me', 'user', 'users', 'account', 'accounts', 'settings', 'login', 'logout', 'signup', 'register',
-  'auth', 'oauth', 'www', 'mail', 'email', 'null', 'undefined', 'anonymous', 'everyone', 'here',
-  'dashboard', 'docs', 'status', 'team', 'billing', 'payments', 'privacy', 'terms', 'legal',
-]);
+const USERNAME_RE = regex(USERNAME.pattern);
 
 /** @returns a reason the name cannot be used, or undefined. The name must already be lower-case. */
 export function usernameProblem(name: string): string | undefined {
-  if (!USERNAME.test(name)) return 'must be 3-30 characters of a-z 0-9 . _, not starting or ending with .';
-  if (RESERVED_USERNAMES.has(name)) return 'is reserved';
+  if (!USERNAME_RE.test(name)) return USERNAME.message;
+  if (RESERVED_USERNAMES.has(name)) return USERNAME.reservedMessage;
   return undefined;
 }
 
@@ -44,14 +39,21 @@ async function liveUser(userId: Types.ObjectId): Promise<UserRecord> {
   return user;
 }
 
+/** `GET /auth/me`: the signed-in user as clients see it; 401 when the account no longer exists. */
+export async function currentUser(userId: Types.ObjectId): Promise<PrivateUser> {
+  const user = await User.findById(userId).lean<UserRecord>();
+  if (!user) throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
+  return toPrivateUser(user);
+}
+
 /** Takes `name` for `userId`. @returns false when someone else holds it. */
 async function claimUsername(name: string, userId: Types.ObjectId, now: Date): Promise<boolean> {
   try {
-    await UsernameClaim.collection.insertOne({ _id: name as never, userId, claimedAt: now });
+    await usernameClaims().insertOne({ _id: name, userId, claimedAt: now });
     return true;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    const holder = await UsernameClaim.collection.findOne({ _id: name as never });
+    const holder = await usernameClaims().findOne({ _id: name });
     return !!holder && holder.userId.equals(userId);
   }
 }
@@ -60,7 +62,7 @@ const taken = () => conflict({ errorCode: 'USERNAME_TAKEN', messages: ['username
 
 export async function isUsernameAvailable(name: string, userId: Types.ObjectId): Promise<boolean> {
   if (usernameProblem(name)) return false;
-  const holder = await UsernameClaim.collection.findOne({ _id: name as never });
+  const holder = await usernameClaims().findOne({ _id: name });
   return !holder || holder.userId.equals(userId);
 }
 
@@ -96,7 +98,7 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
   if (!(await claimUsername(input.username, userId, now))) throw taken();
 
   const { privacyPolicyVersion, termsOfUseVersion, consentFormAccepted, consentFormVersion, username, ...profile } = input;
-  const res = await User.collection.updateOne(
+  const res = await users().updateOne(
     { _id: userId, isRegistrationComplete: false },
     {
       $set: {
@@ -115,11 +117,11 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
   );
   if (res.matchedCount === 0) {
     // Completed concurrently by another request of the same user: give the name back.
-    if (user.username !== username) await UsernameClaim.collection.deleteOne({ _id: username as never, userId });
+    if (user.username !== username) await usernameClaims().deleteOne({ _id: username, userId });
     throw conflict({ errorCode: 'REGISTRATION_ALREADY_COMPLETE', messages: ['registration: already complete'] });
   }
   // A name the user held before registering (none today) would be released here.
-  if (user.username && user.username !== username) await UsernameClaim.collection.deleteOne({ _id: user.username as never, userId });
+  if (user.username && user.username !== username) await usernameClaims().deleteOne({ _id: user.username, userId });
 
   await deps.publisher.publish([registrationCompletedEvent({ userId: userId.toHexString(), completedAt: now.toISOString(), reqId })], log);
   log.info({ userId: userId.toHexString() }, 'registration completed');
@@ -129,7 +131,7 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
 /** One `$set` of the given fields, only on a live account. */
 export async function updateProfile(deps: UsersDeps, userId: Types.ObjectId, fields: ProfileFields): Promise<PrivateUser> {
   if (Object.keys(fields).length === 0) return toPrivateUser(await liveUser(userId));
-  const after = await User.collection.findOneAndUpdate(
+  const after = await users().findOneAndUpdate(
     { _id: userId, accountDeletionStatus: { $ne: 'finalized' } },
     { $set: { ...fields, updatedAt: deps.clock() } },
     { returnDocument: 'after' },
@@ -155,7 +157,7 @@ export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, ne
   if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs) throw tooSoon(user.lastUsernameChangeDate);
   if (!(await claimUsername(newUsername, userId, now))) throw taken();
 
-  const before = await User.collection.findOneAndUpdate(
+  const before = await users().findOneAndUpdate(
     {
       _id: userId,
       accountDeletionStatus: { $ne: 'finalized' },
@@ -166,10 +168,10 @@ export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, ne
   );
   if (!before) {
     // Another change won meanwhile (or the account went): give the name back.
-    await UsernameClaim.collection.deleteOne({ _id: newUsername as never, userId });
+    await usernameClaims().deleteOne({ _id: newUsername, userId });
     const current = await liveUser(userId);
     throw current.lastUsernameChangeDate ? tooSoon(current.lastUsernameChangeDate) : taken();
   }
-  if (before.username && before.username !== newUsername) await UsernameClaim.collection.deleteOne({ _id: before.username as never, userId });
+  if (before.username && before.username !== newUsername) await usernameClaims().deleteOne({ _id: before.username, userId });
   return toPrivateUser(await liveUser(userId));
 }

@@ -5,7 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import { finalizeDue } from '../services/account-deletion.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export async function processAccountDeletionSweep(_job: Job, ctx: JobContext): Promise<{ finalized: number; seen: number }> {
   const result = await finalizeDue(ctx.now());

@@ -5,7 +5,7 @@
 import type { Job } from 'bullmq';
 import mongoose from 'mongoose';
 import { sweepExpired, type SweepReport } from '../services/expiry.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export async function processExpirySweep(_job: Job, ctx: JobContext): Promise<SweepReport> {
   const report = await sweepExpired(mongoose.connection, ctx.now());

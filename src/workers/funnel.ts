@@ -4,15 +4,15 @@
 import type { Job } from 'bullmq';
 import type { FunnelJob } from '../jobs/funnel.js';
 import { funnelJobId } from '../jobs/funnel.js';
-import { FunnelEvent } from '../models/analytics.js';
+import { funnelEvents } from '../models/collections.js';
 import { insertOnce } from '../models/write-once.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export async function processFunnel(job: Job<FunnelJob>, _ctx: JobContext): Promise<{ recorded: boolean }> {
   const d = job.data;
   const at = new Date(d.at);
   if (Number.isNaN(at.getTime())) throw new Error('funnel job without a valid time');
-  const recorded = await insertOnce(FunnelEvent as never, {
+  const recorded = await insertOnce(funnelEvents(), {
     _id: funnelJobId(d.step, d.codeId),
     step: d.step,
     day: at.toISOString().slice(0, 10),

@@ -27,7 +27,7 @@ connection.on('error', (err) => logger.warn({ err: err.message }, 'redis error')
 const producers = createQueues(config, connection);
 
 const workers: Worker[] = [];
-const metrics = workerMetrics();
+const metrics = workerMetrics(QUEUE_NAMES);
 /** Set once the worker runs (WORKER_METRICS_PORT); a shutdown during boot finds none. */
 let metricsServer: Awaited<ReturnType<typeof startWorkerMetricsServer>> = undefined;
 const lifecycle = installLifecycle({
@@ -76,5 +76,5 @@ for (const name of QUEUE_NAMES) {
 await scheduleAccountDeletionSweep(producers, config.accounts.deletionSweepEveryMs);
 await scheduleOutboxRelay(producers, config.outbox.relayEveryMs);
 await scheduleExpirySweep(producers, config.expirySweepEveryMs);
-metricsServer = await startWorkerMetricsServer(config, logger); // WORKER_METRICS_PORT; off by default
+metricsServer = await startWorkerMetricsServer(config, logger, metrics); // WORKER_METRICS_PORT; off by default
 logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'worker started');

@@ -8,11 +8,9 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { LastLoginJob } from '../jobs/last-login.js';
-import { FunnelEvent, LoginEvent } from '../models/analytics.js';
-import { Session, type SessionRecord } from '../models/session.js';
-import { User } from '../models/user.js';
+import { funnelEvents, loginEvents, sessions, users } from '../models/collections.js';
 import { insertOnce } from '../models/write-once.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
@@ -21,12 +19,12 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
   if (Number.isNaN(at.getTime())) throw new Error('last-login job without a valid loginAt');
 
   const [, session] = await Promise.all([
-    User.collection.updateOne({ _id: userId }, { $max: { lastLogin: at } }),
-    Session.collection.findOne<SessionRecord>({ _id: sessionId }),
+    users().updateOne({ _id: userId }, { $max: { lastLogin: at } }),
+    sessions().findOne({ _id: sessionId }),
   ]);
   if (!session) ctx.log.warn({ sessionId: job.data.sessionId }, 'last-login: session not found; event stored without device details');
   const [eventRecorded] = await Promise.all([
-    insertOnce(LoginEvent as never, {
+    insertOnce(loginEvents(), {
       _id: sessionId,
       userId,
       at,
@@ -37,7 +35,7 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       userAgent: session?.userAgent ?? null,
     }),
     // The funnel's login step: no personal data, kept when the account is deleted.
-    insertOnce(FunnelEvent as never, {
+    insertOnce(funnelEvents(), {
       _id: `login-${job.data.sessionId}`,
       step: 'login',
       day: at.toISOString().slice(0, 10),

@@ -4,7 +4,7 @@
  */
 import type { Job } from 'bullmq';
 import { relayOutbox } from '../jobs/outbox.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export async function processOutboxRelay(_job: Job, ctx: JobContext): Promise<{ relayed: number }> {
   let relayed = 0;

@@ -9,23 +9,13 @@ import { payloadProblems } from '../jobs/payloads.js';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
+import type { Processor } from './context.js';
 import { processExpirySweep } from './expiry-sweep.js';
 import { processFunnel } from './funnel.js';
 import { processOutboxRelay } from './outbox-relay.js';
 import { processLastLogin } from './last-login.js';
 import { processRegistrationCompleted } from './registration-completed.js';
 import { processSignupAttribution } from './signup-attribution.js';
-
-export interface JobContext {
-  log: Logger;
-  config: Config;
-  now: () => Date;
-  /** Producers, for the processors that enqueue (the outbox relay). */
-  queues: Queues;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Processor = (job: Job<any>, ctx: JobContext) => Promise<unknown>;
 
 export const processors: Record<QueueName, Processor> = {
   'signup-attribution': processSignupAttribution,

@@ -6,15 +6,15 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
-import { RegistrationCompletion } from '../models/analytics.js';
-import { User, type UserRecord } from '../models/user.js';
+import { registrationCompletions, users } from '../models/collections.js';
+import type { UserRecord } from '../models/user.js';
 import { insertOnce } from '../models/write-once.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 import { NONE } from './signup-attribution.js';
 
 export async function processRegistrationCompleted(job: Job<RegistrationCompletedJob>, ctx: JobContext): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
-  const user = await User.collection.findOne<Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>>(
+  const user = await users().findOne<Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>>(
     { _id: userId },
     { projection: { signupSource: 1, signupCampaign: 1, signupCountry: 1, signupPlatform: 1, createdAt: 1 } },
   );
@@ -23,7 +23,7 @@ export async function processRegistrationCompleted(job: Job<RegistrationComplete
     return { recorded: false };
   }
   const completedAt = new Date(job.data.completedAt);
-  const recorded = await insertOnce(RegistrationCompletion as never, {
+  const recorded = await insertOnce(registrationCompletions(), {
     _id: userId,
     signupDay: user.createdAt.toISOString().slice(0, 10),
     source: user.signupSource ?? NONE,

@@ -5,10 +5,10 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
-import { SignupAttribution } from '../models/analytics.js';
+import { signupAttributions } from '../models/collections.js';
 import { User, type UserRecord } from '../models/user.js';
 import { insertOnce } from '../models/write-once.js';
-import type { JobContext } from './processors.js';
+import type { JobContext } from './context.js';
 
 export const NONE = '(none)';
 
@@ -19,7 +19,7 @@ export async function processSignupAttribution(job: Job<SignupAttributionJob>, c
     ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
     return { recorded: false };
   }
-  const recorded = await insertOnce(SignupAttribution as never, {
+  const recorded = await insertOnce(signupAttributions(), {
     _id: userId,
     source: user.signupSource ?? NONE,
     campaign: user.signupCampaign ?? NONE,
