@@ -11,7 +11,8 @@
  *   its `codeId`; of concurrent right attempts exactly one deletes it, the
  *   others get OTP_NOT_FOUND. The `codeId` filter keeps a verify from using
  *   up a newer code sent meanwhile.
- * Both are lookups by `_id`: no scan, whatever the size of the collection.
+ * Both filter by `_id`: an index lookup on MongoDB. (The embedded server uses a unique index only
+ * when the filter names exactly its fields, so with the extra conditions it scans: BENCHMARKS.md.)
  *
  * Device binding (optional, asked for at send time): the code's document
  * then holds a hash of a random `verificationId` that only the requesting
