@@ -1,6 +1,6 @@
 /**
  * The request rules of the analytics routes, written once: `src/routes/analytics.ts` (the query checks) and
- * `src/openapi/spec.ts` (the document) both read them.
+ * `src/routes/analytics.openapi.ts` (the document) both read them.
  */
 
 /** The `source` / `campaign` filters: an attribution value, or `(none)` for users without one. */

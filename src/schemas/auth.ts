@@ -1,6 +1,6 @@
 /**
  * The request rules of the auth routes, written once: `src/routes/auth.ts` (express-validator) and
- * `src/openapi/spec.ts` (the OpenAPI document) both read them, so a rule changed here changes both.
+ * `src/routes/auth.openapi.ts` (the OpenAPI document) both read them, so a rule changed here changes both.
  * Patterns are strings (JSON Schema has no regex flags); `regex()` of `./pattern.ts` compiles them.
  */
 

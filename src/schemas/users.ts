@@ -1,6 +1,6 @@
 /**
  * The request rules of the users routes, written once: `src/routes/users.ts` and `src/services/users.ts`
- * (the checks) and `src/openapi/spec.ts` (the document) all read them, so a rule changed here changes both.
+ * (the checks) and `src/routes/users.openapi.ts` (the document) all read them, so a rule changed here changes both.
  */
 
 /** A stored username: lower-case, 3–30 characters of `a-z 0-9 . _`, not starting or ending with `.`. */
