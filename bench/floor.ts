@@ -6,17 +6,18 @@
  * src/jobs/outbox.ts), in the same order and with the same parallelism:
  *
  * 1. the per-IP limiter call;
- * 2. in parallel: the user read by `phoneKey`, and the code: the attempt
- *    (`findOneAndUpdate` of the subject's code by `_id`, unexpired, under the
- *    attempt limit, not bound to a device, `$inc: { attempts: 1 }`), then the
- *    per-number limiter call (charged only by attempts that reached a code),
+ * 2. in parallel: the user read by `phoneKey`, and the code: the read by
+ *    `_id` (unexpired, under the attempt limit, not bound to a device), the
+ *    attempt (`findOneAndUpdate({ _id, codeId, attempts: <read> },
+ *    { $inc: { attempts: 1 } })`, the compare-and-set), then the per-number
+ *    limiter call (charged only by attempts that reached a code and were counted),
  *    the HMAC and its constant-time compare, and the claim of the code
  *    (`deleteOne({ _id: subject, codeId })`, one winner);
- * 4. the user insert, for a new user (the same document mongoose writes);
- * 5. in parallel: the session, the refresh token and ONE outbox document
+ * 3. the user insert, for a new user (the same document mongoose writes);
+ * 4. in parallel: the session, the refresh token and ONE outbox document
  *    carrying the login's 2–3 events;
- * 6. the JWT signature and the response (a JSON body of the same size class);
- * 7. after the response: the 2–3 enqueues, then the outbox document deleted.
+ * 5. the JWT signature and the response (a JSON body of the same size class);
+ * 6. after the response: the 2–3 enqueues, then the outbox document deleted.
  *
  * No validation library, no envelope builder, no logging, no Express, no
  * mongoose documents on the request path (the user template is built once).
@@ -78,8 +79,10 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
   await limiters[1]!.consume(ip);
   /** The code: the attempt, then (once it reached a code) the per-number limiter, the compare, the claim. */
   const consume = async (): Promise<{ status: number; codeId?: InstanceType<typeof ObjectId> }> => {
+    const seen = await codes.findOne({ _id: subject }, { projection: { codeId: 1, expiresAt: 1, attempts: 1, verificationHash: 1 } });
+    if (!seen || !((seen.expiresAt as Date) > now) || (seen.attempts as number) >= MAX_ATTEMPTS || seen.verificationHash) return { status: 404 };
     const current = await codes.findOneAndUpdate(
-      { _id: subject, expiresAt: { $gt: now }, attempts: { $lt: MAX_ATTEMPTS }, verificationHash: null },
+      { _id: subject, codeId: seen.codeId, attempts: seen.attempts },
       { $inc: { attempts: 1 } },
       { returnDocument: 'after', projection: { codeId: 1, codeHash: 1, attempts: 1, isTestNumber: 1 } },
     );

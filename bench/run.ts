@@ -364,9 +364,12 @@ async function probeQueries(samples: ProbeSamples, pids: Pids): Promise<void> {
   const now = new Date();
   const shapes: [string, (i: number) => Promise<unknown>][] = [
     ['otp_codes.findOne({ _id })', (i) => codes.findOne({ _id: samples.subjects[i]! })],
-    ['otp_codes.findOneAndUpdate({ _id, expiresAt, attempts, verificationHash }) (the attempt)', (i) =>
-      codes.findOneAndUpdate({ _id: samples.subjects[i]!, expiresAt: { $gt: now }, attempts: { $lt: config.otp.maxAttempts }, verificationHash: null }, { $inc: { attempts: 1 } })],
+    ['otp_codes.findOneAndUpdate({ _id, codeId, attempts }) (the attempt)', (i) =>
+      codes.findOneAndUpdate({ _id: samples.subjects[i]!, codeId: new ObjectId(), attempts: 0 }, { $inc: { attempts: 1 } })],
     ['otp_codes.deleteOne({ _id, codeId }) (the claim)', (i) => codes.deleteOne({ _id: samples.subjects[i]!, codeId: new ObjectId() })],
+    // For comparison, the attempt as it was written before: `_id` plus conditions no index names exactly.
+    ['otp_codes.findOne({ _id, expiresAt, attempts, verificationHash }) (not used; scans)', (i) =>
+      codes.findOne({ _id: samples.subjects[i]!, expiresAt: { $gt: now }, attempts: { $lt: config.otp.maxAttempts }, verificationHash: null })],
     ['users.findOne({ phoneKey })', (i) => db().collection('users').findOne({ phoneKey: samples.phoneKeys[i]! })],
   ];
   const rows: (string | number)[][] = [['operation', 'db ms/op', 'latency ms/op']];

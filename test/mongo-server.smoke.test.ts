@@ -131,7 +131,7 @@ describe('MongoDB-wire server smoke test', () => {
     expect(Object.keys(doc)).to.have.length(101);
   });
 
-  it('gives a conditional findOneAndUpdate (the code attempt and claim) exactly the allowed number of winners', async () => {
+  it('gives a conditional findOneAndUpdate (e.g. a deletion request under its status) exactly the allowed number of winners', async () => {
     const c = coll('claims');
     await c.insertOne({ _id: 's' as never, attempts: 0 });
     const results = await Promise.all(
@@ -140,6 +140,26 @@ describe('MongoDB-wire server smoke test', () => {
     expect(results.filter(Boolean).map((d) => d!.attempts).sort()).to.deep.equal([1, 2, 3, 4, 5]);
     const deletes = await Promise.all(Array.from({ length: 20 }, () => c.deleteOne({ _id: 's' as never, attempts: 5 })));
     expect(deletes.filter((d) => d.deletedCount === 1)).to.have.length(1);
+  });
+
+  it('serves the code attempt\'s compare-and-set through a unique index that includes _id: one winner per value read, the index kept current by $inc and replaceOne', async () => {
+    const c = db.collection<{ _id: string; codeId: string; attempts: number }>(track('cas'));
+    await c.createIndex({ _id: 1, codeId: 1 }, { unique: true });
+    await c.createIndex({ _id: 1, codeId: 1, attempts: 1 }, { unique: true });
+    await c.insertOne({ _id: 's', codeId: 'c1', attempts: 0 });
+    // 50 attempts that all read attempts = 0: exactly one is counted.
+    const first = await Promise.all(Array.from({ length: 50 }, () => c.findOneAndUpdate({ _id: 's', codeId: 'c1', attempts: 0 }, { $inc: { attempts: 1 } }, { returnDocument: 'after' })));
+    expect(first.filter(Boolean).map((d) => d!.attempts)).to.deep.equal([1]);
+    // The index follows the $inc: the old value finds nothing, the new one finds the document.
+    expect(await c.findOne({ _id: 's', codeId: 'c1', attempts: 0 })).to.equal(null);
+    expect(await c.findOne({ _id: 's', codeId: 'c1', attempts: 1 })).to.deep.equal({ _id: 's', codeId: 'c1', attempts: 1 });
+    // A replacement (a new code sent) leaves nothing findable under the old codeId.
+    await c.replaceOne({ _id: 's' }, { codeId: 'c2', attempts: 0 }, { upsert: true });
+    expect(await c.findOne({ _id: 's', codeId: 'c1' })).to.equal(null);
+    expect(await c.findOneAndUpdate({ _id: 's', codeId: 'c1', attempts: 1 }, { $inc: { attempts: 1 } })).to.equal(null);
+    // Claims under { _id, codeId }: one winner.
+    const claims = await Promise.all(Array.from({ length: 20 }, () => c.deleteOne({ _id: 's', codeId: 'c2' })));
+    expect(claims.filter((d) => d.deletedCount === 1)).to.have.length(1);
   });
 
   it('applies $max (lastLogin never moves back) and $pull of matching array elements (withdrawing an outbox event)', async () => {

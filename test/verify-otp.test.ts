@@ -10,7 +10,9 @@ import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { PRIVATE_USER_FIELDS, User } from '../src/models/user.js';
 import { exampleUser } from '../src/openapi/examples.js';
+import { otpCodes } from '../src/models/collections.js';
 import { findOrCreateUser } from '../src/services/auth.js';
+import { consumeCode, issueCode } from '../src/services/otp.js';
 import { codeIn, eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
@@ -283,6 +285,47 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     } finally {
       await clocked.close();
     }
+  });
+
+  it('counts exactly 5 of 40 concurrent wrong attempts on one code and refuses the rest (service level)', async () => {
+    const subject = `phone:${freshPhone().e164}`;
+    const config = testConfig();
+    const now = new Date();
+    const issued = await issueCode(config, subject, now);
+    const wrong = issued.code === '0000' ? '1111' : '0000';
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        consumeCode(config, subject, wrong, now).then(
+          () => 'accepted',
+          (err: { errorCode?: string }) => err.errorCode ?? String(err),
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'OTP_INVALID')).to.have.length(config.otp.maxAttempts);
+    expect(outcomes.filter((o) => o === 'OTP_NOT_FOUND')).to.have.length(40 - config.otp.maxAttempts);
+    const left = await otpCodes().findOne({ _id: subject });
+    expect(left?.attempts).to.equal(config.otp.maxAttempts);
+    // The code is dead: even the right code finds nothing now.
+    const late = await consumeCode(config, subject, issued.code, now).catch((err: { errorCode?: string }) => err.errorCode);
+    expect(late).to.equal('OTP_NOT_FOUND');
+  });
+
+  it('of 30 concurrent attempts with the right code on one code, exactly one consumes it (service level)', async () => {
+    const subject = `phone:${freshPhone().e164}`;
+    const config = testConfig();
+    const now = new Date();
+    const issued = await issueCode(config, subject, now);
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        consumeCode(config, subject, issued.code, now).then(
+          (r) => r.codeId.toHexString(),
+          (err: { errorCode?: string }) => err.errorCode ?? String(err),
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === issued.id.toHexString())).to.have.length(1);
+    expect(outcomes.filter((o) => o === 'OTP_NOT_FOUND')).to.have.length(29);
+    expect(await otpCodes().findOne({ _id: subject })).to.equal(null);
   });
 
   it('makes concurrent first logins of one number converge on one user (service level, 20 at once)', async () => {

@@ -2,18 +2,24 @@
  * Issuing and checking one-time codes (docs/api.md#send-otp, docs/api.md#verify-otp).
  *
  * A subject has at most one code: its `otp_codes` document, `_id` = subject.
- * The guarantees are atomic updates of that one document:
- * - attempt limit: every attempt first increments `attempts` under the filter
- *   `attempts < maxAttempts` (and unexpired). The server applies these one at
- *   a time, so at most `maxAttempts` attempts ever see the code, whatever the
- *   interleaving; a later one finds nothing (OTP_NOT_FOUND).
+ * The guarantees are compare-and-set updates of that one document, and every
+ * query names exactly the fields of `_id` or of a unique index, so each is an
+ * index lookup on MongoDB and on the embedded server alike (the embedded server
+ * uses a unique index only when a filter names exactly its fields; an `_id`
+ * filter with extra conditions would scan the collection):
+ * - attempt limit: an attempt reads the code by `_id`, checks it (unexpired,
+ *   attempts left, bound to this device or to none), then counts itself with
+ *   `$inc: { attempts: 1 }` under `{ _id, codeId, attempts: <the value read> }`
+ *   (unique index `_id_1_codeId_1_attempts_1`). Of attempts that read the same
+ *   value exactly one is counted; the others read again. So every compare is
+ *   preceded by its own increment from a value below the limit: at most
+ *   `maxAttempts` attempts ever see the code, whatever the interleaving; a
+ *   later one finds no usable code (OTP_NOT_FOUND).
  * - single use: an attempt with the right code deletes the document under
- *   its `codeId`; of concurrent right attempts exactly one deletes it, the
- *   others get OTP_NOT_FOUND. The `codeId` filter keeps a verify from using
- *   up a newer code sent meanwhile.
- * Both filter by `_id`: an index lookup on MongoDB. (The embedded server uses a unique index only
- * when the filter names exactly its fields, so with the extra conditions it scans: BENCHMARKS.md.)
- *
+ *   `{ _id, codeId }` (unique index `_id_1_codeId_1`); of concurrent right
+ *   attempts exactly one deletes it, the others get OTP_NOT_FOUND. The `codeId`
+ *   keeps a verify from using up a newer code sent meanwhile.
+
  * Device binding (optional, asked for at send time): the code's document
  * then holds a hash of a random `verificationId` that only the requesting
  * device receives, and the code can be verified only together with it. An
@@ -83,7 +89,9 @@ const notFound = () =>
  * its id is not counted).
  * `opts.onReach` runs once the attempt has reached a usable code and been counted, before the code is
  * compared: the per-number verify budget is charged there, so attempts that reach nothing (no code, a
- * dead code, a code bound to another device) cannot use up the owner's budget.
+ * dead code, a code bound to another device, or a code whose last attempts others took first) cannot use
+ * up the owner's budget. (Charging it beside the count, to save a round trip, would let a burst of
+ * concurrent guesses that all read a usable code spend the budget while only 5 are counted.)
  * @throws AppError 404 OTP_NOT_FOUND (none, expired, used, attempts exhausted, bound to another device),
  *         400 OTP_INVALID with `details.attemptsRemaining`; whatever `onReach` throws.
  */
@@ -94,25 +102,53 @@ export async function consumeCode(
   now: Date,
   opts: { verificationId?: string; onReach?: () => Promise<void> } = {},
 ): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
-  const { verificationId } = opts;
+  const wanted = opts.verificationId ? sha256Hex(opts.verificationId) : null;
   const max = config.otp.maxAttempts;
-  const current = await otpCodes().findOneAndUpdate(
-    // `verificationHash: null` also matches codes stored before binding existed (no such field).
-    { _id: subject, expiresAt: { $gt: now }, attempts: { $lt: max }, verificationHash: verificationId ? sha256Hex(verificationId) : null },
-    { $inc: { attempts: 1 } },
-    { returnDocument: 'after', projection: { codeId: 1, codeHash: 1, attempts: 1, isTestNumber: 1 } },
-  );
+  const current = await countAttempt(subject, wanted, max, now);
   if (!current) throw notFound();
   await opts.onReach?.();
 
   if (!safeEqualHex(codeHash(config, subject, code), current.codeHash)) {
     throw badRequest(['code: incorrect'], {
       errorCode: OTP_INVALID,
-      details: { attemptsRemaining: Math.max(0, max - (current.attempts)) },
+      details: { attemptsRemaining: Math.max(0, max - current.attempts) },
     });
   }
   const codeId = current.codeId;
   const claimed = await otpCodes().deleteOne({ _id: subject, codeId });
   if (claimed.deletedCount !== 1) throw notFound(); // another request with the right code was first
   return { codeId, isTestNumber: current.isTestNumber === true };
+}
+
+type CountedCode = { codeId: Types.ObjectId; codeHash: string; attempts: number; isTestNumber?: boolean };
+
+/** A code is usable by an attempt carrying `wanted` (a verificationId's hash, or null for none). */
+function usable(doc: { expiresAt: Date; attempts: number; verificationHash?: string | null }, wanted: string | null, max: number, now: Date): boolean {
+  if (!(doc.expiresAt.getTime() > now.getTime()) || doc.attempts >= max) return false;
+  const bound = doc.verificationHash ?? null; // codes stored before binding existed have no such field
+  if (bound === null || wanted === null) return bound === wanted;
+  return safeEqualHex(bound, wanted);
+}
+
+/**
+ * Counts one attempt on the subject's usable code and returns the code as counted, or null when there
+ * is no usable code. A lost compare-and-set (another attempt was counted, or a new code was sent, since
+ * the read) reads again; each loss means another attempt was counted or a code was replaced, so the
+ * loop ends: once the attempts are used up the read finds the code unusable.
+ */
+async function countAttempt(subject: string, wanted: string | null, max: number, now: Date): Promise<CountedCode | null> {
+  for (let round = 0; round < max + 8; round++) {
+    const seen = await otpCodes().findOne(
+      { _id: subject },
+      { projection: { codeId: 1, expiresAt: 1, attempts: 1, verificationHash: 1 } },
+    );
+    if (!seen || !usable(seen, wanted, max, now)) return null;
+    const counted = await otpCodes().findOneAndUpdate(
+      { _id: subject, codeId: seen.codeId, attempts: seen.attempts },
+      { $inc: { attempts: 1 } },
+      { returnDocument: 'after', projection: { codeId: 1, codeHash: 1, attempts: 1, isTestNumber: 1 } },
+    );
+    if (counted) return counted;
+  }
+  return null; // a code replaced again and again while we tried: as good as none
 }
