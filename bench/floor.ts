@@ -48,7 +48,10 @@ await new Promise((r) => redis.once('ready', r));
 const prefix = env.QUEUE_PREFIX ?? '{allmine}';
 // The same queues and job options as src/jobs/queues.ts: the same Redis work per job, the same worker.
 const queues: Record<string, Queue> = Object.fromEntries(
-  ['last-login', 'funnel', 'signup-attribution'].map((name) => [name, new Queue(name, { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS })]),
+  ['last-login', 'funnel', 'signup-attribution'].map((name) => [
+    name,
+    new Queue(name, { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
+  ]),
 );
 const limiters = [
   new RateLimiterRedis({ storeClient: redis, keyPrefix: 'floor:vn', points: 1e9, duration: 3600 }),
@@ -79,8 +82,17 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
   await limiters[1]!.consume(ip);
   /** The code: the attempt, then (once it reached a code) the per-number limiter, the compare, the claim. */
   const consume = async (): Promise<{ status: number; codeId?: InstanceType<typeof ObjectId> }> => {
-    const seen = await codes.findOne({ _id: subject }, { projection: { codeId: 1, expiresAt: 1, attempts: 1, verificationHash: 1 } });
-    if (!seen || !((seen.expiresAt as Date) > now) || (seen.attempts as number) >= MAX_ATTEMPTS || seen.verificationHash) return { status: 404 };
+    const seen = await codes.findOne(
+      { _id: subject },
+      { projection: { codeId: 1, expiresAt: 1, attempts: 1, verificationHash: 1 } },
+    );
+    if (
+      !seen ||
+      !((seen.expiresAt as Date) > now) ||
+      (seen.attempts as number) >= MAX_ATTEMPTS ||
+      seen.verificationHash
+    )
+      return { status: 404 };
     const current = await codes.findOneAndUpdate(
       { _id: subject, codeId: seen.codeId, attempts: seen.attempts },
       { $inc: { attempts: 1 } },
@@ -127,9 +139,26 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
     {
       queue: 'funnel',
       jobId: `otp-verified-${codeId.toHexString()}`,
-      data: { step: 'otp-verified', codeId: codeId.toHexString(), at, channel: 'phone', country: countryCode, platform: 'web', source: null, campaign: null },
+      data: {
+        step: 'otp-verified',
+        codeId: codeId.toHexString(),
+        at,
+        channel: 'phone',
+        country: countryCode,
+        platform: 'web',
+        source: null,
+        campaign: null,
+      },
     },
-    ...(isNew ? [{ queue: 'signup-attribution', jobId: `signup-attribution-${userId}`, data: { userId, sessionId, reqId: 'floor' } }] : []),
+    ...(isNew
+      ? [
+          {
+            queue: 'signup-attribution',
+            jobId: `signup-attribution-${userId}`,
+            data: { userId, sessionId, reqId: 'floor' },
+          },
+        ]
+      : []),
   ];
   const outboxId = events[0]!.jobId;
   await Promise.all([
@@ -147,7 +176,14 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
       deviceId: null,
       appVersion: null,
     }),
-    refreshTokens.insertOne({ _id: createHash('sha256').update(refresh).digest('hex'), sessionId: sid, userId: user._id, parentId: null, issuedAt: now, expiresAt }),
+    refreshTokens.insertOne({
+      _id: createHash('sha256').update(refresh).digest('hex'),
+      sessionId: sid,
+      userId: user._id,
+      parentId: null,
+      issuedAt: now,
+      expiresAt,
+    }),
     outbox.insertOne({ _id: outboxId, events, createdAt: now, expiresAt: new Date(now.getTime() + OUTBOX_KEEP_MS) }),
   ]);
   const roles = (user.roles as string[] | undefined) ?? ['user'];
@@ -159,7 +195,14 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
     expiresIn: 3600,
   });
   const { _id, phoneKey: _phoneKey, __v: _v, ...fields } = user;
-  send(res, 200, { accessToken, refreshToken: refresh, expiresIn: 3600, refreshExpiresIn: REFRESH_TTL_S, user: { id: _id.toHexString(), ...fields }, isRegistrationComplete: user.isRegistrationComplete === true });
+  send(res, 200, {
+    accessToken,
+    refreshToken: refresh,
+    expiresIn: 3600,
+    refreshExpiresIn: REFRESH_TTL_S,
+    user: { id: _id.toHexString(), ...fields },
+    isRegistrationComplete: user.isRegistrationComplete === true,
+  });
 
   // After the response, like the app's fast path: enqueue, then the outbox document goes.
   await Promise.all(events.map((e) => queues[e.queue]!.add(e.queue, e.data, { jobId: e.jobId })));
@@ -170,9 +213,11 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    login(Buffer.concat(chunks), req.socket.remoteAddress ?? 'unknown', req.headers['user-agent'] ?? null, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: String(err) });
-    });
+    login(Buffer.concat(chunks), req.socket.remoteAddress ?? 'unknown', req.headers['user-agent'] ?? null, res).catch(
+      (err: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: String(err) });
+      },
+    );
   });
 });
 

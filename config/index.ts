@@ -26,15 +26,24 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /** `redis://` or `rediss://` URLs, comma-separated (several only for a cluster's seed nodes). */
 const redisUrls = z.string().transform((v, ctx) => {
-  const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (urls.length === 0 || urls.some((u) => !/^rediss?:\/\/[^/\s]/.test(u) || !URL.canParse(u))) {
-    ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL (or, for a cluster, a comma-separated list of them)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a redis:// or rediss:// URL (or, for a cluster, a comma-separated list of them)',
+    });
     return z.NEVER;
   }
   if (new Set(urls.map((u) => new URL(u).protocol)).size > 1) {
@@ -88,7 +97,10 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
   if (v === 'true') return true;
   if (v === 'false' || v === '') return false;
   if (/^\d+$/.test(v)) return Number(v);
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 });
 
 /**
@@ -97,10 +109,19 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
  */
 const apiServers = z.string().transform((v, ctx) => {
   const out: { description: string; url: string }[] = [];
-  for (const pair of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const description = eq > 0 ? pair.slice(0, eq).trim() : '';
-    const url = eq > 0 ? pair.slice(eq + 1).trim().replace(/\/+$/, '') : '';
+    const url =
+      eq > 0
+        ? pair
+            .slice(eq + 1)
+            .trim()
+            .replace(/\/+$/, '')
+        : '';
     if (!description || !/^https?:\/\/[^/\s]+/.test(url) || !URL.canParse(url)) {
       ctx.addIssue({ code: 'custom', message: `"${pair}" is not Description=http(s)://host[/path]` });
       return z.NEVER;
@@ -124,156 +145,187 @@ function schemaFor(nodeEnv: NodeEnv) {
       .string({ error: `${name} is required` })
       .refine((v) => Buffer.byteLength(v, 'utf8') >= 32, `${name} must be at least 32 bytes`);
 
-  return z.object({
-    NODE_ENV: z.enum(NODE_ENVS),
-    PORT: int(0, 65535).default(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(
-      nodeEnv === 'test' ? 'silent' : 'info',
-    ),
-    MONGODB_URI: devDefault(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'), `mongodb://127.0.0.1:27017/${dbName}`),
-    /**
-     * A MongoDB operation that gets no answer for this long fails (the request answers 503) instead of
-     * hanging: a server that stops answering without closing its connections is caught too.
-     */
-    MONGODB_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(10_000),
-    /** One URL; with REDIS_CLUSTER=true, one or more seed nodes of the cluster, comma-separated. */
-    REDIS_URL: devDefault(redisUrls, 'redis://127.0.0.1:6379'),
-    /** `true`: REDIS_URL names nodes of a Redis Cluster; the client discovers the rest and follows MOVED/ASK. */
-    REDIS_CLUSTER: bool.default(false),
-    /** Heroku Redis presents a self-signed certificate on rediss:// URLs. */
-    REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
-    /**
-     * Development/test with `MONGODB_URI` or `REDIS_URL` on another host: refused unless this is `true` and
-     * `NODE_ENV` is set explicitly (see `loadConfig`). No effect in production.
-     */
-    ALLOW_REMOTE_DEV_SERVICES: bool.default(false),
-    /** BullMQ key prefix; braces make every queue key hash to one Redis Cluster slot. */
-    QUEUE_PREFIX: z.string().min(1).default('{allmine}'),
-    JWT_SECRET: devDefault(secret('JWT_SECRET'), DEV_JWT_SECRET).refine(
-      (v) => !prod || v !== DEV_JWT_SECRET,
-      'JWT_SECRET must not be the development default',
-    ),
-    JWT_ISSUER: z.string().min(1).default('allmine-auth'),
-    JWT_AUDIENCE: z.string().min(1).default('allmine-app'),
-    OTP_HMAC_SECRET: devDefault(secret('OTP_HMAC_SECRET'), DEV_OTP_SECRET).refine(
-      (v) => !prod || v !== DEV_OTP_SECRET,
-      'OTP_HMAC_SECRET must not be the development default',
-    ),
-    CORS_ORIGINS: list.default([]),
-    TRUST_PROXY: trustProxy.default(false),
-    BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(16 * 1024),
-    /** Hard deadline for a graceful shutdown; Heroku kills at 30 s. */
-    SHUTDOWN_TIMEOUT_MS: int(1000, 28_000).default(20_000),
-    WORKER_CONCURRENCY: int(1, 256).default(10),
-    READINESS_TIMEOUT_MS: int(50, 10_000).default(1500),
+  return z
+    .object({
+      NODE_ENV: z.enum(NODE_ENVS),
+      PORT: int(0, 65535).default(3000),
+      LOG_LEVEL: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default(nodeEnv === 'test' ? 'silent' : 'info'),
+      MONGODB_URI: devDefault(
+        z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'),
+        `mongodb://127.0.0.1:27017/${dbName}`,
+      ),
+      /**
+       * A MongoDB operation that gets no answer for this long fails (the request answers 503) instead of
+       * hanging: a server that stops answering without closing its connections is caught too.
+       */
+      MONGODB_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+      /** One URL; with REDIS_CLUSTER=true, one or more seed nodes of the cluster, comma-separated. */
+      REDIS_URL: devDefault(redisUrls, 'redis://127.0.0.1:6379'),
+      /** `true`: REDIS_URL names nodes of a Redis Cluster; the client discovers the rest and follows MOVED/ASK. */
+      REDIS_CLUSTER: bool.default(false),
+      /** Heroku Redis presents a self-signed certificate on rediss:// URLs. */
+      REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
+      /**
+       * Development/test with `MONGODB_URI` or `REDIS_URL` on another host: refused unless this is `true` and
+       * `NODE_ENV` is set explicitly (see `loadConfig`). No effect in production.
+       */
+      ALLOW_REMOTE_DEV_SERVICES: bool.default(false),
+      /** BullMQ key prefix; braces make every queue key hash to one Redis Cluster slot. */
+      QUEUE_PREFIX: z.string().min(1).default('{allmine}'),
+      JWT_SECRET: devDefault(secret('JWT_SECRET'), DEV_JWT_SECRET).refine(
+        (v) => !prod || v !== DEV_JWT_SECRET,
+        'JWT_SECRET must not be the development default',
+      ),
+      JWT_ISSUER: z.string().min(1).default('allmine-auth'),
+      JWT_AUDIENCE: z.string().min(1).default('allmine-app'),
+      OTP_HMAC_SECRET: devDefault(secret('OTP_HMAC_SECRET'), DEV_OTP_SECRET).refine(
+        (v) => !prod || v !== DEV_OTP_SECRET,
+        'OTP_HMAC_SECRET must not be the development default',
+      ),
+      CORS_ORIGINS: list.default([]),
+      TRUST_PROXY: trustProxy.default(false),
+      BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(16 * 1024),
+      /** Hard deadline for a graceful shutdown; Heroku kills at 30 s. */
+      SHUTDOWN_TIMEOUT_MS: int(1000, 28_000).default(20_000),
+      WORKER_CONCURRENCY: int(1, 256).default(10),
+      READINESS_TIMEOUT_MS: int(50, 10_000).default(1500),
 
-    ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(3600),
-    REFRESH_TOKEN_TTL_SECONDS: int(3600, 365 * 86_400).default(2_592_000),
+      ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(3600),
+      REFRESH_TOKEN_TTL_SECONDS: int(3600, 365 * 86_400).default(2_592_000),
 
-    /** Puts the code in the send-otp response. Never allowed in production. */
-    OTP_EXPOSE_CODE: bool.default(!prod).refine((v) => !(prod && v), 'OTP_EXPOSE_CODE must be off in production'),
-    OTP_LENGTH: int(4, 8).default(4),
-    OTP_TTL_SECONDS: int(30, 3600).default(180),
-    OTP_RESEND_COOLDOWN_SECONDS: int(0, 3600).default(60),
-    OTP_MAX_ATTEMPTS: int(1, 20).default(5),
-    OTP_SEND_PER_NUMBER_HOUR: int(1).default(5),
-    OTP_SEND_PER_NUMBER_DAY: int(1).default(10),
-    OTP_SEND_PER_IP_HOUR: int(1).default(20),
-    /** Budget of codes sent per country calling code per hour (SMS pumping guard). */
-    OTP_SEND_PER_COUNTRY_HOUR: int(1).default(2000),
-    OTP_VERIFY_PER_NUMBER_HOUR: int(1).default(10),
-    OTP_VERIFY_PER_IP_HOUR: int(1).default(60),
-    /** `+<countryCode><nationalNumber>=<code>` pairs, comma-separated (app-store review, QA). */
-    OTP_TEST_NUMBERS: z
-      .string()
-      .transform((v, ctx) => {
-        const pairs = v.split(',').map((s) => s.trim()).filter(Boolean);
-        const out: Record<string, string> = {};
-        for (const p of pairs) {
-          const m = /^\+(\d{4,15})=(\d{4,8})$/.exec(p);
-          if (!m) {
-            ctx.addIssue({ code: 'custom', message: `"${p}" is not +<digits>=<code>` });
-            return z.NEVER;
+      /** Puts the code in the send-otp response. Never allowed in production. */
+      OTP_EXPOSE_CODE: bool.default(!prod).refine((v) => !(prod && v), 'OTP_EXPOSE_CODE must be off in production'),
+      OTP_LENGTH: int(4, 8).default(4),
+      OTP_TTL_SECONDS: int(30, 3600).default(180),
+      OTP_RESEND_COOLDOWN_SECONDS: int(0, 3600).default(60),
+      OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+      OTP_SEND_PER_NUMBER_HOUR: int(1).default(5),
+      OTP_SEND_PER_NUMBER_DAY: int(1).default(10),
+      OTP_SEND_PER_IP_HOUR: int(1).default(20),
+      /** Budget of codes sent per country calling code per hour (SMS pumping guard). */
+      OTP_SEND_PER_COUNTRY_HOUR: int(1).default(2000),
+      OTP_VERIFY_PER_NUMBER_HOUR: int(1).default(10),
+      OTP_VERIFY_PER_IP_HOUR: int(1).default(60),
+      /** `+<countryCode><nationalNumber>=<code>` pairs, comma-separated (app-store review, QA). */
+      OTP_TEST_NUMBERS: z
+        .string()
+        .transform((v, ctx) => {
+          const pairs = v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+          const out: Record<string, string> = {};
+          for (const p of pairs) {
+            const m = /^\+(\d{4,15})=(\d{4,8})$/.exec(p);
+            if (!m) {
+              ctx.addIssue({ code: 'custom', message: `"${p}" is not +<digits>=<code>` });
+              return z.NEVER;
+            }
+            out[`+${m[1]}`] = m[2]!;
           }
-          out[`+${m[1]}`] = m[2]!;
-        }
-        return out;
-      })
-      .default({}),
-    OTP_TEST_NUMBERS_IN_PRODUCTION: bool.default(false),
+          return out;
+        })
+        .default({}),
+      OTP_TEST_NUMBERS_IN_PRODUCTION: bool.default(false),
 
-    SMS_PROVIDER: z.enum(['console', 'twilio', 'netgsm']).default(prod ? ('twilio' as const) : ('console' as const)),
-    SMS_TIMEOUT_MS: int(100, 30_000).default(5000),
-    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
-    TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
-    TWILIO_FROM: z.string().min(1).optional(),
-    TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
-    TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
-    NETGSM_USERCODE: z.string().min(1).optional(),
-    NETGSM_PASSWORD: z.string().min(1).optional(),
-    NETGSM_HEADER: z.string().min(1).optional(),
-    NETGSM_BASE_URL: z.url().default('https://api.netgsm.com.tr'),
+      SMS_PROVIDER: z.enum(['console', 'twilio', 'netgsm']).default(prod ? ('twilio' as const) : ('console' as const)),
+      SMS_TIMEOUT_MS: int(100, 30_000).default(5000),
+      TWILIO_ACCOUNT_SID: z
+        .string()
+        .regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits')
+        .optional(),
+      TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+      TWILIO_FROM: z.string().min(1).optional(),
+      TWILIO_MESSAGING_SERVICE_SID: z
+        .string()
+        .regex(/^MG[0-9a-fA-F]{32}$/)
+        .optional(),
+      TWILIO_BASE_URL: z.url().default('https://api.twilio.com'),
+      NETGSM_USERCODE: z.string().min(1).optional(),
+      NETGSM_PASSWORD: z.string().min(1).optional(),
+      NETGSM_HEADER: z.string().min(1).optional(),
+      NETGSM_BASE_URL: z.url().default('https://api.netgsm.com.tr'),
 
-    /** `json`: nodemailer's JSON transport, nothing leaves the process (development, test). */
-    MAIL_TRANSPORT: z.enum(['json', 'smtp']).default(prod ? ('smtp' as const) : ('json' as const)),
-    /** `smtp://user:pass@host:587` or `smtps://…:465`. */
-    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
-    MAIL_FROM: z.string().min(3).default('Allmine <no-reply@allmine.app>'),
-    MAIL_TIMEOUT_MS: int(100, 60_000).default(10_000),
+      /** `json`: nodemailer's JSON transport, nothing leaves the process (development, test). */
+      MAIL_TRANSPORT: z.enum(['json', 'smtp']).default(prod ? ('smtp' as const) : ('json' as const)),
+      /** `smtp://user:pass@host:587` or `smtps://…:465`. */
+      SMTP_URL: z
+        .string()
+        .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+        .optional(),
+      MAIL_FROM: z.string().min(3).default('Allmine <no-reply@allmine.app>'),
+      MAIL_TIMEOUT_MS: int(100, 60_000).default(10_000),
 
-    /** Concurrent refreshes with one token within this window all succeed; later reuse is theft. */
-    REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
-    /** How long a web dyno trusts its cached view of a session (revocation takes effect within it). */
-    SESSION_CACHE_TTL_MS: int(0, 5000).default(3000),
+      /** Concurrent refreshes with one token within this window all succeed; later reuse is theft. */
+      REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
+      /** How long a web dyno trusts its cached view of a session (revocation takes effect within it). */
+      SESSION_CACHE_TTL_MS: int(0, 5000).default(3000),
 
-    /** Current policy versions a registration must accept (docs/api.md#complete-registration). */
-    PRIVACY_POLICY_VERSION: z.string().min(1).default('1.2.0'),
-    TERMS_OF_USE_VERSION: z.string().min(1).default('1.1.0'),
-    CONSENT_FORM_VERSION: z.string().min(1).default('1.0.0'),
-    USERNAME_CHANGE_INTERVAL_DAYS: int(0, 365).default(30),
-    ACCOUNT_DELETION_GRACE_DAYS: int(0, 365).default(30),
-    /** Feature flag: `POST /users/me/account-deletion/finalize-now` (403 when off). */
-    ACCOUNT_DELETION_FINALIZE_NOW: bool.default(false),
-    /** How often the worker looks for deletion requests that are due. */
-    ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+      /** Current policy versions a registration must accept (docs/api.md#complete-registration). */
+      PRIVACY_POLICY_VERSION: z.string().min(1).default('1.2.0'),
+      TERMS_OF_USE_VERSION: z.string().min(1).default('1.1.0'),
+      CONSENT_FORM_VERSION: z.string().min(1).default('1.0.0'),
+      USERNAME_CHANGE_INTERVAL_DAYS: int(0, 365).default(30),
+      ACCOUNT_DELETION_GRACE_DAYS: int(0, 365).default(30),
+      /** Feature flag: `POST /users/me/account-deletion/finalize-now` (403 when off). */
+      ACCOUNT_DELETION_FINALIZE_NOW: bool.default(false),
+      /** How often the worker looks for deletion requests that are due. */
+      ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
 
-    /**
-     * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
-     * events past their week, ended sessions): what MongoDB's TTL indexes do, for servers that do not
-     * (the embedded one), and a bound on every collection of the login path either way.
-     */
-    EXPIRY_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+      /**
+       * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
+       * events past their week, ended sessions): what MongoDB's TTL indexes do, for servers that do not
+       * (the embedded one), and a bound on every collection of the login path either way.
+       */
+      EXPIRY_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
 
-    /** How often the worker relays outbox events that the web could not enqueue itself. */
-    OUTBOX_RELAY_EVERY_MS: int(200, 3600 * 1000).default(5000),
-    /** An undelivered outbox event older than this is relayed (younger ones are still on their fast path). */
-    OUTBOX_RELAY_AFTER_MS: int(0, 3600 * 1000).default(10_000),
-    /** BullMQ: a job whose worker died is retried once its lock (this long) has expired. */
-    WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
-    WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
+      /** How often the worker relays outbox events that the web could not enqueue itself. */
+      OUTBOX_RELAY_EVERY_MS: int(200, 3600 * 1000).default(5000),
+      /** An undelivered outbox event older than this is relayed (younger ones are still on their fast path). */
+      OUTBOX_RELAY_AFTER_MS: int(0, 3600 * 1000).default(10_000),
+      /** BullMQ: a job whose worker died is retried once its lock (this long) has expired. */
+      WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+      WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
 
-    /** `servers` of `/openapi.json` and `/docs`; default (development, test) `Development=http://localhost:<PORT>`. */
-    API_SERVERS: apiServers.optional(),
-    /** `GET /metrics` (Prometheus); on by default outside production. */
-    METRICS_ENABLED: bool.default(!prod),
-    /** Bearer token for `/metrics` (and the worker's metrics port); required in production when metrics are on. */
-    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
-    /** The worker serves its own `/metrics` (job outcome counters, process metrics) on this port; off when unset. */
-    WORKER_METRICS_PORT: int(0, 65535).optional(),
-    /** HTTP Basic credentials for the queue dashboard (`/admin/queues`); required (both) in production to enable it. */
-    QUEUE_DASHBOARD_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":"').optional(),
-    QUEUE_DASHBOARD_PASSWORD: z.string().min(12, 'QUEUE_DASHBOARD_PASSWORD must be at least 12 characters').optional(),
-  })
+      /** `servers` of `/openapi.json` and `/docs`; default (development, test) `Development=http://localhost:<PORT>`. */
+      API_SERVERS: apiServers.optional(),
+      /** `GET /metrics` (Prometheus); on by default outside production. */
+      METRICS_ENABLED: bool.default(!prod),
+      /** Bearer token for `/metrics` (and the worker's metrics port); required in production when metrics are on. */
+      METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+      /** The worker serves its own `/metrics` (job outcome counters, process metrics) on this port; off when unset. */
+      WORKER_METRICS_PORT: int(0, 65535).optional(),
+      /** HTTP Basic credentials for the queue dashboard (`/admin/queues`); required (both) in production to enable it. */
+      QUEUE_DASHBOARD_USER: z
+        .string()
+        .min(1)
+        .regex(/^[^:]+$/, 'must not contain ":"')
+        .optional(),
+      QUEUE_DASHBOARD_PASSWORD: z
+        .string()
+        .min(12, 'QUEUE_DASHBOARD_PASSWORD must be at least 12 characters')
+        .optional(),
+    })
     .superRefine((e, ctx) => {
       if (!e.REDIS_CLUSTER && e.REDIS_URL.length > 1) {
         ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'several URLs need REDIS_CLUSTER=true' });
       }
       if (e.REDIS_CLUSTER && e.REDIS_URL.some((u) => !['', '/', '/0'].includes(new URL(u).pathname))) {
-        ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'a Redis Cluster has only database 0; drop the /<db> path' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_URL'],
+          message: 'a Redis Cluster has only database 0; drop the /<db> path',
+        });
       }
       // BullMQ runs multi-key Lua scripts over a queue's keys: in a cluster they must share one hash slot.
       if (e.REDIS_CLUSTER && !/\{[^{}]+\}/.test(e.QUEUE_PREFIX)) {
-        ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['QUEUE_PREFIX'],
+          message: 'must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})',
+        });
       }
       const need = (key: keyof typeof e, why: string) => {
         if (e[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
@@ -281,7 +333,8 @@ function schemaFor(nodeEnv: NodeEnv) {
       if (e.SMS_PROVIDER === 'twilio') {
         need('TWILIO_ACCOUNT_SID', 'when SMS_PROVIDER=twilio');
         need('TWILIO_AUTH_TOKEN', 'when SMS_PROVIDER=twilio');
-        if (!e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) need('TWILIO_FROM', '(or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDER=twilio');
+        if (!e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID)
+          need('TWILIO_FROM', '(or TWILIO_MESSAGING_SERVICE_SID) when SMS_PROVIDER=twilio');
       }
       if (e.SMS_PROVIDER === 'netgsm') {
         need('NETGSM_USERCODE', 'when SMS_PROVIDER=netgsm');
@@ -291,17 +344,34 @@ function schemaFor(nodeEnv: NodeEnv) {
       if (e.MAIL_TRANSPORT === 'smtp') need('SMTP_URL', 'when MAIL_TRANSPORT=smtp');
       // Codes must not cross the network in clear: implicit TLS, or STARTTLS made mandatory.
       if (prod && e.SMTP_URL?.startsWith('smtp://') && !/[?&]requireTLS=true\b/.test(e.SMTP_URL)) {
-        ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'use smtps:// or add ?requireTLS=true in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SMTP_URL'],
+          message: 'use smtps:// or add ?requireTLS=true in production',
+        });
       }
       // `true` trusts every X-Forwarded-For hop, so a client names its own `req.ip`, and with it its per-IP limits.
       if (prod && e.TRUST_PROXY === true) {
-        ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'true is refused in production: it lets clients pick their own IP; give the hop count (Heroku: 1) or the proxies\' addresses/subnets' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TRUST_PROXY'],
+          message:
+            "true is refused in production: it lets clients pick their own IP; give the hop count (Heroku: 1) or the proxies' addresses/subnets",
+        });
       }
       if (prod && e.MAIL_TRANSPORT === 'json') {
-        ctx.addIssue({ code: 'custom', path: ['MAIL_TRANSPORT'], message: 'json sends no mail; not allowed in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MAIL_TRANSPORT'],
+          message: 'json sends no mail; not allowed in production',
+        });
       }
       if (prod && e.SMS_PROVIDER === 'console') {
-        ctx.addIssue({ code: 'custom', path: ['SMS_PROVIDER'], message: 'console sends no SMS; not allowed in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SMS_PROVIDER'],
+          message: 'console sends no SMS; not allowed in production',
+        });
       }
       if (prod && (e.METRICS_ENABLED || e.WORKER_METRICS_PORT !== undefined)) {
         need('METRICS_TOKEN', 'in production when metrics are on (METRICS_ENABLED or WORKER_METRICS_PORT)');
@@ -311,18 +381,34 @@ function schemaFor(nodeEnv: NodeEnv) {
       }
       if ((e.QUEUE_DASHBOARD_USER === undefined) !== (e.QUEUE_DASHBOARD_PASSWORD === undefined)) {
         const missing = e.QUEUE_DASHBOARD_USER === undefined ? 'QUEUE_DASHBOARD_USER' : 'QUEUE_DASHBOARD_PASSWORD';
-        ctx.addIssue({ code: 'custom', path: [missing], message: 'QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD go together' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: 'QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD go together',
+        });
       }
       if (prod && e.QUEUE_DASHBOARD_PASSWORD !== undefined && e.QUEUE_DASHBOARD_PASSWORD.length < 20) {
-        ctx.addIssue({ code: 'custom', path: ['QUEUE_DASHBOARD_PASSWORD'], message: 'must be at least 20 characters in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['QUEUE_DASHBOARD_PASSWORD'],
+          message: 'must be at least 20 characters in production',
+        });
       }
       for (const [number, code] of Object.entries(e.OTP_TEST_NUMBERS)) {
         if (code.length !== e.OTP_LENGTH) {
-          ctx.addIssue({ code: 'custom', path: ['OTP_TEST_NUMBERS'], message: `code of ${number} must have OTP_LENGTH (${e.OTP_LENGTH}) digits` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['OTP_TEST_NUMBERS'],
+            message: `code of ${number} must have OTP_LENGTH (${e.OTP_LENGTH}) digits`,
+          });
         }
       }
       if (prod && Object.keys(e.OTP_TEST_NUMBERS).length > 0 && !e.OTP_TEST_NUMBERS_IN_PRODUCTION) {
-        ctx.addIssue({ code: 'custom', path: ['OTP_TEST_NUMBERS'], message: 'test numbers are refused in production unless OTP_TEST_NUMBERS_IN_PRODUCTION=true' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OTP_TEST_NUMBERS'],
+          message: 'test numbers are refused in production unless OTP_TEST_NUMBERS_IN_PRODUCTION=true',
+        });
       }
     });
 }
@@ -389,7 +475,12 @@ export type Config = Readonly<{
   mail: MailConfig;
   sessions: { refreshReuseGraceSeconds: number; cacheTtlMs: number };
   policies: { privacyPolicyVersion: string; termsOfUseVersion: string; consentFormVersion: string };
-  accounts: { usernameChangeIntervalDays: number; deletionGraceDays: number; finalizeNowEnabled: boolean; deletionSweepEveryMs: number };
+  accounts: {
+    usernameChangeIntervalDays: number;
+    deletionGraceDays: number;
+    finalizeNowEnabled: boolean;
+    deletionSweepEveryMs: number;
+  };
   outbox: { relayEveryMs: number; relayAfterMs: number };
   expirySweepEveryMs: number;
   worker: { lockDurationMs: number; stalledIntervalMs: number };
@@ -419,7 +510,8 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
   const remote = nodeEnv === 'production' ? [] : remoteServiceKeys(source);
   // The opt-out counts only with NODE_ENV set on purpose: an unset NODE_ENV next to a remote service is the
   // mistake this guards against (a production shell without NODE_ENV).
-  const optedOut = source.NODE_ENV !== undefined && bool.safeParse(source.ALLOW_REMOTE_DEV_SERVICES ?? 'false').data === true;
+  const optedOut =
+    source.NODE_ENV !== undefined && bool.safeParse(source.ALLOW_REMOTE_DEV_SERVICES ?? 'false').data === true;
   if (remote.length > 0 && !optedOut) {
     const keys = `${remote.join(', ')} ${remote.length > 1 ? 'point to non-local hosts' : 'points to a non-local host'}`;
     problems.push(
@@ -487,11 +579,20 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
         messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
         baseUrl: e.TWILIO_BASE_URL,
       },
-      netgsm: { usercode: e.NETGSM_USERCODE, password: e.NETGSM_PASSWORD, header: e.NETGSM_HEADER, baseUrl: e.NETGSM_BASE_URL },
+      netgsm: {
+        usercode: e.NETGSM_USERCODE,
+        password: e.NETGSM_PASSWORD,
+        header: e.NETGSM_HEADER,
+        baseUrl: e.NETGSM_BASE_URL,
+      },
     },
     mail: { transport: e.MAIL_TRANSPORT, smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, timeoutMs: e.MAIL_TIMEOUT_MS },
     sessions: { refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS, cacheTtlMs: e.SESSION_CACHE_TTL_MS },
-    policies: { privacyPolicyVersion: e.PRIVACY_POLICY_VERSION, termsOfUseVersion: e.TERMS_OF_USE_VERSION, consentFormVersion: e.CONSENT_FORM_VERSION },
+    policies: {
+      privacyPolicyVersion: e.PRIVACY_POLICY_VERSION,
+      termsOfUseVersion: e.TERMS_OF_USE_VERSION,
+      consentFormVersion: e.CONSENT_FORM_VERSION,
+    },
     accounts: {
       usernameChangeIntervalDays: e.USERNAME_CHANGE_INTERVAL_DAYS,
       deletionGraceDays: e.ACCOUNT_DELETION_GRACE_DAYS,
@@ -502,7 +603,9 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     expirySweepEveryMs: e.EXPIRY_SWEEP_EVERY_MS,
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
     docs: {
-      servers: e.API_SERVERS ?? (nodeEnv === 'production' ? [] : [{ description: 'Development', url: `http://localhost:${e.PORT}` }]),
+      servers:
+        e.API_SERVERS ??
+        (nodeEnv === 'production' ? [] : [{ description: 'Development', url: `http://localhost:${e.PORT}` }]),
     },
     metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT },
     queueDashboard: {

@@ -111,7 +111,8 @@ async function stopApp(app) {
 async function waitReady(base, web) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (web.child.exitCode !== null) throw new FuzzError(`the web process exited (${web.child.exitCode}); see ${web.logFile}`);
+    if (web.child.exitCode !== null)
+      throw new FuzzError(`the web process exited (${web.child.exitCode}); see ${web.logFile}`);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) return;
     } catch {
@@ -123,7 +124,11 @@ async function waitReady(base, web) {
 }
 
 async function post(base, p, body) {
-  const res = await fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -131,10 +136,15 @@ async function post(base, p, body) {
 async function makeAdmin(base, env) {
   const number = { countryCode: '90', phoneNumber: ADMIN_PHONE };
   const sent = await post(base, '/api/v1/auth/send-otp', number);
-  if (sent.status !== 201 || !sent.body.data?.code) throw new FuzzError(`send-otp for the analytics user answered ${sent.status}`);
+  if (sent.status !== 201 || !sent.body.data?.code)
+    throw new FuzzError(`send-otp for the analytics user answered ${sent.status}`);
   const verified = await post(base, '/api/v1/auth/verify-otp', { ...number, code: sent.body.data.code });
   if (verified.status !== 200) throw new FuzzError(`verify-otp for the analytics user answered ${verified.status}`);
-  const grant = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/grant-role.ts', `+90${ADMIN_PHONE}`, 'admin'], { cwd: ROOT, env, encoding: 'utf8' });
+  const grant = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/grant-role.ts', `+90${ADMIN_PHONE}`, 'admin'],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
   if (grant.status !== 0) throw new FuzzError(`grant-role failed: ${grant.stderr.trim()}`);
 }
 
@@ -142,22 +152,33 @@ async function makeAdmin(base, env) {
 
 function schemathesisArgs(base, reportDir) {
   return [
-    '--config-file', 'fuzz/schemathesis.toml',
-    'run', `${base}/openapi.json`,
+    '--config-file',
+    'fuzz/schemathesis.toml',
+    'run',
+    `${base}/openapi.json`,
     // Every check schemathesis has, but two that hooks.py replaces with narrowed versions
     // (negative_data_rejection_except_client_headers, positive_data_acceptance_except_contract_rules);
     // hooks.py also adds prepared_cases_succeed.
-    '--checks', 'all',
-    '--exclude-checks', 'negative_data_rejection,positive_data_acceptance',
-    '--max-examples', String(MAX_EXAMPLES),
-    '--seed', String(SEED),
-    '--generation-database', 'none',
+    '--checks',
+    'all',
+    '--exclude-checks',
+    'negative_data_rejection,positive_data_acceptance',
+    '--max-examples',
+    String(MAX_EXAMPLES),
+    '--seed',
+    String(SEED),
+    '--generation-database',
+    'none',
     '--continue-on-failure',
-    '--workers', '1',
-    '--request-timeout', '30',
+    '--workers',
+    '1',
+    '--request-timeout',
+    '30',
     '--no-color',
-    '--report', 'json,ndjson',
-    '--report-dir', reportDir,
+    '--report',
+    'json,ndjson',
+    '--report-dir',
+    reportDir,
   ];
 }
 
@@ -231,21 +252,32 @@ async function summarize(reportDir) {
 function printSummary(s, stExit) {
   const generated = s.report.test_cases?.generated ?? 0;
   const failedChecks = [...s.checks].filter(([, c]) => c.failed > 0);
-  const schemaViolations = ['response_schema_conformance', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance']
-    .reduce((n, name) => n + (s.checks.get(name)?.failed ?? 0), 0);
+  const schemaViolations = [
+    'response_schema_conformance',
+    'status_code_conformance',
+    'content_type_conformance',
+    'response_headers_conformance',
+  ].reduce((n, name) => n + (s.checks.get(name)?.failed ?? 0), 0);
   const rows = [...s.perOperation].sort(([a], [b]) => a.localeCompare(b));
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log('\n# fuzz summary');
   console.log(`schemathesis ${s.report.schemathesis_version}, seed ${SEED}, --max-examples ${MAX_EXAMPLES}`);
-  console.log(`test cases generated: ${generated} (minimum ${MIN_CASES}); requests sent: ${s.requests} (${[...s.phases].map(([p, n]) => `${p} ${n}`).join(', ')})`);
+  console.log(
+    `test cases generated: ${generated} (minimum ${MIN_CASES}); requests sent: ${s.requests} (${[...s.phases].map(([p, n]) => `${p} ${n}`).join(', ')})`,
+  );
   console.log(`operations: ${s.report.operations?.tested ?? 0} tested of ${s.report.operations?.total ?? 0}`);
   for (const [label, op] of rows) {
-    const statuses = [...op.statuses].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([k, v]) => `${k}×${v}`).join(' ');
+    const statuses = [...op.statuses]
+      .sort(([a], [b]) => String(a).localeCompare(String(b)))
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ');
     console.log(`  ${label.padEnd(width)}  ${String(op.requests).padStart(5)}  ${statuses}`);
   }
   console.log(`5xx responses: ${s.serverErrors}`);
   console.log(`responses breaking the documented schema (body, status, content type, headers): ${schemaViolations}`);
-  console.log(`checks: ${[...s.checks].map(([name, c]) => `${name} ${c.failed ? `${c.failed} FAILED` : 'ok'} (${c.passed + c.failed})`).join(', ')}`);
+  console.log(
+    `checks: ${[...s.checks].map(([name, c]) => `${name} ${c.failed ? `${c.failed} FAILED` : 'ok'} (${c.passed + c.failed})`).join(', ')}`,
+  );
   const errors = s.report.errors?.reduce((n, e) => n + (e.count ?? 1), 0) ?? 0;
   const problems = [];
   if (stExit !== 0) problems.push(`schemathesis exited ${stExit}`);
@@ -253,11 +285,16 @@ function printSummary(s, stExit) {
   if (schemaViolations > 0) problems.push(`${schemaViolations} schema violations`);
   if (failedChecks.length > 0) problems.push(`failed checks: ${failedChecks.map(([n]) => n).join(', ')}`);
   if (errors > 0) problems.push(`${errors} schemathesis errors`);
-  if (generated < MIN_CASES) problems.push(`only ${generated} cases generated (need ${MIN_CASES}; raise --max-examples)`);
-  if ((s.report.operations?.tested ?? 0) < (s.report.operations?.total ?? 1)) problems.push('not every operation was tested');
+  if (generated < MIN_CASES)
+    problems.push(`only ${generated} cases generated (need ${MIN_CASES}; raise --max-examples)`);
+  if ((s.report.operations?.tested ?? 0) < (s.report.operations?.total ?? 1))
+    problems.push('not every operation was tested');
   // One plain count line for CI (.ci/run adds it to the suites'): every check run on every case; a
   // failure that is not a failed check (a 5xx is one, too few cases is not) counts once more.
-  const checkRuns = [...s.checks.values()].reduce((t, c) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }), { passed: 0, failed: 0 });
+  const checkRuns = [...s.checks.values()].reduce(
+    (t, c) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }),
+    { passed: 0, failed: 0 },
+  );
   const otherProblems = problems.length - (failedChecks.length > 0 ? 1 : 0);
   console.log(`fuzz: ${checkRuns.passed} passed, ${checkRuns.failed + otherProblems} failed`);
   console.log(problems.length ? `RESULT: FAIL (${problems.join('; ')})` : 'RESULT: PASS');
@@ -285,17 +322,22 @@ function errorLines(file) {
 
 async function main() {
   if (!process.env.MONGODB_URI || !process.env.REDIS_URL) {
-    throw new FuzzError('MONGODB_URI and REDIS_URL must be set: run `npm run fuzz` (node scripts/stack.mjs fuzz), which starts both');
+    throw new FuzzError(
+      'MONGODB_URI and REDIS_URL must be set: run `npm run fuzz` (node scripts/stack.mjs fuzz), which starts both',
+    );
   }
-  if (!Number.isInteger(MAX_EXAMPLES) || MAX_EXAMPLES < 1 || !Number.isInteger(SEED)) throw new FuzzError('--max-examples and --seed take integers');
+  if (!Number.isInteger(MAX_EXAMPLES) || MAX_EXAMPLES < 1 || !Number.isInteger(SEED))
+    throw new FuzzError('--max-examples and --seed take integers');
   // scripts/stack.mjs builds the Python environment (fuzz/requirements.txt) and names it.
   const venv = process.env.FUZZ_VENV;
-  if (!venv || !fs.existsSync(path.join(venv, 'bin', 'schemathesis'))) throw new FuzzError('FUZZ_VENV is not set or has no schemathesis; run this through `npm run fuzz`');
+  if (!venv || !fs.existsSync(path.join(venv, 'bin', 'schemathesis')))
+    throw new FuzzError('FUZZ_VENV is not set or has no schemathesis; run this through `npm run fuzz`');
   fs.mkdirSync(REPORT_DIR, { recursive: true });
 
   // scripts/stack.mjs hands us a free loopback port for the web.
   const port = Number(process.env.FUZZ_WEB_PORT);
-  if (!Number.isInteger(port) || port <= 0) throw new FuzzError('FUZZ_WEB_PORT is not set; run this through `npm run fuzz`');
+  if (!Number.isInteger(port) || port <= 0)
+    throw new FuzzError('FUZZ_WEB_PORT is not set; run this through `npm run fuzz`');
   const base = `http://127.0.0.1:${port}`;
   const env = { ...process.env, ...FUZZ_ENV, PORT: String(port) };
   const release = startApp('release', 'src/release.ts', env);
@@ -313,7 +355,9 @@ async function main() {
     for (const app of [web, worker]) {
       const lines = errorLines(app.logFile);
       if (lines.length) {
-        console.log(`${app.name}: ${lines.length} error log lines (first: ${lines[0].slice(0, 300)}); full log: ${app.logFile}`);
+        console.log(
+          `${app.name}: ${lines.length} error log lines (first: ${lines[0].slice(0, 300)}); full log: ${app.logFile}`,
+        );
         exit = 1;
       } else {
         console.log(`${app.name}: no error log lines`);

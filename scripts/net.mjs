@@ -26,7 +26,9 @@ export function redisCommand(port, args, timeoutMs = 5000) {
       reject(new Error(`redis on port ${port}: no answer to ${args[0]} within ${timeoutMs} ms`));
     });
     sock.once('error', reject);
-    sock.once('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
+    sock.once('connect', () =>
+      sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`),
+    );
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       const eol = buf.indexOf('\r\n');
@@ -46,5 +48,8 @@ export function redisCommand(port, args, timeoutMs = 5000) {
 
 /** True when the server on the port answers PING with +PONG within 1 s. */
 export function redisPing(port) {
-  return redisCommand(port, ['PING'], 1000).then((reply) => reply === '+PONG', () => false);
+  return redisCommand(port, ['PING'], 1000).then(
+    (reply) => reply === '+PONG',
+    () => false,
+  );
 }

@@ -193,7 +193,13 @@ async function mongoServerClasspath() {
   const classes = path.join(dir, 'classes');
   const ready = () => fs.existsSync(path.join(classes, 'EmbeddedMongo.class')) && fs.existsSync(cpFile);
   const jars = () => fs.readFileSync(cpFile, 'utf8').trim();
-  if (ready() && jars().split(path.delimiter).every((j) => fs.existsSync(j))) return `${classes}${path.delimiter}${jars()}`;
+  if (
+    ready() &&
+    jars()
+      .split(path.delimiter)
+      .every((j) => fs.existsSync(j))
+  )
+    return `${classes}${path.delimiter}${jars()}`;
 
   const missing = () => ['java', 'javac', 'mvn'].filter((c) => !onPath(c));
   if (missing().length > 0 && process.getuid?.() === 0 && onPath('apt-get')) {
@@ -202,8 +208,10 @@ async function mongoServerClasspath() {
     await aptInstall('maven');
   }
   if (missing().length > 0) {
-    throw new StackError(`the embedded MongoDB server needs Java 17+ and Maven (${missing().join(', ')} not on PATH). `
-      + 'Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven; or set MONGODB_URI to a running MongoDB.');
+    throw new StackError(
+      `the embedded MongoDB server needs Java 17+ and Maven (${missing().join(', ')} not on PATH). ` +
+        'Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven; or set MONGODB_URI to a running MongoDB.',
+    );
   }
   log('fetching and compiling the embedded MongoDB server (once, cached) …');
   // Build into a temporary dir and rename: an interrupted build never leaves a half-built cache.
@@ -220,16 +228,29 @@ async function mongoServerClasspath() {
     if (state.stopping) throw new StackError('stopping');
     if (error || code !== 0) throw new StackError(`${name} failed:\n${error?.message ?? output.trimEnd()}`);
   };
-  await collect('mvn', 'mvn', ['-q', '-B', '-f', path.join(MONGO_SRC, 'pom.xml'), 'dependency:build-classpath',
-    `-Dmdep.outputFile=${path.join(tmp, 'classpath.txt')}`]);
+  await collect('mvn', 'mvn', [
+    '-q',
+    '-B',
+    '-f',
+    path.join(MONGO_SRC, 'pom.xml'),
+    'dependency:build-classpath',
+    `-Dmdep.outputFile=${path.join(tmp, 'classpath.txt')}`,
+  ]);
   const cp = fs.readFileSync(path.join(tmp, 'classpath.txt'), 'utf8').trim();
-  await collect('javac', 'javac', ['-d', path.join(tmp, 'classes'), '-cp', cp, path.join(MONGO_SRC, 'EmbeddedMongo.java')]);
+  await collect('javac', 'javac', [
+    '-d',
+    path.join(tmp, 'classes'),
+    '-cp',
+    cp,
+    path.join(MONGO_SRC, 'EmbeddedMongo.java'),
+  ]);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
   state.tmpFiles.delete(tmp);
   for (const f of fs.readdirSync(cacheRoot)) {
     // Builds of older sources are never used again.
-    if (/^[0-9a-f]{16}$/.test(f) && path.join(cacheRoot, f) !== dir) fs.rmSync(path.join(cacheRoot, f), { recursive: true, force: true });
+    if (/^[0-9a-f]{16}$/.test(f) && path.join(cacheRoot, f) !== dir)
+      fs.rmSync(path.join(cacheRoot, f), { recursive: true, force: true });
   }
   return `${classes}${path.delimiter}${jars()}`;
 }
@@ -281,8 +302,10 @@ let mongoServer;
 async function ensureRedisServer() {
   if (onPath('redis-server')) return;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
-    throw new StackError('redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y '
-      + 'redis-server`, macOS: `brew install redis`), or set REDIS_URL to a running Redis.');
+    throw new StackError(
+      'redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y ' +
+        'redis-server`, macOS: `brew install redis`), or set REDIS_URL to a running Redis.',
+    );
   }
   log('redis-server is missing; installing it with apt-get (running as root)');
   // The package may also start a system redis on port 6379; harmless, ours uses its own port.
@@ -313,8 +336,21 @@ async function startRedisNode(name, extraArgs = () => []) {
   let why = 'exited before answering PING (3 tries)';
   for (let tries = 1; tries <= 3; tries++) {
     const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--protected-mode', 'no', '--dir', dir, ...(await extraArgs(port))];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+      '--dir',
+      dir,
+      ...(await extraArgs(port)),
+    ];
     const logFd = fs.openSync(logFile, 'a');
     const entry = start(name, 'redis-server', args, { stdio: ['ignore', logFd, logFd], tier: 1 });
     fs.closeSync(logFd);
@@ -363,8 +399,18 @@ async function startRedisCluster() {
     let busPort;
     const port = await startRedisNode(`redis-cluster-${i + 1}`, async () => {
       busPort = await freePort(); // explicit: port + 10000 may not exist or be free
-      return ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort),
-        '--cluster-node-timeout', '5000', '--cluster-announce-ip', '127.0.0.1'];
+      return [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-port',
+        String(busPort),
+        '--cluster-node-timeout',
+        '5000',
+        '--cluster-announce-ip',
+        '127.0.0.1',
+      ];
     });
     nodes.push({ port, busPort });
   }
@@ -382,9 +428,13 @@ async function startRedisCluster() {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const infos = await Promise.all(nodes.map(({ port }) => redisCommand(port, 'CLUSTER', 'INFO')));
-    if (infos.every((info) => /cluster_state:ok/.test(info) && new RegExp(`cluster_known_nodes:${MASTERS}\\b`).test(info))) break;
+    if (
+      infos.every((info) => /cluster_state:ok/.test(info) && new RegExp(`cluster_known_nodes:${MASTERS}\\b`).test(info))
+    )
+      break;
     if (state.stopping) throw new StackError('stopping');
-    if (Date.now() > deadline) throw new StackError(`redis cluster did not reach cluster_state:ok within 30 s:\n${infos[0]}`);
+    if (Date.now() > deadline)
+      throw new StackError(`redis cluster did not reach cluster_state:ok within 30 s:\n${infos[0]}`);
     await sleep(100);
   }
   log(`redis cluster: ${MASTERS} masters on ports ${nodes.map((n) => n.port).join(', ')}`);
@@ -399,8 +449,10 @@ const CHROMIUM = '/usr/bin/chromium';
 async function ensureChromium() {
   if (isExecutable(CHROMIUM)) return;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
-    log(`${CHROMIUM} is missing, so the dashboard test will be skipped. Install it (Debian/Ubuntu: `
-      + '`sudo apt-get install -y chromium`) to run it.');
+    log(
+      `${CHROMIUM} is missing, so the dashboard test will be skipped. Install it (Debian/Ubuntu: ` +
+        '`sudo apt-get install -y chromium`) to run it.',
+    );
     return;
   }
   log('chromium is missing; installing it with apt-get (running as root)');
@@ -421,7 +473,12 @@ async function startServices(dbName) {
     REDIS_URL || (cluster ? startRedisCluster() : startRedis()),
   ]);
   if (state.stopping) throw new StackError('stopping');
-  return { MONGODB_URI: mongo, REDIS_URL: redis, ...(cluster && { REDIS_CLUSTER: 'true' }), ...(mongoServer && { MONGO_SERVER_PID: String(mongoServer.pid), MONGO_SERVER_CLASSPATH: mongoServer.classpath }) };
+  return {
+    MONGODB_URI: mongo,
+    REDIS_URL: redis,
+    ...(cluster && { REDIS_CLUSTER: 'true' }),
+    ...(mongoServer && { MONGO_SERVER_PID: String(mongoServer.pid), MONGO_SERVER_CLASSPATH: mongoServer.classpath }),
+  };
 }
 
 /** Start a node process whose output lines are prefixed with its name ("web | …"). */
@@ -429,7 +486,10 @@ function startPrefixed(name, args, env) {
   // The app shuts down gracefully within 25 s, so it gets 30 s before SIGKILL.
   const entry = start(name, process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], grace: 30_000 });
   const prefix = `${name.padEnd(6)} | `;
-  for (const [input, out] of [[entry.child.stdout, process.stdout], [entry.child.stderr, process.stderr]]) {
+  for (const [input, out] of [
+    [entry.child.stdout, process.stdout],
+    [entry.child.stderr, process.stderr],
+  ]) {
     readline.createInterface({ input }).on('line', (line) => out.write(`${prefix}${line}\n`));
   }
   return entry;
@@ -465,7 +525,10 @@ async function test(mochaArgs) {
   if (process.env.SKIP_STATIC === '1' || namesFiles) {
     log(`${namesFiles ? 'test files named' : 'SKIP_STATIC=1'}: skipping typecheck and lint`);
   } else {
-    for (const [label, args] of [['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']], ['lint', ['eslint', '.']]]) {
+    for (const [label, args] of [
+      ['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+      ['lint', ['eslint', '.']],
+    ]) {
       const code = await run(label, 'npx', args);
       if (code !== 0) {
         console.error(`[stack] ${label} failed`);
@@ -476,10 +539,16 @@ async function test(mochaArgs) {
   }
   await ensureChromium();
   const env = { ...process.env, ...(await startServices('allmine_test')), NODE_ENV: 'test' };
-  log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`);
+  log(
+    `MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}${env.REDIS_CLUSTER ? ` REDIS_CLUSTER=${env.REDIS_CLUSTER}` : ''}`,
+  );
   const deadlineMs = Number(process.env.TEST_DEADLINE_MINUTES || 40) * 60_000;
   const spec = namesFiles ? [] : ['test/**/*.test.ts']; // no file named: the whole suite
-  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), [...mochaArgs, ...spec], { env, grace: 10_000, deadlineMs });
+  return run('mocha', path.join(ROOT, 'node_modules', '.bin', 'mocha'), [...mochaArgs, ...spec], {
+    env,
+    grace: 10_000,
+    deadlineMs,
+  });
 }
 
 /** `npm run bench`: fresh services of its own, then bench/run.ts (flags pass through). */
@@ -505,10 +574,14 @@ function pythonOutput(python, code) {
  */
 async function ensureFuzzVenv() {
   const python = ['python3', 'python'].find(onPath);
-  if (!python) throw new StackError('the fuzzer needs Python >= 3.11 (python3 is not on PATH). Debian/Ubuntu: apt-get install -y python3 python3-venv');
+  if (!python)
+    throw new StackError(
+      'the fuzzer needs Python >= 3.11 (python3 is not on PATH). Debian/Ubuntu: apt-get install -y python3 python3-venv',
+    );
   const version = pythonOutput(python, 'import sys; print("%d.%d" % sys.version_info[:2])');
   const [major, minor] = (version ?? '0.0').split('.').map(Number);
-  if (major < 3 || (major === 3 && minor < 11)) throw new StackError(`schemathesis needs Python >= 3.11; ${python} is ${version ?? 'unusable'}`);
+  if (major < 3 || (major === 3 && minor < 11))
+    throw new StackError(`schemathesis needs Python >= 3.11; ${python} is ${version ?? 'unusable'}`);
 
   const requirements = path.join(ROOT, 'fuzz', 'requirements.txt');
   const marker = path.join(FUZZ_VENV, '.requirements-sha256');
@@ -519,12 +592,22 @@ async function ensureFuzzVenv() {
   log(`creating .cache/fuzz-venv (Python ${version}) and installing fuzz/requirements.txt`);
   const venv = () => run('python -m venv', python, ['-m', 'venv', '--clear', FUZZ_VENV]);
   if ((await venv()) !== 0) {
-    if (process.getuid?.() !== 0 || !onPath('apt-get')) throw new StackError(`${python} -m venv failed. Debian/Ubuntu: apt-get install -y python3-venv`);
+    if (process.getuid?.() !== 0 || !onPath('apt-get'))
+      throw new StackError(`${python} -m venv failed. Debian/Ubuntu: apt-get install -y python3-venv`);
     log(`${python} -m venv failed; installing python3-venv with apt-get (running as root)`);
     await aptInstall('python3-venv');
     if ((await venv()) !== 0) throw new StackError(`${python} -m venv failed`);
   }
-  const pip = await run('pip install', venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', requirements]);
+  const pip = await run('pip install', venvPython, [
+    '-m',
+    'pip',
+    'install',
+    '--disable-pip-version-check',
+    '--no-input',
+    '-q',
+    '-r',
+    requirements,
+  ]);
   if (pip !== 0) throw new StackError('pip install -r fuzz/requirements.txt failed');
   fs.writeFileSync(marker, wanted);
   return FUZZ_VENV;
@@ -533,14 +616,21 @@ async function ensureFuzzVenv() {
 /** `npm run fuzz`: the Python environment, fresh services of its own, then fuzz/run.mjs (flags pass through). */
 async function fuzz(fuzzArgs) {
   const venv = await ensureFuzzVenv();
-  const env = { ...process.env, ...(await startServices('allmine_fuzz')), FUZZ_WEB_PORT: String(await freePort()), FUZZ_VENV: venv };
+  const env = {
+    ...process.env,
+    ...(await startServices('allmine_fuzz')),
+    FUZZ_WEB_PORT: String(await freePort()),
+    FUZZ_VENV: venv,
+  };
   log(`MONGODB_URI=${env.MONGODB_URI} REDIS_URL=${env.REDIS_URL}`);
   return run('fuzz', process.execPath, ['fuzz/run.mjs', ...fuzzArgs], { env, grace: 40_000 });
 }
 
 async function services() {
   const uris = await startServices('allmine_test');
-  console.log(`MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}${uris.REDIS_CLUSTER ? '\nREDIS_CLUSTER=true' : ''}`);
+  console.log(
+    `MONGODB_URI=${uris.MONGODB_URI}\nREDIS_URL=${uris.REDIS_URL}${uris.REDIS_CLUSTER ? '\nREDIS_CLUSTER=true' : ''}`,
+  );
   log('services running; Ctrl-C to stop');
   return new Promise(() => {});
 }

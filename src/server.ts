@@ -75,7 +75,9 @@ try {
 // Give Redis (a cluster client first reads the slot map and connects to each master) a moment before
 // taking traffic, so a fresh dyno's first requests find it ready. Without Redis the web still serves
 // logins (limits in memory, events through the outbox), so it listens anyway after the wait.
-await redisReady(redis, REDIS_BOOT_WAIT_MS).catch((err: Error) => logger.warn({ err: err.message }, 'listening before Redis is ready'));
+await redisReady(redis, REDIS_BOOT_WAIT_MS).catch((err: Error) =>
+  logger.warn({ err: err.message }, 'listening before Redis is ready'),
+);
 
 server.listen(config.port, () => {
   const { port } = server.address() as AddressInfo;

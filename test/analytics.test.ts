@@ -20,9 +20,16 @@ const SOURCES = ['instagram_ads', 'tiktok_ads', 'google_search'];
 const CAMPAIGNS = ['spring_launch', 'summer_promo', 'autumn_push', 'winter_sale'];
 
 /** Runs a CLI of src/cli the way an operator would; resolves to its exit code and output. */
-function cli(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,11 +62,18 @@ describe('marketing reports (contract §5)', function () {
   before(async () => {
     const config = testConfig({ QUEUE_PREFIX });
     ownQueues = createQueues(config, redis());
-    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', QUEUE_PREFIX }, { clock: () => new Date(now), queues: ownQueues });
+    srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', QUEUE_PREFIX },
+      { clock: () => new Date(now), queues: ownQueues },
+    );
     connection = createRedis(config, 'bullmq');
     const logger = createLogger({ level: 'silent' });
     workers = QUEUE_NAMES.map(
-      (name) => new Worker(name, jobHandler(name, { logger, config, queues: ownQueues, now: () => new Date(present) }), { connection, prefix: config.redis.queuePrefix }),
+      (name) =>
+        new Worker(name, jobHandler(name, { logger, config, queues: ownQueues, now: () => new Date(present) }), {
+          connection,
+          prefix: config.redis.queuePrefix,
+        }),
     );
 
     // 50 signups over 3 days, 3 sources × 4 campaigns; every 10th without attribution; every 5th completes.
@@ -76,27 +90,59 @@ describe('marketing reports (contract §5)', function () {
       const phone = freshPhone();
       const ip = freshIp();
       const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
-      const body = { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code, ...(attributed ? { signupSource: entry.source, signupCampaign: entry.campaign } : {}) };
+      const body = {
+        countryCode: '90',
+        phoneNumber: phone.phoneNumber,
+        code: sent.body.data.code,
+        ...(attributed ? { signupSource: entry.source, signupCampaign: entry.campaign } : {}),
+      };
       const res = await verifyOtp(srv, body, ip, { 'x-platform': i % 2 ? 'mobile_ios' : 'mobile_android' });
       expect(res.status, res.text).to.equal(200);
       if (entry.completes) {
-        const done = await srv.request('/api/v1/users/me/complete-registration', post(res.body.data.accessToken, {
-          name: 'N', surname: 'S', username: `r${res.body.data.user.id}`.slice(0, 30), birthDate: '1990-05-05', gender: 'other',
-          privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
-        }));
+        const done = await srv.request(
+          '/api/v1/users/me/complete-registration',
+          post(res.body.data.accessToken, {
+            name: 'N',
+            surname: 'S',
+            username: `r${res.body.data.user.id}`.slice(0, 30),
+            birthDate: '1990-05-05',
+            gender: 'other',
+            privacyPolicyAccepted: true,
+            privacyPolicyVersion: '1.2.0',
+            termsOfUseAccepted: true,
+            termsOfUseVersion: '1.1.0',
+          }),
+        );
         expect(done.status, done.text).to.equal(200);
       }
     }
     // A marketer and a plain user, who log in a week later (outside the reported days).
     now = present;
     const mPhone = freshPhone();
-    await User.create({ phoneKey: mPhone.e164, countryCode: '90', phoneNumber: mPhone.phoneNumber, roles: ['user', 'marketing'] });
+    await User.create({
+      phoneKey: mPhone.e164,
+      countryCode: '90',
+      phoneNumber: mPhone.phoneNumber,
+      roles: ['user', 'marketing'],
+    });
     marketer = await login(srv, mPhone);
     plain = await login(srv);
 
-    await eventually(async () => (await SignupAttribution.countDocuments({ day: { $in: days } })) === 50, 60_000, '50 signup facts');
-    await eventually(async () => (await RegistrationCompletion.countDocuments({ signupDay: { $in: days } })) === 10, 60_000, '10 completion facts');
-    await eventually(async () => (await FunnelEvent.countDocuments({ step: 'login', day: { $in: days } })) === 50, 60_000, '50 login facts');
+    await eventually(
+      async () => (await SignupAttribution.countDocuments({ day: { $in: days } })) === 50,
+      60_000,
+      '50 signup facts',
+    );
+    await eventually(
+      async () => (await RegistrationCompletion.countDocuments({ signupDay: { $in: days } })) === 10,
+      60_000,
+      '10 completion facts',
+    );
+    await eventually(
+      async () => (await FunnelEvent.countDocuments({ step: 'login', day: { $in: days } })) === 50,
+      60_000,
+      '50 login facts',
+    );
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.close()));
@@ -114,7 +160,11 @@ describe('marketing reports (contract §5)', function () {
     const rows = new Map<string, Record<string, string | number>>();
     for (const p of plan) {
       const key = dims.map((d) => p[d]).join('|');
-      const row = rows.get(key) ?? { ...Object.fromEntries(dims.map((d) => [d, p[d]])), signups: 0, registrationsCompleted: 0 };
+      const row = rows.get(key) ?? {
+        ...Object.fromEntries(dims.map((d) => [d, p[d]])),
+        signups: 0,
+        registrationsCompleted: 0,
+      };
       (row.signups as number)++;
       if (p.completes) (row.registrationsCompleted as number)++;
       rows.set(key, row);
@@ -143,27 +193,62 @@ describe('marketing reports (contract §5)', function () {
     expect(bySource.body.data.rows).to.deep.equal(expectedRows(['source']));
     const oneDay = await report(marketer.accessToken, `from=${days[1]}&to=${days[1]}&groupBy=day`);
     expect(oneDay.body.data.rows).to.deep.equal(expectedRows(['day']).filter((r) => r.day === days[1]));
-    const filtered = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=campaign&source=tiktok_ads`);
+    const filtered = await report(
+      marketer.accessToken,
+      `from=${days[0]}&to=${days[2]}&groupBy=campaign&source=tiktok_ads`,
+    );
     const tiktok = plan.filter((p) => p.source === 'tiktok_ads');
-    expect(filtered.body.data.totals).to.deep.equal({ signups: tiktok.length, registrationsCompleted: tiktok.filter((p) => p.completes).length });
+    expect(filtered.body.data.totals).to.deep.equal({
+      signups: tiktok.length,
+      registrationsCompleted: tiktok.filter((p) => p.completes).length,
+    });
   });
 
   it('exports the same rows as CSV', async () => {
-    const res = await report(marketer.accessToken, `from=${days[0]}&to=${days[2]}&groupBy=day,source,campaign&format=csv`);
+    const res = await report(
+      marketer.accessToken,
+      `from=${days[0]}&to=${days[2]}&groupBy=day,source,campaign&format=csv`,
+    );
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/csv/);
     expect(res.headers.get('content-disposition')).to.include(`signups_${days[0]}_${days[2]}.csv`);
-    const expected = ['day,source,campaign,signups,registrationsCompleted', ...expectedRows(['day', 'source', 'campaign']).map((r) => `${r.day},${r.source},${r.campaign},${r.signups},${r.registrationsCompleted}`)];
+    const expected = [
+      'day,source,campaign,signups,registrationsCompleted',
+      ...expectedRows(['day', 'source', 'campaign']).map(
+        (r) => `${r.day},${r.source},${r.campaign},${r.signups},${r.registrationsCompleted}`,
+      ),
+    ];
     expect(res.text).to.equal(`${expected.join('\r\n')}\r\n`);
   });
 
   it('answers the funnel for the range, and for one source', async () => {
-    const res = await srv.request(`/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}`, bearer(marketer.accessToken));
+    const res = await srv.request(
+      `/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}`,
+      bearer(marketer.accessToken),
+    );
     expect(res.status, res.text).to.equal(200);
-    expect(res.body.data).to.deep.equal({ from: days[0], to: days[2], source: null, campaign: null, otpSent: 50, otpVerified: 50, signups: 50, registrationsCompleted: 10, logins: 50 });
-    const one = await srv.request(`/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}&source=instagram_ads&campaign=spring_launch`, bearer(marketer.accessToken));
+    expect(res.body.data).to.deep.equal({
+      from: days[0],
+      to: days[2],
+      source: null,
+      campaign: null,
+      otpSent: 50,
+      otpVerified: 50,
+      signups: 50,
+      registrationsCompleted: 10,
+      logins: 50,
+    });
+    const one = await srv.request(
+      `/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}&source=instagram_ads&campaign=spring_launch`,
+      bearer(marketer.accessToken),
+    );
     const mine = plan.filter((p) => p.source === 'instagram_ads' && p.campaign === 'spring_launch');
-    expect(one.body.data).to.include({ otpSent: null, otpVerified: mine.length, signups: mine.length, registrationsCompleted: mine.filter((p) => p.completes).length });
+    expect(one.body.data).to.include({
+      otpSent: null,
+      otpVerified: mine.length,
+      signups: mine.length,
+      registrationsCompleted: mine.filter((p) => p.completes).length,
+    });
   });
 
   it('refuses a user-role token with 403 and bad queries with 400', async () => {
@@ -212,11 +297,26 @@ describe('marketing reports (contract §5)', function () {
   it('keeps a failed job with its error and retries it on an operator command', async () => {
     const q = ownQueues.funnel;
     const codeId = new Types.ObjectId().toHexString();
-    const job = await q.add('funnel', { step: 'otp-sent', codeId, at: 'not-a-date', channel: 'phone', country: '90', platform: 'web', source: null, campaign: null }, { jobId: `broken-${codeId}`, attempts: 1 });
+    const job = await q.add(
+      'funnel',
+      {
+        step: 'otp-sent',
+        codeId,
+        at: 'not-a-date',
+        channel: 'phone',
+        country: '90',
+        platform: 'web',
+        source: null,
+        campaign: null,
+      },
+      { jobId: `broken-${codeId}`, attempts: 1 },
+    );
     await eventually(async () => (await q.getJob(job.id!))?.failedReason, 15_000, 'job failed');
     const listed = await cli('jobs', ['failed', 'funnel'], { QUEUE_PREFIX });
     expect(listed.code, listed.stderr).to.equal(0);
-    expect(listed.stdout).to.include(`broken-${codeId}`).and.include('funnel job payload refused: at: must be an ISO 8601 UTC time');
+    expect(listed.stdout)
+      .to.include(`broken-${codeId}`)
+      .and.include('funnel job payload refused: at: must be an ISO 8601 UTC time');
 
     await (await q.getJob(job.id!))!.updateData({ ...job.data, at: new Date(base).toISOString() }); // the operator's fix
     const retried = await cli('jobs', ['retry', 'funnel'], { QUEUE_PREFIX });
@@ -237,7 +337,12 @@ describe('grant-role --revoke: rights end when they are removed', function () {
   it('ends the user’s sessions: the old access token is 401 within SESSION_CACHE_TTL_MS, and a new login has no role', async () => {
     const cacheTtlMs = testConfig().sessions.cacheTtlMs;
     const phone = freshPhone();
-    await User.create({ phoneKey: phone.e164, countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, roles: ['user', 'marketing'] });
+    await User.create({
+      phoneKey: phone.e164,
+      countryCode: phone.countryCode,
+      phoneNumber: phone.phoneNumber,
+      roles: ['user', 'marketing'],
+    });
     const marketer = await login(srv, phone);
     const otherDevice = await login(srv, phone);
     const funnel = (token: string) => srv.request('/api/v1/analytics/funnel', bearer(token));
@@ -254,10 +359,14 @@ describe('grant-role --revoke: rights end when they are removed', function () {
     expect(sessions.map((x) => x.revokedReason)).to.deep.equal(['role-revoked', 'role-revoked']);
 
     // The cached "live" answer lasts at most SESSION_CACHE_TTL_MS; poll until the token is refused.
-    const refused = await eventually(async () => {
-      const res = await funnel(marketer.accessToken);
-      return res.status === 401 ? res : undefined;
-    }, cacheTtlMs + 2000, 'the old access token refused');
+    const refused = await eventually(
+      async () => {
+        const res = await funnel(marketer.accessToken);
+        return res.status === 401 ? res : undefined;
+      },
+      cacheTtlMs + 2000,
+      'the old access token refused',
+    );
     expect(Date.now() - revokedAt).to.be.at.most(cacheTtlMs + 2000);
     expect(refused.body).to.include({ isSuccess: false, statusCode: 401, data: null, errorCode: 'SESSION_REVOKED' });
     expect((await funnel(otherDevice.accessToken)).status).to.equal(401);

@@ -16,7 +16,6 @@ import { eventually, freshPhone } from './support/auth.js';
 import { startApp, type TestServer } from './support/http.js';
 import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
 
-
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 const todayStart = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
@@ -113,12 +112,18 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
     ];
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const signupsOf = (source: string, day: number) => sum(seed.filter((s) => s[0] === source).map((s) => s[2][day]!));
-    const completionsOf = (source: string, day: number) => sum(seed.filter((s) => s[0] === source).map((s) => s[3][day]!));
+    const completionsOf = (source: string, day: number) =>
+      sum(seed.filter((s) => s[0] === source).map((s) => s[3][day]!));
     const marketer = freshPhone();
     let ctx: Awaited<ReturnType<typeof openPage>>;
 
     before(async () => {
-      await User.create({ phoneKey: marketer.e164, countryCode: marketer.countryCode, phoneNumber: marketer.phoneNumber, roles: ['user', 'marketing'] });
+      await User.create({
+        phoneKey: marketer.e164,
+        countryCode: marketer.countryCode,
+        phoneNumber: marketer.phoneNumber,
+        roles: ['user', 'marketing'],
+      });
       const attributions = [];
       const completions = [];
       for (const [source, campaign, signups, completed] of seed) {
@@ -126,8 +131,28 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
           for (let n = 0; n < signups[i]!; n++) {
             const _id = new Types.ObjectId();
             const at = new Date(Date.parse(`${day}T10:00:00Z`) + n * 60_000);
-            attributions.push({ _id, source, campaign, country: 'TR', platform: 'mobile_ios', day, signedUpAt: at, recordedAt: at });
-            if (n < completed[i]!) completions.push({ _id, signupDay: day, source, campaign, country: 'TR', platform: 'mobile_ios', day, completedAt: new Date(at.getTime() + 3_600_000), recordedAt: at });
+            attributions.push({
+              _id,
+              source,
+              campaign,
+              country: 'TR',
+              platform: 'mobile_ios',
+              day,
+              signedUpAt: at,
+              recordedAt: at,
+            });
+            if (n < completed[i]!)
+              completions.push({
+                _id,
+                signupDay: day,
+                source,
+                campaign,
+                country: 'TR',
+                platform: 'mobile_ios',
+                day,
+                completedAt: new Date(at.getTime() + 3_600_000),
+                recordedAt: at,
+              });
           }
         }
       }
@@ -152,7 +177,9 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       // Default range: the last 30 UTC days.
       expect(await page.getByLabel('From (UTC)').inputValue()).to.equal(daysAgo(29));
       expect(await page.getByLabel('To (UTC)').inputValue()).to.equal(daysAgo(0));
-      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.be.a('string');
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.be.a(
+        'string',
+      );
       await loaded(page); // the automatic first load
 
       await page.getByLabel('From (UTC)').fill(range.from);
@@ -163,10 +190,17 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       const shot = path.join(OUTPUT, 'dashboard.png');
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`    screenshot: ${shot}`);
-      expect(state, await page.locator('#report-error').textContent() ?? '').to.equal('ready');
+      expect(state, (await page.locator('#report-error').textContent()) ?? '').to.equal('ready');
 
       // Chart: one stacked dataset per source, one bar per day of the range, drawn on the canvas.
-      const chart = await evaluate<{ stacked: [boolean, boolean]; days: string[]; datasets: { label: string; data: number[] }[]; painted: number }>(page, `(() => {
+      const chart = await evaluate<{
+        stacked: [boolean, boolean];
+        days: string[];
+        datasets: { label: string; data: number[] }[];
+        painted: number;
+      }>(
+        page,
+        `(() => {
         const canvas = document.getElementById('signups-chart');
         const c = Chart.getChart(canvas);
         const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -178,7 +212,8 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
           datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })),
           painted,
         };
-      })()`);
+      })()`,
+      );
       expect(chart.stacked).to.deep.equal([true, true]);
       expect(chart.days).to.have.length(7);
       expect(chart.days[0]).to.equal(range.from);
@@ -197,12 +232,20 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       for (const [source, campaign, signups, completed] of seed) {
         const row = page.locator(`#campaign-table tbody tr[data-source="${source}"][data-campaign="${campaign}"]`);
         const cells = (await row.locator('th, td').allTextContents()).map((t) => t.trim());
-        expect(cells, `${source} / ${campaign}`).to.deep.equal([source, campaign, String(sum(signups)), String(sum(completed)), rate(sum(completed), sum(signups))]);
+        expect(cells, `${source} / ${campaign}`).to.deep.equal([
+          source,
+          campaign,
+          String(sum(signups)),
+          String(sum(completed)),
+          rate(sum(completed), sum(signups)),
+        ]);
       }
 
       // Funnel: the API's four numbers, a bar each, and step-to-step conversion.
       const token = await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`);
-      const api = await srv.request(`/api/v1/analytics/funnel?from=${range.from}&to=${range.to}`, { headers: { authorization: `Bearer ${token}`, 'x-platform': 'admin' } });
+      const api = await srv.request(`/api/v1/analytics/funnel?from=${range.from}&to=${range.to}`, {
+        headers: { authorization: `Bearer ${token}`, 'x-platform': 'admin' },
+      });
       expect(api.status, api.text).to.equal(200);
       const steps = page.locator('#funnel .funnel-step');
       expect(await steps.count()).to.equal(4);
@@ -211,20 +254,30 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         const step = steps.nth(i);
         expect(await step.getAttribute('data-step')).to.equal(key);
         const value = api.body.data[key] as number | null;
-        expect((await step.locator('.funnel-value').textContent())?.replace(/,/g, ''), key).to.equal(value === null ? 'not tracked' : String(value));
+        expect((await step.locator('.funnel-value').textContent())?.replace(/,/g, ''), key).to.equal(
+          value === null ? 'not tracked' : String(value),
+        );
         expect(await step.locator('.funnel-bar').count()).to.equal(1);
       }
       expect(api.body.data.signups).to.be.at.least(sum(seed.flatMap((s) => s[2])));
       expect(await steps.nth(3).locator('.funnel-conversion').textContent()).to.match(/^\d+\.\d% of signups$/);
 
       // CSV: the chart's query as a file.
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export CSV' }).click(),
+      ]);
       expect(download.suggestedFilename()).to.equal(`allmine-signups_${range.from}_${range.to}.csv`);
-      const csv = fs.readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+      const csv = fs
+        .readFileSync(await download.path(), 'utf8')
+        .trim()
+        .split(/\r?\n/);
       expect(csv[0]).to.equal('day,source,signups,registrationsCompleted');
       for (const source of Object.values(src)) {
         const lines = csv.filter((l) => l.split(',')[1] === source);
-        const expected = days.flatMap((day, i) => (signupsOf(source, i) > 0 ? [`${day},${source},${signupsOf(source, i)},${completionsOf(source, i)}`] : []));
+        const expected = days.flatMap((day, i) =>
+          signupsOf(source, i) > 0 ? [`${day},${source},${signupsOf(source, i)},${completionsOf(source, i)}`] : [],
+        );
         expect(lines, source).to.deep.equal(expected);
       }
 
@@ -243,16 +296,23 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         if (req.url().endsWith('/api/v1/auth/refresh')) refreshes.push(req.method());
       });
       // A token this server never signed: 401, as an expired one would be.
-      await page.evaluate(`sessionStorage.setItem('allmine.dashboard.accessToken', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm9wZQ')`);
+      await page.evaluate(
+        `sessionStorage.setItem('allmine.dashboard.accessToken', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm9wZQ')`,
+      );
       await page.getByRole('button', { name: 'Load' }).click();
       expect(await loaded(page)).to.equal('ready');
       expect(await page.locator('#reports').isVisible()).to.equal(true);
-      expect(await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.not.equal(before);
+      expect(await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.not.equal(
+        before,
+      );
       // The three reports were refused together and shared one refresh (refresh tokens rotate).
       expect(refreshes).to.deep.equal(['POST']);
       // Chromium logs every failed load: those three 401s, nothing else.
       expect(problems.console).to.have.length(3);
-      expect(problems.console.every((t) => /status of 401/.test(t)), problems.console.join('\n')).to.equal(true);
+      expect(
+        problems.console.every((t) => /status of 401/.test(t)),
+        problems.console.join('\n'),
+      ).to.equal(true);
 
       // When the refresh token is dead too, the user signs in again.
       await page.evaluate(`sessionStorage.setItem('allmine.dashboard.accessToken', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bm9wZQ');
@@ -261,7 +321,9 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       await page.locator('#sign-in').waitFor({ state: 'visible', timeout: 15_000 });
       expect(await page.locator('#sign-in-error').textContent()).to.equal('Your session has ended. Sign in again.');
       expect(await page.locator('#reports').isVisible()).to.equal(false);
-      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.equal(null);
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.equal(
+        null,
+      );
       expect(refreshes).to.have.length(2);
       expect(problems.csp).to.deep.equal([]);
       expect(problems.pageErrors).to.deep.equal([]);
@@ -287,7 +349,9 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       // "Sign in with another account" goes back to the form, tokens gone.
       await page.getByRole('button', { name: 'Sign in with another account' }).click();
       await page.locator('#sign-in').waitFor({ state: 'visible' });
-      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.equal(null);
+      expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.equal(
+        null,
+      );
 
       expect(problems.csp).to.deep.equal([]);
       expect(problems.pageErrors).to.deep.equal([]);

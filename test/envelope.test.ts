@@ -42,7 +42,11 @@ describe('HTTP conventions (contract §1.1)', () => {
 
   it('answers a body that is not JSON with 400, before any route', async () => {
     for (const path of ['/healthz', '/api/v1/auth/send-otp', '/nowhere']) {
-      const res = await srv.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"countryCode": 90,' });
+      const res = await srv.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"countryCode": 90,',
+      });
       expect(res.status, path).to.equal(400);
       expectErrorEnvelope(res.body, 400, 'Validation failed');
       expect(res.body.errors).to.include('body: not valid JSON');
@@ -126,12 +130,16 @@ describe('database errors that mean "try again"', () => {
     ['a write conflict (112)', serverError(112, 'WriteConflict'), 503],
     ['a primary stepping down (189)', serverError(189, 'PrimarySteppedDown'), 503],
     ['a lock timeout (24)', serverError(24, 'LockTimeout'), 503],
-    ['a RetryableWriteError label after the driver\'s own retry', serverError(9001, 'SocketException', ['RetryableWriteError']), 503],
+    [
+      "a RetryableWriteError label after the driver's own retry",
+      serverError(9001, 'SocketException', ['RetryableWriteError']),
+      503,
+    ],
     ['a duplicate key, which is a bug here, not a pause', serverError(11000, 'E11000 duplicate key error'), 500],
     ['a plain Error whose text says WriteConflict', new Error('WriteConflict'), 500],
   ];
 
-  it('answer 503 DEPENDENCY_UNAVAILABLE in the envelope, never the server\'s text; anything else stays a 500', async () => {
+  it("answer 503 DEPENDENCY_UNAVAILABLE in the envelope, never the server's text; anything else stays a 500", async () => {
     const logs = captureLogs();
     const app = express();
     app.use(requestContext(createLogger({ level: 'debug' }, logs.stream)));
@@ -153,7 +161,9 @@ describe('database errors that mean "try again"', () => {
           expectErrorEnvelope(res.body, 500, 'Internal server error');
         }
       }
-      expect(logs.lines().filter((l) => l.msg === 'request failed')).to.have.length(cases.filter(([, , s]) => s === 503).length);
+      expect(logs.lines().filter((l) => l.msg === 'request failed')).to.have.length(
+        cases.filter(([, , s]) => s === 503).length,
+      );
     } finally {
       await srv.close();
     }

@@ -56,7 +56,12 @@ describe('string limits count characters, as the OpenAPI document does', () => {
   });
 
   it('required strings (refresh tokens) take the documented 256 characters: astral ones and variation selectors count', async () => {
-    const refresh = (refreshToken: string) => srv.request('/api/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) });
+    const refresh = (refreshToken: string) =>
+      srv.request('/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken }),
+      });
     for (const atLimit of [EMOJI.repeat(256), VS16.repeat(128)]) {
       const res = await refresh(atLimit);
       expect(res.status, res.text).to.equal(401); // well-formed, just not a token of ours
@@ -71,13 +76,17 @@ describe('string limits count characters, as the OpenAPI document does', () => {
 
   it('the document refuses reserved usernames in any case, as the app does', async () => {
     const doc = buildOpenApiSpec({ servers: [] });
-    const username = (doc.components.schemas.ChangeUsernameRequest!.properties as Record<string, JsonSchema>).newUsername!;
+    const username = (doc.components.schemas.ChangeUsernameRequest!.properties as Record<string, JsonSchema>)
+      .newUsername!;
     const reserved = new RegExp((username.not as { pattern: string }).pattern, 'u');
     for (const name of ['admin', 'Admin', 'ADMIN', 'Support', 'nULL']) expect(reserved.test(name), name).to.equal(true);
     for (const name of ['admins', 'my.admin', 'ayse.music']) expect(reserved.test(name), name).to.equal(false);
 
     const s = await login(srv);
-    const res = await srv.request('/api/v1/users/me/complete-registration', post(s.accessToken, { ...exampleRegistration(), username: 'Admin' }));
+    const res = await srv.request(
+      '/api/v1/users/me/complete-registration',
+      post(s.accessToken, { ...exampleRegistration(), username: 'Admin' }),
+    );
     expect(res.status).to.equal(400);
     expect(res.body.errors).to.deep.equal(['Validation failed', 'username: is reserved']);
   });
@@ -86,18 +95,29 @@ describe('string limits count characters, as the OpenAPI document does', () => {
 describe('errors carry an errorCode to branch on', () => {
   it('an account already deleted is 409 ACCOUNT_DELETED (request and cancel deletion)', async () => {
     const gone = new Types.ObjectId();
-    for (const attempt of [() => requestDeletion(testConfig(), gone, new Date()), () => cancelDeletion(gone, new Date())]) {
-      const err = await attempt().then(() => undefined, (e: unknown) => e);
+    for (const attempt of [
+      () => requestDeletion(testConfig(), gone, new Date()),
+      () => cancelDeletion(gone, new Date()),
+    ]) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(AppError);
       expect(err).to.include({ status: 409, errorCode: 'ACCOUNT_DELETED' });
-      expect((err as AppError).errors).to.deep.equal(['Resource already exists or cannot be changed in its current state', 'account: already deleted']);
+      expect((err as AppError).errors).to.deep.equal([
+        'Resource already exists or cannot be changed in its current state',
+        'account: already deleted',
+      ]);
     }
   });
 
   it('the document lists every errorCode the app can send on those responses', () => {
     const doc = buildOpenApiSpec({ servers: [] });
     const codesOf = (path: string, method: 'get' | 'post' | 'delete', status: string) => {
-      const response = doc.paths[path]![method]!.responses[status] as unknown as { content: Record<string, { schema: { allOf: { properties?: { errorCode?: { enum: string[] } } }[] } }> };
+      const response = doc.paths[path]![method]!.responses[status] as unknown as {
+        content: Record<string, { schema: { allOf: { properties?: { errorCode?: { enum: string[] } } }[] } }>;
+      };
       return response.content['application/json']!.schema.allOf[1]!.properties!.errorCode!.enum;
     };
     expect(codesOf('/api/v1/analytics/signups', 'get', '403')).to.deep.equal(['ROLE_REQUIRED']);

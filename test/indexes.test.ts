@@ -16,14 +16,23 @@ describe('index setup and migrations (the release step)', () => {
     const name = `probe_${randomUUID().slice(0, 8)}`;
     // An older deploy made `key` unique but not sparse.
     await own.db!.collection(name).createIndex({ key: 1 }, { unique: true });
-    const schema = new Schema({ key: { type: String, unique: true, sparse: true }, expiresAt: Date, a: Number, b: Number });
+    const schema = new Schema({
+      key: { type: String, unique: true, sparse: true },
+      expiresAt: Date,
+      a: Number,
+      b: Number,
+    });
     schema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
     schema.index({ a: 1, b: -1 });
     const Probe = own.model(name, schema, name);
     const logs = captureLogs();
     try {
       const report = await ensureIndexes(own, createLogger({ level: 'info' }, logs.stream));
-      expect([...report.created, ...report.replaced]).to.include.members([`${name}.key`, `${name}.a_b`, `${name}.expiresAt`]);
+      expect([...report.created, ...report.replaced]).to.include.members([
+        `${name}.key`,
+        `${name}.a_b`,
+        `${name}.expiresAt`,
+      ]);
       expect(report.replaced).to.deep.equal([`${name}.key`]);
       expect(logs.lines().some((l) => l.index === `${name}.key` && String(l.msg).includes('replacing'))).to.equal(true);
       const indexes = await Probe.collection.indexes();
@@ -69,14 +78,29 @@ describe('index setup and migrations (the release step)', () => {
     const db = mongoose.connection.db!;
     const subject = `phone:+90532${String(Date.now()).slice(-7)}`;
     const oldId = new mongoose.Types.ObjectId();
-    await OtpCode.collection.insertOne({ _id: oldId as never, subject, codeHash: 'x', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
-    await OtpCode.collection.insertOne({ _id: subject as never, codeId: new mongoose.Types.ObjectId(), codeHash: 'y', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000), attempts: 0 });
+    await OtpCode.collection.insertOne({
+      _id: oldId as never,
+      subject,
+      codeHash: 'x',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    await OtpCode.collection.insertOne({
+      _id: subject as never,
+      codeId: new mongoose.Types.ObjectId(),
+      codeHash: 'y',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+      attempts: 0,
+    });
     await db.collection('otp_attempts').insertOne({ _id: 'a' as never, codeId: oldId });
     try {
       await runMigrations(createLogger({ level: 'silent' }));
       expect(await OtpCode.collection.countDocuments({ _id: oldId as never })).to.equal(0);
       expect(await OtpCode.collection.countDocuments({ _id: subject as never })).to.equal(1);
-      expect((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).to.not.include('otp_attempts');
+      expect((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name)).to.not.include(
+        'otp_attempts',
+      );
       await runMigrations(createLogger({ level: 'silent' })); // idempotent
     } finally {
       await OtpCode.collection.deleteMany({ _id: { $in: [oldId, subject] as never[] } });

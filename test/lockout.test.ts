@@ -20,7 +20,7 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
 
   const wrongFor = (code: string) => (code === '0000' ? '1111' : '0000');
 
-  it('a code bound to the owner\'s device: 20 strangers\' guesses, with no id or made-up ones, reach nothing; the owner logs in', async () => {
+  it("a code bound to the owner's device: 20 strangers' guesses, with no id or made-up ones, reach nothing; the owner logs in", async () => {
     const phone = freshPhone();
     const ownerIp = freshIp();
     const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true }, ownerIp);
@@ -33,16 +33,31 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
 
     const strangers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: wrongFor(code), ...(i % 2 ? { verificationId: randomBytes(32).toString('base64url') } : {}) }, freshIp()),
+        verifyOtp(
+          srv,
+          {
+            countryCode: '90',
+            phoneNumber: phone.phoneNumber,
+            code: wrongFor(code),
+            ...(i % 2 ? { verificationId: randomBytes(32).toString('base64url') } : {}),
+          },
+          freshIp(),
+        ),
       ),
     );
-    expect(new Set(strangers.map((r) => `${r.status} ${r.body.errorCode}`))).to.deep.equal(new Set(['404 OTP_NOT_FOUND']));
+    expect(new Set(strangers.map((r) => `${r.status} ${r.body.errorCode}`))).to.deep.equal(
+      new Set(['404 OTP_NOT_FOUND']),
+    );
     expect((await OtpCode.collection.findOne({ _id: `phone:${phone.e164}` as never }))?.attempts).to.equal(0);
 
     // Even the right code, without the id, does not reach it (an attacker who read the SMS over a shoulder).
     const withoutId = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, freshIp());
     expect(withoutId.status).to.equal(404);
-    const owner = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId }, ownerIp);
+    const owner = await verifyOtp(
+      srv,
+      { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
+      ownerIp,
+    );
     expect(owner.status, owner.text).to.equal(200);
   });
 
@@ -60,17 +75,27 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
     }
     expect(remaining).to.deep.equal([4, 3, 2, 1, 0]);
     expect((await verifyOtp(srv, { ...body, code }, ip)).status).to.equal(404); // dead, for the holder too
-    expect((await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, freshIp())).status).to.equal(404);
+    expect(
+      (await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, freshIp())).status,
+    ).to.equal(404);
   });
 
   it('an unbound code (a client that sends no id, as before): strangers kill each code with 5 guesses, and after 10 that reached a code the owner waits up to 60 minutes', async () => {
     const phone = freshPhone();
     const ownerIp = freshIp();
     const send = () => sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ownerIp);
-    const strangers = (n: number) => Promise.all(Array.from({ length: n }, () => verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: '0000' }, freshIp())));
+    const strangers = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: '0000' }, freshIp()),
+        ),
+      );
     const firstCode = (await send()).body.data.code as string;
     await strangers(5);
-    expect((await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: firstCode }, ownerIp)).status, 'the first code is dead').to.equal(404);
+    expect(
+      (await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: firstCode }, ownerIp)).status,
+      'the first code is dead',
+    ).to.equal(404);
     // Guesses that reach no code (it is dead) are not charged to the number.
     expect(new Set((await strangers(5)).map((r) => r.status))).to.deep.equal(new Set([404]));
     await send();
@@ -84,10 +109,20 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
 
   it('burning the send budget: the 11th code of a day is refused for up to 24 hours, bound or not', async () => {
     const phone = freshPhone();
-    const limited = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_PER_NUMBER_HOUR: '100' }, { sms: recordingSms() });
+    const limited = await startApp(
+      { TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_PER_NUMBER_HOUR: '100' },
+      { sms: recordingSms() },
+    );
     try {
-      for (let i = 0; i < 10; i++) expect((await sendOtp(limited, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(201);
-      const owner = await sendOtp(limited, { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true }, freshIp());
+      for (let i = 0; i < 10; i++)
+        expect(
+          (await sendOtp(limited, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status,
+        ).to.equal(201);
+      const owner = await sendOtp(
+        limited,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true },
+        freshIp(),
+      );
       expect(owner.status).to.equal(429);
       expect(owner.body.details.limits).to.deep.equal(['send-recipient-day']);
       expect(owner.body.details.retryAfterSeconds).to.be.within(86_000, 86_400);

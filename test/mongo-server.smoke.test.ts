@@ -69,7 +69,11 @@ describe('MongoDB-wire server smoke test', () => {
       { upsert: true, returnDocument: 'after' },
     );
     expect(first).to.include({ k: 'u1', v: 1 });
-    const second = await c.findOneAndUpdate({ k: 'u1' }, { $set: { v: 2 }, $setOnInsert: { createdAt: new Date() } }, { upsert: true, returnDocument: 'after' });
+    const second = await c.findOneAndUpdate(
+      { k: 'u1' },
+      { $set: { v: 2 }, $setOnInsert: { createdAt: new Date() } },
+      { upsert: true, returnDocument: 'after' },
+    );
     expect(second?.v).to.equal(2);
     expect(second?.createdAt).to.deep.equal(new Date(0));
     expect(await c.countDocuments({ k: 'u1' })).to.equal(1);
@@ -85,7 +89,9 @@ describe('MongoDB-wire server smoke test', () => {
     const c = coll('sparse');
     await c.createIndex({ key: 1 }, { unique: true, sparse: true });
     await c.insertMany([{ n: 1 }, { n: 2 }, { key: 'a' }]); // two without the key: no conflict
-    expect((await c.insertOne({ key: 'a' }).catch((e: { code?: number }) => e)) as { code?: number }).to.include({ code: 11000 });
+    expect((await c.insertOne({ key: 'a' }).catch((e: { code?: number }) => e)) as { code?: number }).to.include({
+      code: 11000,
+    });
     await c.insertOne({ key: 'b' });
     const clash = await c.updateOne({ key: 'b' }, { $set: { key: 'a' } }).catch((e: { code?: number }) => e);
     expect(clash).to.include({ code: 11000 }); // through an update too
@@ -98,7 +104,9 @@ describe('MongoDB-wire server smoke test', () => {
     const c = coll('upsert_dup');
     await c.createIndex({ key: 1 }, { unique: true });
     await c.insertOne({ _id: 'x' as never, key: 'k' });
-    const err = await c.updateOne({ _id: 'y' as never }, { $set: { key: 'k' } }, { upsert: true }).catch((e: { code?: number }) => e);
+    const err = await c
+      .updateOne({ _id: 'y' as never }, { $set: { key: 'k' } }, { upsert: true })
+      .catch((e: { code?: number }) => e);
     expect(err).to.include({ code: 11000 });
   });
 
@@ -109,7 +117,13 @@ describe('MongoDB-wire server smoke test', () => {
       { s: 'a', n: 2 },
       { s: 'b', n: 5 },
     ]);
-    const rows = await c.aggregate([{ $match: { n: { $gte: 1 } } }, { $group: { _id: '$s', total: { $sum: '$n' }, count: { $sum: 1 } } }, { $sort: { _id: 1 } }]).toArray();
+    const rows = await c
+      .aggregate([
+        { $match: { n: { $gte: 1 } } },
+        { $group: { _id: '$s', total: { $sum: '$n' }, count: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
     expect(rows).to.deep.equal([
       { _id: 'a', total: 3, count: 2 },
       { _id: 'b', total: 5, count: 1 },
@@ -126,7 +140,9 @@ describe('MongoDB-wire server smoke test', () => {
   it('keeps both of two concurrent $set updates of different fields of one document (no lost update)', async () => {
     const c = coll('sets');
     await c.insertOne({ _id: 'u' as never });
-    await Promise.all(Array.from({ length: 100 }, (_, i) => c.updateOne({ _id: 'u' as never }, { $set: { [`f${i}`]: i } })));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => c.updateOne({ _id: 'u' as never }, { $set: { [`f${i}`]: i } })),
+    );
     const doc = (await c.findOne({ _id: 'u' as never })) as Record<string, unknown>;
     expect(Object.keys(doc)).to.have.length(101);
   });
@@ -135,24 +151,49 @@ describe('MongoDB-wire server smoke test', () => {
     const c = coll('claims');
     await c.insertOne({ _id: 's' as never, attempts: 0 });
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => c.findOneAndUpdate({ _id: 's' as never, attempts: { $lt: 5 } }, { $inc: { attempts: 1 } }, { returnDocument: 'after' })),
+      Array.from({ length: 50 }, () =>
+        c.findOneAndUpdate(
+          { _id: 's' as never, attempts: { $lt: 5 } },
+          { $inc: { attempts: 1 } },
+          { returnDocument: 'after' },
+        ),
+      ),
     );
-    expect(results.filter(Boolean).map((d) => d!.attempts).sort()).to.deep.equal([1, 2, 3, 4, 5]);
-    const deletes = await Promise.all(Array.from({ length: 20 }, () => c.deleteOne({ _id: 's' as never, attempts: 5 })));
+    expect(
+      results
+        .filter(Boolean)
+        .map((d) => d!.attempts)
+        .sort(),
+    ).to.deep.equal([1, 2, 3, 4, 5]);
+    const deletes = await Promise.all(
+      Array.from({ length: 20 }, () => c.deleteOne({ _id: 's' as never, attempts: 5 })),
+    );
     expect(deletes.filter((d) => d.deletedCount === 1)).to.have.length(1);
   });
 
-  it('serves the code attempt\'s compare-and-set through a unique index that includes _id: one winner per value read, the index kept current by $inc and replaceOne', async () => {
+  it("serves the code attempt's compare-and-set through a unique index that includes _id: one winner per value read, the index kept current by $inc and replaceOne", async () => {
     const c = db.collection<{ _id: string; codeId: string; attempts: number }>(track('cas'));
     await c.createIndex({ _id: 1, codeId: 1 }, { unique: true });
     await c.createIndex({ _id: 1, codeId: 1, attempts: 1 }, { unique: true });
     await c.insertOne({ _id: 's', codeId: 'c1', attempts: 0 });
     // 50 attempts that all read attempts = 0: exactly one is counted.
-    const first = await Promise.all(Array.from({ length: 50 }, () => c.findOneAndUpdate({ _id: 's', codeId: 'c1', attempts: 0 }, { $inc: { attempts: 1 } }, { returnDocument: 'after' })));
+    const first = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        c.findOneAndUpdate(
+          { _id: 's', codeId: 'c1', attempts: 0 },
+          { $inc: { attempts: 1 } },
+          { returnDocument: 'after' },
+        ),
+      ),
+    );
     expect(first.filter(Boolean).map((d) => d!.attempts)).to.deep.equal([1]);
     // The index follows the $inc: the old value finds nothing, the new one finds the document.
     expect(await c.findOne({ _id: 's', codeId: 'c1', attempts: 0 })).to.equal(null);
-    expect(await c.findOne({ _id: 's', codeId: 'c1', attempts: 1 })).to.deep.equal({ _id: 's', codeId: 'c1', attempts: 1 });
+    expect(await c.findOne({ _id: 's', codeId: 'c1', attempts: 1 })).to.deep.equal({
+      _id: 's',
+      codeId: 'c1',
+      attempts: 1,
+    });
     // A replacement (a new code sent) leaves nothing findable under the old codeId.
     await c.replaceOne({ _id: 's' }, { codeId: 'c2', attempts: 0 }, { upsert: true });
     expect(await c.findOne({ _id: 's', codeId: 'c1' })).to.equal(null);
@@ -173,7 +214,10 @@ describe('MongoDB-wire server smoke test', () => {
 
   it('finds documents by a field of an element of an array of subdocuments (outbox queries in tests)', async () => {
     const c = coll('arr');
-    await c.insertMany([{ events: [{ data: { userId: 'u1' } }, { data: {} }] }, { events: [{ data: { userId: 'u2' } }] }]);
+    await c.insertMany([
+      { events: [{ data: { userId: 'u1' } }, { data: {} }] },
+      { events: [{ data: { userId: 'u2' } }] },
+    ]);
     expect(await c.countDocuments({ 'events.data.userId': { $in: ['u1', 'x'] } })).to.equal(1);
   });
 });

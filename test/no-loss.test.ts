@@ -50,7 +50,10 @@ describe('no lost side effects (contract §5)', function () {
       // Let the queues finish their start-up commands before the outage begins.
       await redisReady(client);
       await Promise.all(Object.values(privateQueues).map((q) => q.waitUntilReady()));
-      srv = await startApp({ TRUST_PROXY: 'true', REDIS_URL: redisServer.url }, { redis: client, queues: privateQueues });
+      srv = await startApp(
+        { TRUST_PROXY: 'true', REDIS_URL: redisServer.url },
+        { redis: client, queues: privateQueues },
+      );
     });
     after(async () => {
       await srv.close();
@@ -68,13 +71,20 @@ describe('no lost side effects (contract §5)', function () {
         const ip = freshIp();
         const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
         expect(sent.status, sent.text).to.equal(201);
-        const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code, signupSource: source }, ip);
+        const res = await verifyOtp(
+          srv,
+          { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code, signupSource: source },
+          ip,
+        );
         expect(res.status, res.text).to.equal(200);
         userIds.push(res.body.data.user.id as string);
       };
-      const loadUntil = (done: () => boolean) => Promise.all(Array.from({ length: 4 }, async () => {
-        while (!done()) await login();
-      }));
+      const loadUntil = (done: () => boolean) =>
+        Promise.all(
+          Array.from({ length: 4 }, async () => {
+            while (!done()) await login();
+          }),
+        );
 
       const firstDay = new Date().toISOString().slice(0, 10); // UTC; the run may cross midnight
       await redisServer.stop();
@@ -84,7 +94,11 @@ describe('no lost side effects (contract §5)', function () {
       const outageSeconds = (Date.now() - stoppedAt) / 1000;
       expect(duringOutage.length).to.be.at.least(20);
       // Each login's last-login and signup events wait in the MongoDB outbox, one document per request.
-      await eventually(async () => (await outboxEventsOf(duringOutage)).length === 2 * duringOutage.length, 10_000, 'every event in the outbox');
+      await eventually(
+        async () => (await outboxEventsOf(duringOutage)).length === 2 * duringOutage.length,
+        10_000,
+        'every event in the outbox',
+      );
       const undelivered = await Outbox.find({ 'events.data.userId': { $in: duringOutage } }).lean();
       expect(undelivered).to.have.length(duringOutage.length);
 
@@ -92,13 +106,27 @@ describe('no lost side effects (contract §5)', function () {
       await redisReady(client, 15_000);
       await loadUntil(() => userIds.length >= duringOutage.length + 8); // and logins go on once it is back
       const n = userIds.length;
-      console.log(`      ${duringOutage.length} logins in ${outageSeconds.toFixed(1)} s without Redis (0 failed), ${n - duringOutage.length} after it returned`);
+      console.log(
+        `      ${duringOutage.length} logins in ${outageSeconds.toFixed(1)} s without Redis (0 failed), ${n - duringOutage.length} after it returned`,
+      );
       const ids = userIds.map((id) => new Types.ObjectId(id));
       const worker = spawnApp('worker', { REDIS_URL: redisServer.url, ...FAST_RELAY });
       try {
-        await eventually(async () => (await SignupAttribution.countDocuments({ source })) === n, 90_000, 'every signup recorded');
-        await eventually(async () => (await User.countDocuments({ _id: { $in: ids }, lastLogin: { $ne: null } })) === n, 90_000, 'every lastLogin set');
-        await eventually(async () => (await LoginEvent.countDocuments({ userId: { $in: ids } })) === n, 90_000, 'every login event');
+        await eventually(
+          async () => (await SignupAttribution.countDocuments({ source })) === n,
+          90_000,
+          'every signup recorded',
+        );
+        await eventually(
+          async () => (await User.countDocuments({ _id: { $in: ids }, lastLogin: { $ne: null } })) === n,
+          90_000,
+          'every lastLogin set',
+        );
+        await eventually(
+          async () => (await LoginEvent.countDocuments({ userId: { $in: ids } })) === n,
+          90_000,
+          'every login event',
+        );
         const days = { from: firstDay, to: new Date().toISOString().slice(0, 10) };
         const before = await signupsReport(days, ['source'], { source });
         expect(before.totals.signups).to.equal(n);
@@ -109,12 +137,22 @@ describe('no lost side effects (contract §5)', function () {
         for (const q of Object.values(privateQueues)) await q.clean(0, 10_000, 'completed');
         const resentAt = Date.now();
         await Outbox.collection.insertMany(undelivered as never[]);
-        await eventually(async () => (await Outbox.countDocuments({ 'events.data.userId': { $in: userIds } })) === 0, 30_000, 'relayed again');
+        await eventually(
+          async () => (await Outbox.countDocuments({ 'events.data.userId': { $in: userIds } })) === 0,
+          30_000,
+          'relayed again',
+        );
         // Every re-sent job has run again (its job id is back, finished).
-        await eventually(async () => {
-          const jobs = await Promise.all(duringOutage.map((id) => privateQueues['signup-attribution'].getJob(signupAttributionJobId(id))));
-          return jobs.every((j) => (j?.finishedOn ?? 0) >= resentAt);
-        }, 90_000, 'second delivery processed');
+        await eventually(
+          async () => {
+            const jobs = await Promise.all(
+              duringOutage.map((id) => privateQueues['signup-attribution'].getJob(signupAttributionJobId(id))),
+            );
+            return jobs.every((j) => (j?.finishedOn ?? 0) >= resentAt);
+          },
+          90_000,
+          'second delivery processed',
+        );
 
         const after = await signupsReport(days, ['source'], { source });
         expect(after.totals.signups).to.equal(n);
@@ -127,11 +165,16 @@ describe('no lost side effects (contract §5)', function () {
     });
   });
 
-  it('enqueues a login\'s jobs only once its session is stored; if storing it fails, the login\'s event is withdrawn and the others stay in the outbox', async () => {
+  it("enqueues a login's jobs only once its session is stored; if storing it fails, the login's event is withdrawn and the others stay in the outbox", async () => {
     // A worker could otherwise run the last-login job before the session it reads exists.
     const publisher = new Publisher(queues(), () => new Date());
     const log = createLogger({ level: 'silent' });
-    const event = () => lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
+    const event = () =>
+      lastLoginEvent({
+        userId: new Types.ObjectId().toHexString(),
+        sessionId: new Types.ObjectId().toHexString(),
+        loginAt: new Date().toISOString(),
+      });
     const q = queues()['last-login'];
 
     const stored = event();
@@ -147,7 +190,10 @@ describe('no lost side effects (contract §5)', function () {
     // The session insert fails: nothing is enqueued now; the login's own event is withdrawn, the
     // other (here: another login's, standing for the funnel and signup events) waits for the relay.
     const [withdrawn, kept] = [event(), event()];
-    await publisher.publish([withdrawn, kept], log, { after: Promise.reject(new Error('session insert failed')), cancelIfAfterFails: [withdrawn] });
+    await publisher.publish([withdrawn, kept], log, {
+      after: Promise.reject(new Error('session insert failed')),
+      cancelIfAfterFails: [withdrawn],
+    });
     await publisher.drain();
     for (const e of [withdrawn, kept]) expect(await q.getJob(e.jobId)).to.equal(undefined);
     const left = await Outbox.findById(withdrawn.jobId).lean(); // the request's one document, named by its first event
@@ -157,12 +203,36 @@ describe('no lost side effects (contract §5)', function () {
 
   it('the relay delivers outbox documents of the old shape (one event each) that old web dynos write during a deploy', async () => {
     const q = queues()['last-login'];
-    const legacy = lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
-    const delivered = lastLoginEvent({ userId: new Types.ObjectId().toHexString(), sessionId: new Types.ObjectId().toHexString(), loginAt: new Date().toISOString() });
+    const legacy = lastLoginEvent({
+      userId: new Types.ObjectId().toHexString(),
+      sessionId: new Types.ObjectId().toHexString(),
+      loginAt: new Date().toISOString(),
+    });
+    const delivered = lastLoginEvent({
+      userId: new Types.ObjectId().toHexString(),
+      sessionId: new Types.ObjectId().toHexString(),
+      loginAt: new Date().toISOString(),
+    });
     const old = new Date(Date.now() - 60_000);
     await Outbox.collection.insertMany([
-      { _id: legacy.jobId as never, queue: 'last-login', name: 'last-login', data: legacy.data, createdAt: old, dispatchedAt: null, expiresAt: new Date(Date.now() + 86_400_000) },
-      { _id: delivered.jobId as never, queue: 'last-login', name: 'last-login', data: delivered.data, createdAt: old, dispatchedAt: old, expiresAt: new Date(Date.now() + 86_400_000) },
+      {
+        _id: legacy.jobId as never,
+        queue: 'last-login',
+        name: 'last-login',
+        data: legacy.data,
+        createdAt: old,
+        dispatchedAt: null,
+        expiresAt: new Date(Date.now() + 86_400_000),
+      },
+      {
+        _id: delivered.jobId as never,
+        queue: 'last-login',
+        name: 'last-login',
+        data: delivered.data,
+        createdAt: old,
+        dispatchedAt: old,
+        expiresAt: new Date(Date.now() + 86_400_000),
+      },
     ]);
     expect(await relayOutbox(queues(), new Date(), 10_000)).to.be.at.least(2);
     expect((await q.getJob(legacy.jobId))?.data).to.deep.equal(legacy.data);
@@ -178,7 +248,16 @@ describe('no lost side effects (contract §5)', function () {
     await q.addBulk(
       codeIds.map((codeId) => ({
         name: 'funnel',
-        data: { step: 'otp-verified', codeId, at: new Date().toISOString(), channel: 'phone', country: '90', platform: 'web', source: tag, campaign: null },
+        data: {
+          step: 'otp-verified',
+          codeId,
+          at: new Date().toISOString(),
+          channel: 'phone',
+          country: '90',
+          platform: 'web',
+          source: tag,
+          campaign: null,
+        },
         opts: { jobId: `otp-verified-${codeId}` },
       })),
     );
@@ -195,10 +274,18 @@ describe('no lost side effects (contract §5)', function () {
 
     const second = spawnApp('worker', locks);
     try {
-      await eventually(async () => (await FunnelEvent.countDocuments({ source: tag })) === 200, 60_000, 'all 200 effects');
+      await eventually(
+        async () => (await FunnelEvent.countDocuments({ source: tag })) === 200,
+        60_000,
+        'all 200 effects',
+      );
       const events = await FunnelEvent.find({ source: tag }, { _id: 1 }).lean();
       expect(new Set(events.map((e) => e._id))).to.deep.equal(new Set(codeIds.map((c) => `otp-verified-${c}`)));
-      await eventually(async () => (await q.getJobCounts('active', 'waiting')).active === 0, 30_000, 'no job left active');
+      await eventually(
+        async () => (await q.getJobCounts('active', 'waiting')).active === 0,
+        30_000,
+        'no job left active',
+      );
     } finally {
       await second.stop();
     }

@@ -29,21 +29,35 @@ const SERVERS = [
 ];
 
 const jsonHeaders = (extra: Record<string, string> = {}) =>
-  new Headers({ 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store', ...extra });
-const observed = (status: number, body: unknown, headers = jsonHeaders()): ObservedResponse => ({ status, headers, text: JSON.stringify(body), body });
+  new Headers({
+    'content-type': 'application/json; charset=utf-8',
+    'x-request-id': 'req-abc-12345678',
+    'cache-control': 'no-store',
+    ...extra,
+  });
+const observed = (status: number, body: unknown, headers = jsonHeaders()): ObservedResponse => ({
+  status,
+  headers,
+  text: JSON.stringify(body),
+  body,
+});
 /** A request with a JSON content type and a body, whatever the method. */
 function rawRequest(base: string, method: string, path: string, body: string): Promise<ObservedResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-        resolve({ status: res.statusCode ?? 0, headers, text, body: JSON.parse(text) as unknown });
-      });
-    });
+    const req = http.request(
+      new URL(path, base),
+      { method, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          resolve({ status: res.statusCode ?? 0, headers, text, body: JSON.parse(text) as unknown });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -73,7 +87,10 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
   it('gives every example a value its schema accepts', () => {
     const check = (where: string, media: MediaTypeObject) => {
       const validate = validatorFor(media.schema);
-      const examples = [...(media.example !== undefined ? [['example', media.example] as const] : []), ...Object.entries(media.examples ?? {}).map(([k, e]) => [k, e.value] as const)];
+      const examples = [
+        ...(media.example !== undefined ? [['example', media.example] as const] : []),
+        ...Object.entries(media.examples ?? {}).map(([k, e]) => [k, e.value] as const),
+      ];
       expect(examples, `${where} has an example`).to.not.have.length(0);
       for (const [name, value] of examples) {
         expect(validate(value), `${where} example ${name}: ${JSON.stringify(validate.errors)}`).to.equal(true);
@@ -106,13 +123,25 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
     const mutating: string[] = [];
     for (const { method, path, operation } of operations(doc)) {
       const where = `${method.toUpperCase()} ${path}`;
-      const params = operation.parameters.map((p) => ('$ref' in p ? p.$ref.split('/').at(-1) : (p as ParameterObject).name));
-      expect(params, where).to.include.members(['X-Language', 'X-Timezone', 'X-Platform', 'X-App-Version', 'X-Device-ID']);
+      const params = operation.parameters.map((p) =>
+        '$ref' in p ? p.$ref.split('/').at(-1) : (p as ParameterObject).name,
+      );
+      expect(params, where).to.include.members([
+        'X-Language',
+        'X-Timezone',
+        'X-Platform',
+        'X-App-Version',
+        'X-Device-ID',
+      ]);
       expect(operation['x-mutating'], where).to.be.a('boolean');
       if (operation['x-mutating']) mutating.push(where);
       expect(operation.responses, where).to.include.keys('400', '413', '415', '500');
       const jwt = operation.security.some((s) => 'JWT-auth' in s);
-      if (path.startsWith('/api/v1/users') || path.startsWith('/api/v1/analytics') || ['/api/v1/auth/logout', '/api/v1/auth/revoke-token', '/api/v1/auth/sessions', '/api/v1/auth/me'].includes(path)) {
+      if (
+        path.startsWith('/api/v1/users') ||
+        path.startsWith('/api/v1/analytics') ||
+        ['/api/v1/auth/logout', '/api/v1/auth/revoke-token', '/api/v1/auth/sessions', '/api/v1/auth/me'].includes(path)
+      ) {
         expect(jwt, `${where} requires JWT-auth`).to.equal(true);
         expect(operation.responses, where).to.include.keys('401');
       } else {
@@ -127,13 +156,26 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
     // Every state-changing operation (and nothing else) is marked; check-username is a POST that changes nothing.
     expect(mutating.sort()).to.deep.equal(
       [
-        'POST /api/v1/auth/send-otp', 'POST /api/v1/auth/verify-otp', 'POST /api/v1/auth/send-otp-email', 'POST /api/v1/auth/verify-otp-email',
-        'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/revoke-token',
-        'POST /api/v1/users/me/complete-registration', 'PATCH /api/v1/users/me', 'PATCH /api/v1/users/username',
-        'POST /api/v1/users/me/account-deletion', 'DELETE /api/v1/users/me/account-deletion', 'POST /api/v1/users/me/account-deletion/finalize-now',
+        'POST /api/v1/auth/send-otp',
+        'POST /api/v1/auth/verify-otp',
+        'POST /api/v1/auth/send-otp-email',
+        'POST /api/v1/auth/verify-otp-email',
+        'POST /api/v1/auth/refresh',
+        'POST /api/v1/auth/logout',
+        'POST /api/v1/auth/revoke-token',
+        'POST /api/v1/users/me/complete-registration',
+        'PATCH /api/v1/users/me',
+        'PATCH /api/v1/users/username',
+        'POST /api/v1/users/me/account-deletion',
+        'DELETE /api/v1/users/me/account-deletion',
+        'POST /api/v1/users/me/account-deletion/finalize-now',
       ].sort(),
     );
-    expect(doc.components.securitySchemes['JWT-auth']).to.include({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.components.securitySchemes['JWT-auth']).to.include({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     const csv = resolve(doc.paths['/api/v1/analytics/signups']!.get!.responses['200']!, doc).content!;
     expect(csv).to.include.keys('application/json', 'text/csv');
   });
@@ -141,7 +183,13 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
   it('documents Cache-Control: no-store on every response an /api/v1 operation answers itself, and not on /healthz', () => {
     const header = doc.components.headers['Cache-Control']!;
     expect(header).to.deep.include({ required: true, schema: { type: 'string', const: 'no-store' } });
-    const shared = new Set(['#/components/responses/MalformedBody', '#/components/responses/PayloadTooLarge', '#/components/responses/UnsupportedMediaType', '#/components/responses/InternalError', '#/components/responses/DependencyUnavailable']);
+    const shared = new Set([
+      '#/components/responses/MalformedBody',
+      '#/components/responses/PayloadTooLarge',
+      '#/components/responses/UnsupportedMediaType',
+      '#/components/responses/InternalError',
+      '#/components/responses/DependencyUnavailable',
+    ]);
     let n = 0;
     for (const { method, path, operation } of operations(doc)) {
       for (const [status, r] of Object.entries(operation.responses)) {
@@ -176,7 +224,11 @@ describe('OpenAPI coverage: the document and the app serve the same routes', () 
 
   it('documents every route of the app, and every documented operation exists in the app', () => {
     const key = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;
-    const served = new Set(appRoutes(app).filter((r) => !isOpsPath(r.path)).map(key));
+    const served = new Set(
+      appRoutes(app)
+        .filter((r) => !isOpsPath(r.path))
+        .map(key),
+    );
     const documented = new Set(operations(spec).map(key));
     expect(served.size, 'the app walk found routes').to.be.greaterThan(10);
     const undocumented = [...served].filter((r) => !documented.has(r)).sort();
@@ -204,7 +256,11 @@ describe('OpenAPI coverage: the document and the app serve the same routes', () 
     expect(tooBig.status).to.equal(413);
     expect(problemsOf(validateResponse(app, 'POST', '/api/v1/auth/send-otp', tooBig))).to.deep.equal([]);
     // The statuses documented for every operation are real: 415 for a non-UTF-8 charset, 400 for broken JSON even on a GET.
-    const latin1 = await srv.request('/api/v1/auth/send-otp', { method: 'POST', headers: { 'content-type': 'application/json; charset=latin1' }, body: '{}' });
+    const latin1 = await srv.request('/api/v1/auth/send-otp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body: '{}',
+    });
     expect(latin1.status).to.equal(415);
     expect(problemsOf(validateResponse(app, 'POST', '/api/v1/auth/send-otp', latin1))).to.deep.equal([]);
     const brokenGet = await rawRequest(srv.url, 'GET', '/healthz', '{'); // fetch sends no body with GET
@@ -212,12 +268,17 @@ describe('OpenAPI coverage: the document and the app serve the same routes', () 
     expect(problemsOf(validateResponse(app, 'GET', '/healthz', brokenGet))).to.deep.equal([]);
     // A 405 without its Allow header would not pass.
     const noAllow = { ...wrong, headers: jsonHeaders() };
-    expect(problemsOf(validateResponse(app, 'DELETE', '/api/v1/auth/me', noAllow))).to.deep.equal(['header Allow is required but missing']);
+    expect(problemsOf(validateResponse(app, 'DELETE', '/api/v1/auth/me', noAllow))).to.deep.equal([
+      'header Allow is required but missing',
+    ]);
   });
 });
 
 describe('OpenAPI response checker (test/support/openapi-check.ts)', () => {
-  const user = buildOpenApiSpec({ servers: SERVERS }).components.schemas.PrivateUser!.examples as Record<string, unknown>[];
+  const user = buildOpenApiSpec({ servers: SERVERS }).components.schemas.PrivateUser!.examples as Record<
+    string,
+    unknown
+  >[];
   const good = {
     isSuccess: true,
     statusCode: 200,
@@ -232,43 +293,92 @@ describe('OpenAPI response checker (test/support/openapi-check.ts)', () => {
     errors: [],
     timestamp: '2026-01-15T10:30:00.000Z',
   };
-  const verify = (status: number, body: unknown, headers?: Headers) => problemsOf(validateResponse(undefined, 'POST', '/api/v1/auth/verify-otp', observed(status, body, headers)));
+  const verify = (status: number, body: unknown, headers?: Headers) =>
+    problemsOf(validateResponse(undefined, 'POST', '/api/v1/auth/verify-otp', observed(status, body, headers)));
 
   it('accepts a known-good verify-otp response', () => {
     expect(verify(200, good)).to.deep.equal([]);
   });
 
   it('refuses a user object with an extra field, a missing field or a wrong type', () => {
-    expect(verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, _id: 'abc' } } })).to.include('body /data/user must NOT have additional properties: _id');
+    expect(verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, _id: 'abc' } } })).to.include(
+      'body /data/user must NOT have additional properties: _id',
+    );
     const { email: _email, ...withoutEmail } = good.data.user;
-    expect(verify(200, { ...good, data: { ...good.data, user: withoutEmail } }).join()).to.include("must have required property 'email'");
-    expect(verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, followersCount: '0' } } }).join()).to.include('/data/user/followersCount must be integer');
-    expect(verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, gender: 'robot' } } }).join()).to.include('/data/user/gender');
+    expect(verify(200, { ...good, data: { ...good.data, user: withoutEmail } }).join()).to.include(
+      "must have required property 'email'",
+    );
+    expect(
+      verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, followersCount: '0' } } }).join(),
+    ).to.include('/data/user/followersCount must be integer');
+    expect(
+      verify(200, { ...good, data: { ...good.data, user: { ...good.data.user, gender: 'robot' } } }).join(),
+    ).to.include('/data/user/gender');
   });
 
   it('refuses an error envelope without errors, or with the wrong first message', () => {
-    const error = { isSuccess: false, statusCode: 404, data: null, errors: ['Resource not found', 'code: no usable code'], errorCode: 'OTP_NOT_FOUND', timestamp: '2026-01-15T10:30:00.000Z' };
+    const error = {
+      isSuccess: false,
+      statusCode: 404,
+      data: null,
+      errors: ['Resource not found', 'code: no usable code'],
+      errorCode: 'OTP_NOT_FOUND',
+      timestamp: '2026-01-15T10:30:00.000Z',
+    };
     expect(verify(404, error)).to.deep.equal([]);
     const { errors: _errors, ...withoutErrors } = error;
     expect(verify(404, withoutErrors).join()).to.include("must have required property 'errors'");
     expect(verify(404, { ...error, errors: [] }).join()).to.include('/errors must NOT have fewer than 1 items');
     expect(verify(404, { ...error, errors: ['Not found'] }).join()).to.include('/errors/0 must be equal to constant');
-    expect(verify(404, { ...error, errorCode: 'SOMETHING_ELSE' }).join()).to.include('/errorCode must be equal to one of the allowed values');
+    expect(verify(404, { ...error, errorCode: 'SOMETHING_ELSE' }).join()).to.include(
+      '/errorCode must be equal to one of the allowed values',
+    );
   });
 
   it('refuses an undocumented status, an undocumented content type and a missing required header', () => {
-    expect(verify(418, good)).to.deep.equal(['status 418 is not documented (documented: 200, 400, 404, 409, 413, 415, 429, 500, 503)']);
-    expect(verify(200, good, new Headers({ 'content-type': 'text/html', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store' }))).to.deep.equal(['content type "text/html" is not documented (documented: application/json)']);
-    expect(verify(200, good, new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' }))).to.deep.equal(['header X-Request-Id is required but missing']);
-    expect(verify(200, good, new Headers({ 'content-type': 'application/json', 'x-request-id': 'req-abc-12345678' }))).to.deep.equal(['header Cache-Control is required but missing']);
-    expect(verify(200, good, jsonHeaders({ 'cache-control': 'private, max-age=60' })).join()).to.match(/^header Cache-Control "private, max-age=60": .*must be equal to constant/);
-    const limited = { isSuccess: false, statusCode: 429, data: null, errors: ['Too many requests'], errorCode: 'RATE_LIMITED', details: { retryAfterSeconds: 42, limits: ['verify-ip-hour'] }, timestamp: '2026-01-15T10:30:00.000Z' };
+    expect(verify(418, good)).to.deep.equal([
+      'status 418 is not documented (documented: 200, 400, 404, 409, 413, 415, 429, 500, 503)',
+    ]);
+    expect(
+      verify(
+        200,
+        good,
+        new Headers({ 'content-type': 'text/html', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store' }),
+      ),
+    ).to.deep.equal(['content type "text/html" is not documented (documented: application/json)']);
+    expect(
+      verify(200, good, new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' })),
+    ).to.deep.equal(['header X-Request-Id is required but missing']);
+    expect(
+      verify(200, good, new Headers({ 'content-type': 'application/json', 'x-request-id': 'req-abc-12345678' })),
+    ).to.deep.equal(['header Cache-Control is required but missing']);
+    expect(verify(200, good, jsonHeaders({ 'cache-control': 'private, max-age=60' })).join()).to.match(
+      /^header Cache-Control "private, max-age=60": .*must be equal to constant/,
+    );
+    const limited = {
+      isSuccess: false,
+      statusCode: 429,
+      data: null,
+      errors: ['Too many requests'],
+      errorCode: 'RATE_LIMITED',
+      details: { retryAfterSeconds: 42, limits: ['verify-ip-hour'] },
+      timestamp: '2026-01-15T10:30:00.000Z',
+    };
     expect(verify(429, limited, jsonHeaders({ 'retry-after': '42' }))).to.deep.equal([]);
     expect(verify(429, limited)).to.deep.equal(['header Retry-After is required but missing']);
   });
 
   it('accepts the CSV export as text/csv without validating it as JSON', () => {
-    const res: ObservedResponse = { status: 200, headers: new Headers({ 'content-type': 'text/csv; charset=utf-8', 'x-request-id': 'req-abc-12345678', 'cache-control': 'no-store' }), text: 'day,signups,registrationsCompleted\r\n', body: undefined };
+    const res: ObservedResponse = {
+      status: 200,
+      headers: new Headers({
+        'content-type': 'text/csv; charset=utf-8',
+        'x-request-id': 'req-abc-12345678',
+        'cache-control': 'no-store',
+      }),
+      text: 'day,signups,registrationsCompleted\r\n',
+      body: undefined,
+    };
     const v = validateResponse(undefined, 'GET', '/api/v1/analytics/signups?format=csv', res);
     expect(problemsOf(v)).to.deep.equal([]);
     expect(!v.skipped && v.jsonValidated).to.equal(false);

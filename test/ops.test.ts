@@ -26,13 +26,14 @@ import { freePort } from '../scripts/net.mjs';
 import { captureLogs } from './support/logs.js';
 import { spawnApp, type AppProcess } from './support/processes.js';
 
-
 /** `.invalid` never resolves, and every request the browser makes to it is answered by the test (page.route). */
 const PRODUCTION_URL = 'https://api.allmine.invalid';
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const BOARD_USER = 'ops';
 const BOARD_PASSWORD = randomBytes(16).toString('hex');
-const basicAuth = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basicAuth = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 /**
  * Queues of their own (a unique QUEUE_PREFIX), so the dashboard and the gauges see only this test's jobs,
@@ -84,7 +85,11 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.keys(labels).length === Object.keys(have).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    if (
+      Object.keys(labels).length === Object.keys(have).length &&
+      Object.entries(labels).every(([k, v]) => have[k] === v)
+    )
+      return Number(m[3]);
   }
   return undefined;
 }
@@ -119,19 +124,33 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       expect(res.body.paths['/healthz'].get['x-mutating']).to.not.equal(true);
     });
 
-    it('GET /docs: the page and Swagger UI come from this origin; the CSP is helmet\'s plus connect-src for the servers', async () => {
+    it("GET /docs: the page and Swagger UI come from this origin; the CSP is helmet's plus connect-src for the servers", async () => {
       const page = await srv.request('/docs');
       expect(page.status).to.equal(200);
       expect(page.headers.get('content-type')).to.match(/^text\/html/);
       const csp = page.headers.get('content-security-policy')!;
-      expect(csp).to.include("script-src 'self'").and.include("script-src-attr 'none'").and.include("default-src 'self'");
+      expect(csp)
+        .to.include("script-src 'self'")
+        .and.include("script-src-attr 'none'")
+        .and.include("default-src 'self'");
       expect(csp).to.include(`connect-src 'self' ${srv.url} ${PRODUCTION_URL}`);
       expect(page.text).to.not.match(/<script(?![^>]*\b(src=|type="application\/json"))[^>]*>/); // no executable inline script
       expect(page.text).to.not.match(/https?:\/\/(?!127\.0\.0\.1)[^"']*\.(js|css)/); // no CDN
-      const config = JSON.parse(/<script id="docs-config" type="application\/json">(.*?)<\/script>/s.exec(page.text)![1]!);
-      expect(config).to.deep.equal({ specUrl: '/openapi.json', productionUrls: [PRODUCTION_URL], pageIsProduction: false });
+      const config = JSON.parse(
+        /<script id="docs-config" type="application\/json">(.*?)<\/script>/s.exec(page.text)![1]!,
+      );
+      expect(config).to.deep.equal({
+        specUrl: '/openapi.json',
+        productionUrls: [PRODUCTION_URL],
+        pageIsProduction: false,
+      });
 
-      for (const [file, type] of [['/docs/vendor/swagger-ui-bundle.js', /javascript/], ['/docs/vendor/swagger-ui.css', /^text\/css/], ['/docs/docs.js', /javascript/], ['/docs/docs.css', /^text\/css/]] as const) {
+      for (const [file, type] of [
+        ['/docs/vendor/swagger-ui-bundle.js', /javascript/],
+        ['/docs/vendor/swagger-ui.css', /^text\/css/],
+        ['/docs/docs.js', /javascript/],
+        ['/docs/docs.css', /^text\/css/],
+      ] as const) {
         const res = await srv.request(file);
         expect(res.status, file).to.equal(200);
         expect(res.headers.get('content-type'), file).to.match(type);
@@ -149,8 +168,18 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         toProduction.push(`${route.request().method()} ${new URL(route.request().url()).pathname}`);
         await route.fulfill({
           status: 200,
-          headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' },
-          body: JSON.stringify({ isSuccess: true, statusCode: 200, data: { fake: 'production' }, errors: [], timestamp: new Date().toISOString() }),
+          headers: {
+            'content-type': 'application/json',
+            'access-control-allow-origin': '*',
+            'access-control-allow-headers': '*',
+          },
+          body: JSON.stringify({
+            isSuccess: true,
+            statusCode: 200,
+            data: { fake: 'production' },
+            errors: [],
+            timestamp: new Date().toISOString(),
+          }),
         });
       });
       try {
@@ -162,9 +191,16 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         expect(await page.locator('.opblock').count()).to.be.above(10);
         expect(await page.locator('#production-banner').isVisible()).to.equal(false);
         // Operations that change state carry a mark.
-        const sendOtpOp = page.locator('.opblock.opblock-post', { has: page.locator('[data-path="/api/v1/auth/send-otp"]') });
+        const sendOtpOp = page.locator('.opblock.opblock-post', {
+          has: page.locator('[data-path="/api/v1/auth/send-otp"]'),
+        });
         expect(await sendOtpOp.locator('.mutating-badge').textContent()).to.equal('changes state');
-        expect(await page.locator('.opblock', { has: page.locator('[data-path="/healthz"]') }).locator('.mutating-badge').count()).to.equal(0);
+        expect(
+          await page
+            .locator('.opblock', { has: page.locator('[data-path="/healthz"]') })
+            .locator('.mutating-badge')
+            .count(),
+        ).to.equal(0);
 
         const shot = path.join(OUTPUT, 'docs.png');
         await page.screenshot({ path: shot, fullPage: true });
@@ -174,7 +210,9 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         await sendOtpOp.locator('.opblock-summary').click();
         await sendOtpOp.getByRole('button', { name: 'Try it out' }).click();
         const phone = freshPhone();
-        await sendOtpOp.locator('textarea.body-param__text').fill(JSON.stringify({ countryCode: phone.countryCode, phoneNumber: phone.phoneNumber }));
+        await sendOtpOp
+          .locator('textarea.body-param__text')
+          .fill(JSON.stringify({ countryCode: phone.countryCode, phoneNumber: phone.phoneNumber }));
         await sendOtpOp.getByRole('button', { name: 'Execute' }).click();
         const status = sendOtpOp.locator('.live-responses-table .response .response-col_status').first();
         await status.waitFor({ timeout: 15_000 });
@@ -187,7 +225,9 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         await sendOtpOp.getByRole('button', { name: 'Execute' }).click();
         const dialog = page.locator('#production-confirm');
         await dialog.waitFor({ state: 'visible' });
-        expect(await dialog.locator('#production-confirm-operation').textContent()).to.equal('POST /api/v1/auth/send-otp');
+        expect(await dialog.locator('#production-confirm-operation').textContent()).to.equal(
+          'POST /api/v1/auth/send-otp',
+        );
         expect(await dialog.locator('#production-confirm-server').textContent()).to.equal(PRODUCTION_URL);
         const warning = path.join(OUTPUT, 'docs-production-warning.png');
         await page.screenshot({ path: warning, fullPage: false });
@@ -234,7 +274,11 @@ describe('operations: API reference, metrics, queue dashboard', function () {
     };
 
     it('is 401 in the envelope without the bearer token, or with a wrong one', async () => {
-      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-of-some-length' }, { authorization: `Basic ${METRICS_TOKEN}` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: 'Bearer wrong-token-of-some-length' },
+        { authorization: `Basic ${METRICS_TOKEN}` },
+      ]) {
         const res = await srv.request('/metrics', { headers });
         expect(res.status).to.equal(401);
         expect(res.body).to.include({ isSuccess: false, statusCode: 401 });
@@ -259,7 +303,11 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       expect(sent.status).to.equal(201);
       const code = sent.body.data.code as string;
       const wrongCode = code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10);
-      const wrong = await verifyOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: wrongCode }, ip);
+      const wrong = await verifyOtp(
+        srv,
+        { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: wrongCode },
+        ip,
+      );
       expect(wrong.status).to.equal(400);
       expect(wrong.body.errorCode).to.equal('OTP_INVALID');
       // A raw URL never becomes a label.
@@ -267,14 +315,20 @@ describe('operations: API reference, metrics, queue dashboard', function () {
 
       const after = await scrape();
       expect(sample(after, 'http_request_duration_seconds_count', verify)).to.equal(countBefore + 3);
-      expect(sample(after, 'http_request_duration_seconds_bucket', { ...verify, le: '+Inf' })).to.equal(countBefore + 3);
+      expect(sample(after, 'http_request_duration_seconds_bucket', { ...verify, le: '+Inf' })).to.equal(
+        countBefore + 3,
+      );
       expect(sample(after, 'http_request_duration_seconds_sum', verify)).to.be.above(0);
       expect(sample(after, 'http_requests_total', verify)).to.equal(countBefore + 3);
-      expect(sample(after, 'http_requests_total', { method: 'POST', route: '/api/v1/auth/verify-otp', status: '400' })).to.be.at.least(1);
+      expect(
+        sample(after, 'http_requests_total', { method: 'POST', route: '/api/v1/auth/verify-otp', status: '400' }),
+      ).to.be.at.least(1);
       expect(sample(after, 'otp_verified_total', { channel: 'sms' })).to.equal(verifiedBefore + 3);
       expect(sample(after, 'otp_sent_total', { channel: 'sms' })).to.equal(sentBefore + 4);
       expect(sample(after, 'otp_failed_total', { channel: 'sms', reason: 'invalid' })).to.equal(invalidBefore + 1);
-      expect(sample(after, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).to.be.at.least(1);
+      expect(sample(after, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).to.be.at.least(
+        1,
+      );
       expect(after).to.not.include('no-such-thing');
       // Default process metrics.
       expect(sample(after, 'process_cpu_user_seconds_total')).to.be.a('number');
@@ -286,13 +340,17 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       const lastLogin = async (text: string) => {
         const counts = await srv.queues['last-login'].getJobCounts(...QUEUE_STATES);
         const scraped = QUEUE_STATES.map((state) => sample(text, 'queue_jobs', { queue: 'last-login', state }));
-        return scraped.every((n, i) => n === (counts[QUEUE_STATES[i]!] ?? 0)) && scraped.reduce((a, n) => a! + n!, 0)! >= 3;
+        return (
+          scraped.every((n, i) => n === (counts[QUEUE_STATES[i]!] ?? 0)) && scraped.reduce((a, n) => a! + n!, 0)! >= 3
+        );
       };
       await eventually(async () => lastLogin(await scrape()), 10_000, 'the gauges match the queue');
       const text = await scrape();
       for (const queue of QUEUE_NAMES) {
         for (const state of QUEUE_STATES) {
-          expect(sample(text, 'queue_jobs', { queue, state }), `${queue} ${state}`).to.be.a('number').and.at.least(0);
+          expect(sample(text, 'queue_jobs', { queue, state }), `${queue} ${state}`)
+            .to.be.a('number')
+            .and.at.least(0);
         }
       }
     });
@@ -308,7 +366,12 @@ describe('operations: API reference, metrics, queue dashboard', function () {
     });
 
     it('is 401 with WWW-Authenticate: Basic without credentials or with wrong ones; 403 for a non-admin token', async () => {
-      for (const headers of [{} as Record<string, string>, basicAuth(BOARD_USER, 'wrong-password-123'), basicAuth('someone', BOARD_PASSWORD), { authorization: 'Basic !!!' }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        basicAuth(BOARD_USER, 'wrong-password-123'),
+        basicAuth('someone', BOARD_PASSWORD),
+        { authorization: 'Basic !!!' },
+      ]) {
         for (const p of ['/admin/queues', '/admin/queues/api/queues']) {
           const res = await srv.request(p, { headers });
           expect(res.status, `${p} ${JSON.stringify(headers)}`).to.equal(401);
@@ -317,15 +380,24 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         }
       }
       const user = await login(srv);
-      const res = await srv.request('/admin/queues/api/queues', { headers: { authorization: `Bearer ${user.accessToken}` } });
+      const res = await srv.request('/admin/queues/api/queues', {
+        headers: { authorization: `Bearer ${user.accessToken}` },
+      });
       expect(res.status).to.equal(403);
     });
 
     it('takes an admin access token as well', async () => {
       const phone = freshPhone();
-      await User.create({ phoneKey: phone.e164, countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, roles: ['user', 'admin'] });
+      await User.create({
+        phoneKey: phone.e164,
+        countryCode: phone.countryCode,
+        phoneNumber: phone.phoneNumber,
+        roles: ['user', 'admin'],
+      });
       const admin = await login(srv, phone);
-      const res = await srv.request('/admin/queues/api/queues', { headers: { authorization: `Bearer ${admin.accessToken}` } });
+      const res = await srv.request('/admin/queues/api/queues', {
+        headers: { authorization: `Bearer ${admin.accessToken}` },
+      });
       expect(res.status).to.equal(200);
       expect(res.body.queues.map((q: { name: string }) => q.name).sort()).to.deep.equal([...QUEUE_NAMES].sort());
     });
@@ -349,10 +421,16 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       const listening = await worker.waitForLog((l) => l.msg === 'worker metrics listening');
       await worker.waitForLog((l) => l.msg === 'worker started');
       const workerMetricsUrl = `http://127.0.0.1:${listening.port as number}/metrics`;
-      await srv.queues.funnel.add('funnel', { step: 'otp-sent', codeId: jobId, at: 'not-a-date' }, { jobId, attempts: 1 });
+      await srv.queues.funnel.add(
+        'funnel',
+        { step: 'otp-sent', codeId: jobId, at: 'not-a-date' },
+        { jobId, attempts: 1 },
+      );
       await eventually(async () => (await srv.queues.funnel.getJobState(jobId)) === 'failed', 20_000, 'the job failed');
 
-      const failed = await srv.request('/admin/queues/api/queues?activeQueue=funnel&status=failed&page=1', { headers: basic });
+      const failed = await srv.request('/admin/queues/api/queues?activeQueue=funnel&status=failed&page=1', {
+        headers: basic,
+      });
       expect(failed.status).to.equal(200);
       const funnel = failed.body.queues.find((q: { name: string }) => q.name === 'funnel');
       expect(funnel.counts.failed).to.be.at.least(1);
@@ -362,9 +440,12 @@ describe('operations: API reference, metrics, queue dashboard', function () {
 
       // The worker counted the failure (and it refuses a scrape without the token).
       expect((await fetch(workerMetricsUrl)).status).to.equal(401);
-      const workerText = await (await fetch(workerMetricsUrl, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+      const workerText = await (
+        await fetch(workerMetricsUrl, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+      ).text();
       expect(sample(workerText, 'jobs_failed_total', { queue: 'funnel' })).to.be.at.least(1);
-      for (const queue of QUEUE_NAMES) expect(sample(workerText, 'jobs_completed_total', { queue }), queue).to.be.a('number');
+      for (const queue of QUEUE_NAMES)
+        expect(sample(workerText, 'jobs_completed_total', { queue }), queue).to.be.a('number');
       expect(sample(workerText, 'process_cpu_user_seconds_total')).to.be.a('number');
 
       // The failed job shows in the gauge too.
@@ -372,11 +453,16 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       expect(sample(metrics.text, 'queue_jobs', { queue: 'funnel', state: 'failed' })).to.be.at.least(1);
 
       if (!browser) this.skip();
-      const { context, page: tab, problems } = await openPage(browser, { httpCredentials: { username: BOARD_USER, password: BOARD_PASSWORD } });
+      const {
+        context,
+        page: tab,
+        problems,
+      } = await openPage(browser, { httpCredentials: { username: BOARD_USER, password: BOARD_PASSWORD } });
       try {
         await tab.goto(`${srv.url}/admin/queues/queue/funnel?status=failed`);
         await tab.getByText(jobId).first().waitFor({ timeout: 20_000 });
-        for (const name of QUEUE_NAMES) expect(await tab.getByText(name, { exact: true }).count(), name).to.be.at.least(1);
+        for (const name of QUEUE_NAMES)
+          expect(await tab.getByText(name, { exact: true }).count(), name).to.be.at.least(1);
         const shot = path.join(OUTPUT, 'queues.png');
         await tab.screenshot({ path: shot, fullPage: true });
         console.log(`    screenshot: ${shot}`);
@@ -390,7 +476,14 @@ describe('operations: API reference, metrics, queue dashboard', function () {
 
     /** A job of this app's funnel queue: valid, or with `at` broken (the worker fails it for good). */
     const funnelJob = (at = new Date().toISOString()) => ({
-      step: 'otp-sent', codeId: new mongoose.Types.ObjectId().toHexString(), at, channel: 'phone', country: '90', platform: 'web', source: null, campaign: null,
+      step: 'otp-sent',
+      codeId: new mongoose.Types.ObjectId().toHexString(),
+      at,
+      channel: 'phone',
+      country: '90',
+      platform: 'web',
+      source: null,
+      campaign: null,
     });
     const sameOrigin = () => ({ ...basic, origin: srv.url, 'content-type': 'application/json' });
 
@@ -417,15 +510,27 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         ['DELETE', `/admin/queues/api/queues/funnel/${parked.id}`],
       ];
       for (const [method, path, body] of attempts) {
-        const res = await srv.request(path, { method, headers: sameOrigin(), ...(body ? { body: JSON.stringify(body) } : {}) });
+        const res = await srv.request(path, {
+          method,
+          headers: sameOrigin(),
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
         expect(res.status, `${method} ${path}: ${res.text}`).to.equal(403);
-        expect(res.body, `${method} ${path}`).to.include({ isSuccess: false, statusCode: 403, data: null, errorCode: 'QUEUE_DASHBOARD_READ_ONLY' });
+        expect(res.body, `${method} ${path}`).to.include({
+          isSuccess: false,
+          statusCode: 403,
+          data: null,
+          errorCode: 'QUEUE_DASHBOARD_READ_ONLY',
+        });
         expect(res.body.errors[0]).to.equal('Insufficient permissions');
       }
       // The add-job path is refused by name, for any method.
       const add = await srv.request('/admin/queues/api/queues/funnel/add', { headers: basic });
       expect(add.status).to.equal(403);
-      expect(add.body.errors).to.deep.equal(['Insufficient permissions', 'queue dashboard: adding jobs is not allowed; it is read-only but for retrying failed jobs']);
+      expect(add.body.errors).to.deep.equal([
+        'Insufficient permissions',
+        'queue dashboard: adding jobs is not allowed; it is read-only but for retrying failed jobs',
+      ]);
 
       const still = await q.getJob(parked.id!);
       expect(await still!.getState()).to.equal('delayed');
@@ -433,9 +538,13 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       expect(await q.isPaused()).to.equal(false);
       expect(await q.getJobCounts('waiting', 'delayed', 'failed', 'completed')).to.deep.equal(countsBefore);
       // Reading still works.
-      const read = await srv.request('/admin/queues/api/queues?activeQueue=funnel&status=delayed&page=1', { headers: basic });
+      const read = await srv.request('/admin/queues/api/queues?activeQueue=funnel&status=delayed&page=1', {
+        headers: basic,
+      });
       expect(read.status).to.equal(200);
-      expect(read.body.queues.find((x: { name: string }) => x.name === 'funnel').jobs.map((j: { id: string }) => j.id)).to.include(parked.id);
+      expect(
+        read.body.queues.find((x: { name: string }) => x.name === 'funnel').jobs.map((j: { id: string }) => j.id),
+      ).to.include(parked.id);
       await parked.remove();
     });
 
@@ -458,7 +567,12 @@ describe('operations: API reference, metrics, queue dashboard', function () {
         for (const path of [retryPath, '/admin/queues/api/queues/funnel/retry/failed']) {
           const res = await srv.request(path, { method: 'PUT', headers });
           expect(res.status, `${path} ${JSON.stringify(headers)}`).to.equal(403);
-          expect(res.body).to.include({ isSuccess: false, statusCode: 403, data: null, errorCode: 'CROSS_ORIGIN_REFUSED' });
+          expect(res.body).to.include({
+            isSuccess: false,
+            statusCode: 403,
+            data: null,
+            errorCode: 'CROSS_ORIGIN_REFUSED',
+          });
         }
       }
       const untouched = await q.getJob(job.id!);
@@ -468,12 +582,19 @@ describe('operations: API reference, metrics, queue dashboard', function () {
       // From the page (its Origin): retried, and run again by the worker (and refused again: the payload is still bad).
       const retried = await srv.request(retryPath, { method: 'PUT', headers: { ...basic, origin: srv.url } });
       expect(retried.status, retried.text).to.equal(204);
-      await eventually(async () => {
-        const again = await q.getJob(job.id!);
-        return again!.attemptsMade === 2 && (await again!.getState()) === 'failed';
-      }, 20_000, 'the job retried and failed again');
+      await eventually(
+        async () => {
+          const again = await q.getJob(job.id!);
+          return again!.attemptsMade === 2 && (await again!.getState()) === 'failed';
+        },
+        20_000,
+        'the job retried and failed again',
+      );
       // The bulk retry, with the browser's Sec-Fetch-Site.
-      const bulk = await srv.request('/admin/queues/api/queues/funnel/retry/failed', { method: 'PUT', headers: { ...basic, 'sec-fetch-site': 'same-origin' } });
+      const bulk = await srv.request('/admin/queues/api/queues/funnel/retry/failed', {
+        method: 'PUT',
+        headers: { ...basic, 'sec-fetch-site': 'same-origin' },
+      });
       expect(bulk.status, bulk.text).to.equal(200);
       expect(bulk.body.retried).to.be.at.least(1);
       await eventually(async () => (await q.getJob(job.id!))!.attemptsMade === 3, 20_000, 'the bulk retry ran the job');
@@ -504,8 +625,15 @@ describe('operations: configuration', () => {
   };
 
   it('parses API_SERVERS into { description, url }; defaults to Development on localhost:PORT outside production, none in production', () => {
-    expect(loadConfig({ NODE_ENV: 'development', PORT: '4100' }).docs.servers).to.deep.equal([{ description: 'Development', url: 'http://localhost:4100' }]);
-    expect(loadConfig({ NODE_ENV: 'test', API_SERVERS: 'Development=http://localhost:3000, Production=https://api.allmine.app/' }).docs.servers).to.deep.equal([
+    expect(loadConfig({ NODE_ENV: 'development', PORT: '4100' }).docs.servers).to.deep.equal([
+      { description: 'Development', url: 'http://localhost:4100' },
+    ]);
+    expect(
+      loadConfig({
+        NODE_ENV: 'test',
+        API_SERVERS: 'Development=http://localhost:3000, Production=https://api.allmine.app/',
+      }).docs.servers,
+    ).to.deep.equal([
       { description: 'Development', url: 'http://localhost:3000' },
       { description: 'Production', url: 'https://api.allmine.app' },
     ]);
@@ -516,22 +644,37 @@ describe('operations: configuration', () => {
   });
 
   it('metrics: on outside production (open without a token); in production off by default, and on only with a token of 32+ bytes', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).metrics).to.deep.equal({ enabled: true, token: undefined, workerPort: undefined });
+    expect(loadConfig({ NODE_ENV: 'development' }).metrics).to.deep.equal({
+      enabled: true,
+      token: undefined,
+      workerPort: undefined,
+    });
     expect(loadConfig(production).metrics.enabled).to.equal(false);
     expect(problems({ ...production, METRICS_ENABLED: 'true' })).to.deep.equal([
       'METRICS_TOKEN: is required in production when metrics are on (METRICS_ENABLED or WORKER_METRICS_PORT)',
     ]);
     expect(problems({ ...production, WORKER_METRICS_PORT: '9100' })).to.have.length(1);
-    expect(problems({ ...production, METRICS_ENABLED: 'true', METRICS_TOKEN: 'a'.repeat(20) })).to.deep.equal(['METRICS_TOKEN: must be at least 32 bytes in production']);
-    expect(loadConfig({ ...production, METRICS_ENABLED: 'true', METRICS_TOKEN: 'a'.repeat(32) }).metrics.enabled).to.equal(true);
+    expect(problems({ ...production, METRICS_ENABLED: 'true', METRICS_TOKEN: 'a'.repeat(20) })).to.deep.equal([
+      'METRICS_TOKEN: must be at least 32 bytes in production',
+    ]);
+    expect(
+      loadConfig({ ...production, METRICS_ENABLED: 'true', METRICS_TOKEN: 'a'.repeat(32) }).metrics.enabled,
+    ).to.equal(true);
   });
 
   it('queue dashboard: user and password go together; production mounts it only with them (password 20+ characters)', () => {
-    expect(problems({ NODE_ENV: 'test', QUEUE_DASHBOARD_USER: 'ops' })).to.deep.equal(['QUEUE_DASHBOARD_PASSWORD: QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD go together']);
+    expect(problems({ NODE_ENV: 'test', QUEUE_DASHBOARD_USER: 'ops' })).to.deep.equal([
+      'QUEUE_DASHBOARD_PASSWORD: QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD go together',
+    ]);
     expect(loadConfig({ NODE_ENV: 'development' }).queueDashboard).to.deep.equal({ enabled: true, basic: undefined });
     expect(loadConfig(production).queueDashboard).to.deep.equal({ enabled: false, basic: undefined });
-    expect(problems({ ...production, QUEUE_DASHBOARD_USER: 'ops', QUEUE_DASHBOARD_PASSWORD: 'p'.repeat(12) })).to.deep.equal(['QUEUE_DASHBOARD_PASSWORD: must be at least 20 characters in production']);
-    expect(loadConfig({ ...production, QUEUE_DASHBOARD_USER: 'ops', QUEUE_DASHBOARD_PASSWORD: 'p'.repeat(20) }).queueDashboard).to.deep.equal({ enabled: true, basic: { user: 'ops', password: 'p'.repeat(20) } });
+    expect(
+      problems({ ...production, QUEUE_DASHBOARD_USER: 'ops', QUEUE_DASHBOARD_PASSWORD: 'p'.repeat(12) }),
+    ).to.deep.equal(['QUEUE_DASHBOARD_PASSWORD: must be at least 20 characters in production']);
+    expect(
+      loadConfig({ ...production, QUEUE_DASHBOARD_USER: 'ops', QUEUE_DASHBOARD_PASSWORD: 'p'.repeat(20) })
+        .queueDashboard,
+    ).to.deep.equal({ enabled: true, basic: { user: 'ops', password: 'p'.repeat(20) } });
   });
 
   it('a production app without a metrics token or dashboard credentials has neither (404); its /docs treats its own origin as Production', async () => {
@@ -548,7 +691,8 @@ describe('operations: configuration', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      for (const p of ['/metrics', '/admin/queues', '/admin/queues/api/queues']) expect((await fetch(`${base}${p}`)).status, p).to.equal(404);
+      for (const p of ['/metrics', '/admin/queues', '/admin/queues/api/queues'])
+        expect((await fetch(`${base}${p}`)).status, p).to.equal(404);
       const docs = await (await fetch(`${base}/docs`)).text();
       expect(docs).to.include('{"specUrl":"/openapi.json","productionUrls":[],"pageIsProduction":true}');
       const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { servers: unknown[] };

@@ -12,7 +12,9 @@ function slowRequest(port: number, path: string) {
   const ready = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   return {
     ready: ready.then(() => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
     }),
     finish: () => socket.write(body),
     closed,
@@ -23,10 +25,17 @@ describe('processes', function () {
   this.timeout(60_000);
 
   it('the web refuses to boot in production without its secrets, naming every missing key', async () => {
-    const web = spawnApp('web', { NODE_ENV: 'production', MONGODB_URI: '', REDIS_URL: '', JWT_SECRET: '', OTP_HMAC_SECRET: '' });
+    const web = spawnApp('web', {
+      NODE_ENV: 'production',
+      MONGODB_URI: '',
+      REDIS_URL: '',
+      JWT_SECRET: '',
+      OTP_HMAC_SECRET: '',
+    });
     const { code } = await web.exited;
     expect(code).to.equal(1);
-    for (const key of ['MONGODB_URI', 'REDIS_URL', 'JWT_SECRET', 'OTP_HMAC_SECRET']) expect(web.stderr()).to.include(key);
+    for (const key of ['MONGODB_URI', 'REDIS_URL', 'JWT_SECRET', 'OTP_HMAC_SECRET'])
+      expect(web.stderr()).to.include(key);
     expect(web.logs.some((l) => l.msg === 'web listening')).to.equal(false);
   });
 

@@ -19,7 +19,12 @@ describe('Redis client', () => {
     try {
       expect(client).to.be.instanceOf(Cluster);
       const { options } = client as Cluster;
-      expect(options.redisOptions).to.deep.include({ username: 'app', password: 's@cret', maxRetriesPerRequest: null, tls: { rejectUnauthorized: false } });
+      expect(options.redisOptions).to.deep.include({
+        username: 'app',
+        password: 's@cret',
+        maxRetriesPerRequest: null,
+        tls: { rejectUnauthorized: false },
+      });
       expect(options.enableOfflineQueue).to.equal(true);
       expect(options.scaleReads).to.equal('master');
       expect(options.dnsLookup).to.be.a('function');
@@ -61,15 +66,23 @@ describe('Redis client', () => {
         await srv.close();
       }
       // A job parked for an hour (so no worker takes it), removed again at the end.
-      const probe = await queues()['last-login'].add('probe', {}, { jobId: `cluster-probe-${Date.now()}`, delay: 3_600_000 });
-      const perNode = async (pattern: string) => Promise.all(masters.map(async (node) => (await scanKeys(node, pattern)).length));
+      const probe = await queues()['last-login'].add(
+        'probe',
+        {},
+        { jobId: `cluster-probe-${Date.now()}`, delay: 3_600_000 },
+      );
+      const perNode = async (pattern: string) =>
+        Promise.all(masters.map(async (node) => (await scanKeys(node, pattern)).length));
       let queueKeys: number[];
       try {
         queueKeys = await perNode(`${testConfig().redis.queuePrefix}:*`);
       } finally {
         await probe.remove();
       }
-      expect(queueKeys.filter((n) => n > 0), `masters holding queue keys: ${queueKeys}`).to.have.length(1);
+      expect(
+        queueKeys.filter((n) => n > 0),
+        `masters holding queue keys: ${queueKeys}`,
+      ).to.have.length(1);
       const limitKeys = await perNode('rl:*');
       expect(limitKeys.filter((n) => n > 0).length, `rate-limit keys per master: ${limitKeys}`).to.be.at.least(2);
     });

@@ -14,23 +14,38 @@ describe('when Redis does not answer', () => {
     dead.on('error', () => undefined);
     const deadQueues = createQueues(config, dead);
     for (const q of Object.values(deadQueues)) q.on('error', () => undefined);
-    const srv = await startApp({ TRUST_PROXY: 'true', OTP_VERIFY_PER_IP_HOUR: '2' }, { redis: dead, queues: deadQueues, sms: recordingSms() });
+    const srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_VERIFY_PER_IP_HOUR: '2' },
+      { redis: dead, queues: deadQueues, sms: recordingSms() },
+    );
     try {
       const phone = freshPhone();
       const ip = freshIp();
       const started = Date.now();
       const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       expect(sent.status, sent.text).to.equal(201);
-      const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code }, ip);
+      const res = await verifyOtp(
+        srv,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code },
+        ip,
+      );
       expect(res.status, res.text).to.equal(200);
       expect(Date.now() - started).to.be.below(5000);
       expect(await User.countDocuments({ phoneKey: phone.e164 })).to.equal(1);
       // Both requests' events wait in the outbox for the worker's relay.
       const userId = res.body.data.user.id as string;
-      await eventually(async () => srv.logs.lines().filter((l) => l.msg === 'enqueue deferred to the outbox relay').length === 2, 5000, 'fast path gave up');
+      await eventually(
+        async () => srv.logs.lines().filter((l) => l.msg === 'enqueue deferred to the outbox relay').length === 2,
+        5000,
+        'fast path gave up',
+      );
       const pending = await Outbox.find({ 'events.data.userId': userId }).lean();
       expect(pending).to.have.length(1); // one document per request
-      expect(pending[0]!.events.map((e) => e.queue).sort()).to.deep.equal(['funnel', 'last-login', 'signup-attribution']);
+      expect(pending[0]!.events.map((e) => e.queue).sort()).to.deep.equal([
+        'funnel',
+        'last-login',
+        'signup-attribution',
+      ]);
 
       // The in-memory fallback still limits: the third verify from this IP is refused.
       await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: '0000' }, ip);

@@ -22,7 +22,8 @@ describe('faults', function () {
     const held: import('node:http').ServerResponse[] = [];
     const provider: Server = createServer((_req, res) => {
       calls++;
-      if (calls === 1) setTimeout(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1"}'), 2000);
+      if (calls === 1)
+        setTimeout(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1"}'), 2000);
       else held.push(res);
     });
     await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
@@ -54,7 +55,11 @@ describe('faults', function () {
       expect(slow.ms).to.be.within(900, 5000); // the timeout, plus the code's insert and delete
 
       // A provider that never answers: 502 within the timeout, several at once.
-      const many = await Promise.all(Array.from({ length: 5 }, () => timed(sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp()))));
+      const many = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          timed(sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp())),
+        ),
+      );
       for (const m of many) {
         expect(m.r.status).to.equal(502);
         expect(m.ms).to.be.below(5000);
@@ -82,12 +87,19 @@ describe('faults', function () {
     });
 
     it('answers clean 503s in the envelope, does not crash, and recovers without a restart, data intact', async () => {
-      server = spawn('java', ['-Xmx256m', '-cp', classpath!, 'EmbeddedMongo', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      server = spawn('java', ['-Xmx256m', '-cp', classpath!, 'EmbeddedMongo', '0'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       const uri = await new Promise<string>((resolve, reject) => {
         server!.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
         server!.once('exit', (code) => reject(new Error(`embedded MongoDB exited ${code}`)));
       });
-      const web = spawnApp('web', { MONGODB_URI: new URL('allmine_fault', uri).toString(), TRUST_PROXY: 'true', LOG_LEVEL: 'info', MONGODB_SOCKET_TIMEOUT_MS: '3000' });
+      const web = spawnApp('web', {
+        MONGODB_URI: new URL('allmine_fault', uri).toString(),
+        TRUST_PROXY: 'true',
+        LOG_LEVEL: 'info',
+        MONGODB_SOCKET_TIMEOUT_MS: '3000',
+      });
       try {
         const { port: webPort } = (await web.waitForLog((l) => l.msg === 'web listening')) as { port: number };
         const url = `http://127.0.0.1:${webPort}`;
@@ -96,7 +108,10 @@ describe('faults', function () {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-forwarded-for': freshIp() },
             body: JSON.stringify({ countryCode: '90', phoneNumber }),
-          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { isSuccess: boolean; errors: string[]; data: { code?: string } | null } }));
+          }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as { isSuccess: boolean; errors: string[]; data: { code?: string } | null },
+          }));
         // A code sent before the outage must still work after it: the pause loses nothing.
         const before = freshPhone();
         const sent = await send(before.phoneNumber);
@@ -145,14 +160,20 @@ describe('faults', function () {
       const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
       const right = sent.body.data.code as string;
       // Every guess but the right one (it is known here), so the outcome does not depend on luck.
-      const guesses = Array.from({ length: 10_001 }, (_, i) => i.toString().padStart(4, '0').slice(-4)).filter((g) => g !== right).slice(0, 10_000);
+      const guesses = Array.from({ length: 10_001 }, (_, i) => i.toString().padStart(4, '0').slice(-4))
+        .filter((g) => g !== right)
+        .slice(0, 10_000);
       const ips = Array.from({ length: 2000 }, () => freshIp());
       const statuses = new Map<string, number>();
       let next = 0;
       const attacker = async () => {
         while (next < guesses.length) {
           const i = next++;
-          const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: guesses[i] }, ips[i % ips.length]!);
+          const res = await verifyOtp(
+            srv,
+            { countryCode: '90', phoneNumber: phone.phoneNumber, code: guesses[i] },
+            ips[i % ips.length]!,
+          );
           const key = `${res.status} ${res.body?.errorCode ?? ''}`.trim();
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
         }
@@ -215,6 +236,9 @@ describe('faults', function () {
     expect(code).to.equal(0);
     expect(results.ok).to.be.greaterThan(50);
     const notReady = web.logs.filter((l) => l.msg === 'not ready').map((l) => JSON.stringify(l));
-    expect(results.failedAfterAccept, `${JSON.stringify(results)} ${failures.join(', ')} ${notReady.join(' ')}`).to.equal(0);
+    expect(
+      results.failedAfterAccept,
+      `${JSON.stringify(results)} ${failures.join(', ')} ${notReady.join(' ')}`,
+    ).to.equal(0);
   });
 });

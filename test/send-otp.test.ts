@@ -17,11 +17,19 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       expect([first.status, second.status]).to.deep.equal([201, 201]);
       expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(1); // one code per number: the second replaced the first
       if (first.body.data.code !== second.body.data.code) {
-        const old = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: first.body.data.code }, ip);
+        const old = await verifyOtp(
+          srv,
+          { countryCode: '90', phoneNumber: phone.phoneNumber, code: first.body.data.code },
+          ip,
+        );
         expect(old.status).to.equal(400);
         expect(old.body.errorCode).to.equal('OTP_INVALID');
       }
-      const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: second.body.data.code }, ip);
+      const res = await verifyOtp(
+        srv,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: second.body.data.code },
+        ip,
+      );
       expect(res.status).to.equal(200);
     } finally {
       await srv.close();
@@ -33,9 +41,15 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
     const srv = await startApp({ TRUST_PROXY: 'true' }, { sms });
     try {
       const cases: [unknown, string[]][] = [
-        [{ countryCode: '90', phoneNumber: '2125551234' }, ['phoneNumber: not a valid mobile number for country code 90']],
+        [
+          { countryCode: '90', phoneNumber: '2125551234' },
+          ['phoneNumber: not a valid mobile number for country code 90'],
+        ],
         [{ countryCode: '90', phoneNumber: 'hello' }, ['phoneNumber: not a valid mobile number for country code 90']],
-        [{ countryCode: '1234', phoneNumber: '5551234567' }, ['countryCode: must be 1-3 digits, optionally with a leading +']],
+        [
+          { countryCode: '1234', phoneNumber: '5551234567' },
+          ['countryCode: must be 1-3 digits, optionally with a leading +'],
+        ],
         [{ countryCode: '90' }, ['phoneNumber: is required']],
         [{ countryCode: '90', phoneNumber: null }, ['phoneNumber: is required']],
         [{ countryCode: '90', phoneNumber: ['5551234567'] }, ['phoneNumber: must be a string']],
@@ -57,7 +71,12 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
     let srv: TestServer;
     before(async () => {
       srv = await startApp(
-        { TRUST_PROXY: 'true', OTP_SEND_PER_NUMBER_HOUR: '3', OTP_SEND_PER_IP_HOUR: '4', OTP_RESEND_COOLDOWN_SECONDS: '60' },
+        {
+          TRUST_PROXY: 'true',
+          OTP_SEND_PER_NUMBER_HOUR: '3',
+          OTP_SEND_PER_IP_HOUR: '4',
+          OTP_RESEND_COOLDOWN_SECONDS: '60',
+        },
         { sms: recordingSms() },
       );
     });
@@ -65,7 +84,9 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
 
     it('applies the resend cooldown per number with 429, Retry-After and details', async () => {
       const phone = freshPhone();
-      expect((await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(201);
+      expect((await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(
+        201,
+      );
       const res = await sendOtp(srv, { countryCode: '+90', phoneNumber: `0${phone.phoneNumber}` }, freshIp());
       expect(res.status).to.equal(429);
       expect(res.body).to.include({ isSuccess: false, statusCode: 429, data: null, errorCode: 'RATE_LIMITED' });
@@ -78,7 +99,10 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
 
     it('applies the per-IP budget across numbers', async () => {
       const ip = freshIp();
-      for (let i = 0; i < 4; i++) expect((await sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, ip)).status).to.equal(201);
+      for (let i = 0; i < 4; i++)
+        expect((await sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, ip)).status).to.equal(
+          201,
+        );
       const phone = freshPhone();
       const res = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       expect(res.status).to.equal(429);
@@ -88,10 +112,16 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
   });
 
   it('applies the per-number hourly budget', async () => {
-    const srv = await startApp({ TRUST_PROXY: 'true', OTP_SEND_PER_NUMBER_HOUR: '2', OTP_RESEND_COOLDOWN_SECONDS: '0' }, { sms: recordingSms() });
+    const srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_SEND_PER_NUMBER_HOUR: '2', OTP_RESEND_COOLDOWN_SECONDS: '0' },
+      { sms: recordingSms() },
+    );
     try {
       const phone = freshPhone();
-      for (let i = 0; i < 2; i++) expect((await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(201);
+      for (let i = 0; i < 2; i++)
+        expect((await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp())).status).to.equal(
+          201,
+        );
       const res = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
       expect(res.status).to.equal(429);
       expect(res.body.details.limits).to.deep.equal(['send-recipient-hour']);
@@ -130,7 +160,12 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
       const phone = freshPhone();
       const res = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
       expect(res.status).to.equal(201);
-      expect(res.body.data).to.deep.equal({ countryCode: '+90', phoneNumber: phone.phoneNumber, expiresIn: 180, resendAvailableIn: 60 });
+      expect(res.body.data).to.deep.equal({
+        countryCode: '+90',
+        phoneNumber: phone.phoneNumber,
+        expiresIn: 180,
+        resendAvailableIn: 60,
+      });
       expect(sms.sent).to.have.length(1);
     } finally {
       await srv.close();
@@ -141,7 +176,9 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
     const sms = recordingSms();
     const srv = await startApp({ TRUST_PROXY: 'true' }, { sms });
     try {
-      const res = await sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp(), { 'x-language': 'tr' });
+      const res = await sendOtp(srv, { countryCode: '90', phoneNumber: freshPhone().phoneNumber }, freshIp(), {
+        'x-language': 'tr',
+      });
       expect(res.status).to.equal(201);
       expect(sms.sent[0]?.text).to.include('doğrulama kodunuz').and.include(res.body.data.code);
     } finally {
@@ -152,7 +189,10 @@ describe('POST /api/v1/auth/send-otp (contract §2.1)', () => {
   it('gives test numbers their fixed code without SMS or send limits, and logs each use', async () => {
     const sms = recordingSms();
     const phone = freshPhone();
-    const srv = await startApp({ TRUST_PROXY: 'true', OTP_TEST_NUMBERS: `${phone.e164}=4242`, OTP_SEND_PER_NUMBER_HOUR: '1' }, { sms });
+    const srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_TEST_NUMBERS: `${phone.e164}=4242`, OTP_SEND_PER_NUMBER_HOUR: '1' },
+      { sms },
+    );
     try {
       const ip = freshIp();
       for (let i = 0; i < 3; i++) {

@@ -17,14 +17,16 @@ import { testConfig } from './support/env.js';
 import { json, listen, startApp, type TestServer } from './support/http.js';
 import { captureLogs } from './support/logs.js';
 
-
 const refresh = (srv: TestServer, refreshToken: string) => srv.request('/api/v1/auth/refresh', json({ refreshToken }));
 
 describe('refresh (contract §2.4)', () => {
   let now = Date.now();
   let srv: TestServer;
   before(async () => {
-    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', SESSION_CACHE_TTL_MS: '0' }, { clock: () => new Date(now) });
+    srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', SESSION_CACHE_TTL_MS: '0' },
+      { clock: () => new Date(now) },
+    );
   });
   after(() => srv.close());
 
@@ -52,7 +54,8 @@ describe('refresh (contract §2.4)', () => {
     // Every returned refresh token works next time, and every access token works now.
     const next = await Promise.all(tokens.map((t) => refresh(srv, t)));
     expect(next.map((r) => r.status)).to.deep.equal(Array(10).fill(200));
-    for (const r of results) expect((await srv.request('/api/v1/auth/me', bearer(r.body.data.accessToken))).status).to.equal(200);
+    for (const r of results)
+      expect((await srv.request('/api/v1/auth/me', bearer(r.body.data.accessToken))).status).to.equal(200);
     expect((await Session.findById(s.sid).lean())?.revokedAt).to.equal(null);
   });
 
@@ -114,26 +117,64 @@ describe('logout, revoke-token, sessions, me (contract §3)', () => {
     expect(out.body.data).to.deep.equal({ revokedSessions: 3 });
     for (const s of [a, b, c]) expect((await refresh(srv, s.refreshToken)).status).to.equal(401);
     expect((await srv.request('/api/v1/auth/me', bearer(c.accessToken))).status).to.equal(401); // this dyno: at once
-    await eventually(async () => (await other.request('/api/v1/auth/me', bearer(b.accessToken))).status === 401, 6000, 'other dyno refuses');
+    await eventually(
+      async () => (await other.request('/api/v1/auth/me', bearer(b.accessToken))).status === 401,
+      6000,
+      'other dyno refuses',
+    );
     expect(Date.now() - started).to.be.below(5000);
     expect(await Session.countDocuments({ userId: new Types.ObjectId(a.userId), revokedReason: 'logout' })).to.equal(3);
   });
 
   it('lists sessions with their devices, marks the current one, and shrinks after revoke-token', async () => {
     const phone = freshPhone();
-    const ios = await login(srv, phone, { 'x-platform': 'mobile_ios', 'x-device-id': 'iphone-15', 'x-app-version': '3.0.0', 'user-agent': 'Allmine iOS' });
-    const android = await login(srv, phone, { 'x-platform': 'mobile_android', 'x-device-id': 'pixel-8', 'x-app-version': '3.0.1' });
+    const ios = await login(srv, phone, {
+      'x-platform': 'mobile_ios',
+      'x-device-id': 'iphone-15',
+      'x-app-version': '3.0.0',
+      'user-agent': 'Allmine iOS',
+    });
+    const android = await login(srv, phone, {
+      'x-platform': 'mobile_android',
+      'x-device-id': 'pixel-8',
+      'x-app-version': '3.0.1',
+    });
     const list = await srv.request('/api/v1/auth/sessions', bearer(android.accessToken));
     expect(list.status).to.equal(200);
     expect(list.body.data).to.have.length(2);
     const [first, second] = list.body.data;
-    expect(Object.keys(first)).to.deep.equal(['id', 'createdAt', 'lastUsedAt', 'expiresAt', 'ip', 'userAgent', 'platform', 'deviceId', 'appVersion', 'current']);
+    expect(Object.keys(first)).to.deep.equal([
+      'id',
+      'createdAt',
+      'lastUsedAt',
+      'expiresAt',
+      'ip',
+      'userAgent',
+      'platform',
+      'deviceId',
+      'appVersion',
+      'current',
+    ]);
     const byDevice = Object.fromEntries(list.body.data.map((s: { deviceId: string }) => [s.deviceId, s]));
-    expect(byDevice['pixel-8']).to.include({ id: android.sid, platform: 'mobile_android', appVersion: '3.0.1', current: true });
-    expect(byDevice['iphone-15']).to.include({ id: ios.sid, platform: 'mobile_ios', appVersion: '3.0.0', userAgent: 'Allmine iOS', current: false });
+    expect(byDevice['pixel-8']).to.include({
+      id: android.sid,
+      platform: 'mobile_android',
+      appVersion: '3.0.1',
+      current: true,
+    });
+    expect(byDevice['iphone-15']).to.include({
+      id: ios.sid,
+      platform: 'mobile_ios',
+      appVersion: '3.0.0',
+      userAgent: 'Allmine iOS',
+      current: false,
+    });
     expect([first.id, second.id]).to.include.members([ios.sid, android.sid]);
 
-    const revoke = await srv.request('/api/v1/auth/revoke-token', post(android.accessToken, { refreshToken: ios.refreshToken }));
+    const revoke = await srv.request(
+      '/api/v1/auth/revoke-token',
+      post(android.accessToken, { refreshToken: ios.refreshToken }),
+    );
     expect(revoke.status, revoke.text).to.equal(200);
     expect(revoke.body.data).to.deep.equal({ revoked: true });
     const after = await srv.request('/api/v1/auth/sessions', bearer(android.accessToken));
@@ -145,7 +186,10 @@ describe('logout, revoke-token, sessions, me (contract §3)', () => {
   it('revoke-token answers 404 for a token that is not the caller’s, and revokes nothing', async () => {
     const mine = await login(srv);
     const theirs = await login(srv);
-    const res = await srv.request('/api/v1/auth/revoke-token', post(mine.accessToken, { refreshToken: theirs.refreshToken }));
+    const res = await srv.request(
+      '/api/v1/auth/revoke-token',
+      post(mine.accessToken, { refreshToken: theirs.refreshToken }),
+    );
     expect(res.status).to.equal(404);
     expect(res.body.errorCode).to.equal('REFRESH_TOKEN_NOT_FOUND');
     expect((await Session.findById(theirs.sid).lean())?.revokedAt).to.equal(null);
@@ -156,7 +200,12 @@ describe('logout, revoke-token, sessions, me (contract §3)', () => {
     const s = await login(srv);
     const me = await srv.request('/api/v1/auth/me', bearer(s.accessToken));
     expect(me.status).to.equal(200);
-    expect(me.body.data).to.include({ id: s.userId, countryCode: '90', phoneNumber: s.phone.phoneNumber, isRegistrationComplete: false });
+    expect(me.body.data).to.include({
+      id: s.userId,
+      countryCode: '90',
+      phoneNumber: s.phone.phoneNumber,
+      isRegistrationComplete: false,
+    });
     expect(me.body.data).to.not.have.any.keys('_id', '__v', 'phoneKey', 'emailKey', 'suspendedAt');
   });
 });
@@ -175,24 +224,54 @@ describe('the authentication middleware (contract §1.2)', () => {
 
   it('refuses every bad token with 401 in the envelope', async () => {
     const claims = { sid: valid.sid, roles: ['user'] };
-    const base: jwt.SignOptions = { algorithm: 'HS256', issuer: config.jwt.issuer, audience: config.jwt.audience, subject: valid.userId, expiresIn: 600 };
+    const base: jwt.SignOptions = {
+      algorithm: 'HS256',
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      subject: valid.userId,
+      expiresIn: 600,
+    };
     const { expiresIn: _unused, ...noExpiry } = base;
     const nowS = Math.floor(Date.now() / 1000);
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
-      JSON.stringify({ ...claims, sub: valid.userId, iss: config.jwt.issuer, aud: config.jwt.audience, exp: nowS + 600 }),
+      JSON.stringify({
+        ...claims,
+        sub: valid.userId,
+        iss: config.jwt.issuer,
+        aud: config.jwt.audience,
+        exp: nowS + 600,
+      }),
     ).toString('base64url')}.`;
     const cases: Record<string, [string | undefined, string]> = {
       missing: [undefined, 'TOKEN_MISSING'],
       'not bearer': ['Basic dXNlcjpwYXNz', 'TOKEN_INVALID'],
       malformed: ['Bearer abc.def', 'TOKEN_INVALID'],
-      'another secret': [`Bearer ${forge(claims, 'another-secret-that-is-long-enough-0123456789', base)}`, 'TOKEN_INVALID'],
+      'another secret': [
+        `Bearer ${forge(claims, 'another-secret-that-is-long-enough-0123456789', base)}`,
+        'TOKEN_INVALID',
+      ],
       'alg none': [`Bearer ${none}`, 'TOKEN_INVALID'],
-      'HS512 with our secret': [`Bearer ${forge(claims, config.jwt.secret, { ...base, algorithm: 'HS512' })}`, 'TOKEN_INVALID'],
-      'expired by 1 s': [`Bearer ${forge({ ...claims, iat: nowS - 601, exp: nowS - 1 }, config.jwt.secret, noExpiry)}`, 'TOKEN_EXPIRED'],
-      'another audience': [`Bearer ${forge(claims, config.jwt.secret, { ...base, audience: 'someone-else' })}`, 'TOKEN_INVALID'],
+      'HS512 with our secret': [
+        `Bearer ${forge(claims, config.jwt.secret, { ...base, algorithm: 'HS512' })}`,
+        'TOKEN_INVALID',
+      ],
+      'expired by 1 s': [
+        `Bearer ${forge({ ...claims, iat: nowS - 601, exp: nowS - 1 }, config.jwt.secret, noExpiry)}`,
+        'TOKEN_EXPIRED',
+      ],
+      'another audience': [
+        `Bearer ${forge(claims, config.jwt.secret, { ...base, audience: 'someone-else' })}`,
+        'TOKEN_INVALID',
+      ],
       'another issuer': [`Bearer ${forge(claims, config.jwt.secret, { ...base, issuer: 'evil' })}`, 'TOKEN_INVALID'],
-      'unknown session': [`Bearer ${signAccessToken(config, { sub: valid.userId, sid: new Types.ObjectId().toHexString(), roles: ['user'] }, new Date())}`, 'SESSION_REVOKED'],
-      'someone else’s session': [`Bearer ${signAccessToken(config, { sub: new Types.ObjectId().toHexString(), sid: valid.sid, roles: ['user'] }, new Date())}`, 'SESSION_REVOKED'],
+      'unknown session': [
+        `Bearer ${signAccessToken(config, { sub: valid.userId, sid: new Types.ObjectId().toHexString(), roles: ['user'] }, new Date())}`,
+        'SESSION_REVOKED',
+      ],
+      'someone else’s session': [
+        `Bearer ${signAccessToken(config, { sub: new Types.ObjectId().toHexString(), sid: valid.sid, roles: ['user'] }, new Date())}`,
+        'SESSION_REVOKED',
+      ],
     };
     for (const [name, [header, code]] of Object.entries(cases)) {
       const res = await srv.request('/api/v1/auth/me', header ? { headers: { authorization: header } } : {});
@@ -206,9 +285,18 @@ describe('the authentication middleware (contract §1.2)', () => {
 
   it('refuses a token signed with our secret but without exp, iat, sid or sub with 401', async () => {
     const nowS = Math.floor(Date.now() / 1000);
-    const full = { sub: valid.userId, sid: valid.sid, roles: ['user'], iss: config.jwt.issuer, aud: config.jwt.audience, iat: nowS, exp: nowS + 600 };
+    const full = {
+      sub: valid.userId,
+      sid: valid.sid,
+      roles: ['user'],
+      iss: config.jwt.issuer,
+      aud: config.jwt.audience,
+      iat: nowS,
+      exp: nowS + 600,
+    };
     // jsonwebtoken adds `iat` unless told not to.
-    const sign = (payload: object, noTimestamp = false) => jwt.sign(payload, config.jwt.secret, { algorithm: 'HS256', noTimestamp });
+    const sign = (payload: object, noTimestamp = false) =>
+      jwt.sign(payload, config.jwt.secret, { algorithm: 'HS256', noTimestamp });
     // The complete token works, so what fails below is the missing claim alone.
     expect((await srv.request('/api/v1/auth/me', bearer(sign(full)))).status).to.equal(200);
     for (const claim of ['exp', 'iat', 'sid', 'sub'] as const) {
@@ -227,9 +315,17 @@ describe('the authentication middleware (contract §1.2)', () => {
     const logs = captureLogs();
     const app = express();
     app.use(requestContext(createLogger({ level: 'silent' }, logs.stream)));
-    app.get('/admin-only', authenticate({ config, guard: new SessionGuard(0, () => new Date()), clock: () => new Date() }, 'admin', 'marketing'), (_req, res) => {
-      res.json({ ok: true });
-    });
+    app.get(
+      '/admin-only',
+      authenticate(
+        { config, guard: new SessionGuard(0, () => new Date()), clock: () => new Date() },
+        'admin',
+        'marketing',
+      ),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
     app.use(errorHandler);
     const admin = await listen(app, logs);
     try {
@@ -265,13 +361,29 @@ describe('caching of API responses', () => {
       'send-otp': [sent, 201],
       'verify-otp': [verified, 200],
       'verify-otp with a used code': [await verifyOtp(srv, body, ip), 404],
-      'verify-otp with an unreadable body': [await srv.request('/api/v1/auth/verify-otp', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":' }), 400],
-      'verify-otp-email': [await srv.request('/api/v1/auth/verify-otp-email', json({ email, code: mailed.body.data.code }, { 'x-forwarded-for': ip })), 200],
+      'verify-otp with an unreadable body': [
+        await srv.request('/api/v1/auth/verify-otp', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"code":',
+        }),
+        400,
+      ],
+      'verify-otp-email': [
+        await srv.request(
+          '/api/v1/auth/verify-otp-email',
+          json({ email, code: mailed.body.data.code }, { 'x-forwarded-for': ip }),
+        ),
+        200,
+      ],
       refresh: [await refresh(srv, refreshToken), 200],
       me: [await srv.request('/api/v1/auth/me', bearer(accessToken)), 200],
       'me without a token': [await srv.request('/api/v1/auth/me'), 401],
       sessions: [await srv.request('/api/v1/auth/sessions', bearer(accessToken)), 200],
-      'PATCH users/me': [await srv.request('/api/v1/users/me', post(accessToken, { bio: 'not for caches' }, 'PATCH')), 200],
+      'PATCH users/me': [
+        await srv.request('/api/v1/users/me', post(accessToken, { bio: 'not for caches' }, 'PATCH')),
+        200,
+      ],
       'funnel without a reporting role': [await srv.request('/api/v1/analytics/funnel', bearer(accessToken)), 403],
     };
     for (const [name, [res, status]] of Object.entries(responses)) {

@@ -23,14 +23,18 @@ describe('registration and profile (contract §4.2)', () => {
   let now = Date.now();
   let srv: TestServer;
   before(async () => {
-    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', SESSION_CACHE_TTL_MS: '0' }, { clock: () => new Date(now) });
+    srv = await startApp(
+      { TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', SESSION_CACHE_TTL_MS: '0' },
+      { clock: () => new Date(now) },
+    );
   });
   after(() => srv.close());
   afterEach(() => {
     now = Date.now();
   });
 
-  const complete = (token: string, body: unknown) => srv.request('/api/v1/users/me/complete-registration', post(token, body));
+  const complete = (token: string, body: unknown) =>
+    srv.request('/api/v1/users/me/complete-registration', post(token, body));
 
   it('completes registration: the user, me and the next verify show it; the funnel event is queued', async () => {
     const s = await login(srv);
@@ -71,11 +75,19 @@ describe('registration and profile (contract §4.2)', () => {
     expect(me.body.data.isRegistrationComplete).to.equal(true);
     const ip = freshIp();
     const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: s.phone.phoneNumber }, ip);
-    const again = await verifyOtp(srv, { countryCode: '90', phoneNumber: s.phone.phoneNumber, code: sent.body.data.code }, ip);
+    const again = await verifyOtp(
+      srv,
+      { countryCode: '90', phoneNumber: s.phone.phoneNumber, code: sent.body.data.code },
+      ip,
+    );
     expect(again.body.data.isRegistrationComplete).to.equal(true);
     expect(again.body.data.user.username).to.equal(username);
 
-    const job = await eventually(() => queues()['registration-completed'].getJob(registrationCompletedJobId(s.userId)), 5000, 'queued');
+    const job = await eventually(
+      () => queues()['registration-completed'].getJob(registrationCompletedJobId(s.userId)),
+      5000,
+      'queued',
+    );
     expect(job?.data).to.include({ userId: s.userId });
     expect((await UsernameClaim.findById(username).lean())?.userId.toHexString()).to.equal(s.userId);
 
@@ -92,10 +104,18 @@ describe('registration and profile (contract §4.2)', () => {
       [{ ...registration(name), birthDate: '1995-02-30' }, ['birthDate: must be a date YYYY-MM-DD']],
       [{ ...registration(name), gender: 'robot' }, ['gender: must be one of male, female, other, prefer_not_to_say']],
       [{ ...registration('admin') }, ['username: is reserved']],
-      [{ ...registration('.dotted') }, ['username: must be 3-30 characters of a-z 0-9 . _, not starting or ending with .']],
+      [
+        { ...registration('.dotted') },
+        ['username: must be 3-30 characters of a-z 0-9 . _, not starting or ending with .'],
+      ],
       [{ ...registration('ab') }, ['username: must be 3-30 characters of a-z 0-9 . _, not starting or ending with .']],
       [{ ...registration(name), privacyPolicyAccepted: false }, ['privacyPolicyAccepted: must be true']],
-      [{ ...registration(name), expertise: ['astronaut'] }, [`expertise: must be a list of distinct values of musician, trainer, chef, photographer, designer, stylist, gamer, educator, coach, entertainer, developer, creator`]],
+      [
+        { ...registration(name), expertise: ['astronaut'] },
+        [
+          `expertise: must be a list of distinct values of musician, trainer, chef, photographer, designer, stylist, gamer, educator, coach, entertainer, developer, creator`,
+        ],
+      ],
       [{ ...registration(name), roles: ['admin'] }, ['roles: unknown field']],
       [{ ...registration(name), phoneNumber: '5550000000' }, ['phoneNumber: unknown field']],
     ];
@@ -107,7 +127,10 @@ describe('registration and profile (contract §4.2)', () => {
     const stale = await complete(s.accessToken, { ...registration(name), privacyPolicyVersion: '1.1.0' });
     expect(stale.status).to.equal(400);
     expect(stale.body.errorCode).to.equal('POLICY_VERSION_STALE');
-    expect(stale.body.errors).to.deep.equal(['Validation failed', 'privacyPolicyVersion: the current version is 1.2.0']);
+    expect(stale.body.errors).to.deep.equal([
+      'Validation failed',
+      'privacyPolicyVersion: the current version is 1.2.0',
+    ]);
     const stored = await User.findById(s.userId).lean();
     expect(stored).to.include({ isRegistrationComplete: false, username: null, name: null });
     expect(await UsernameClaim.countDocuments({ _id: name })).to.equal(0);
@@ -131,11 +154,15 @@ describe('registration and profile (contract §4.2)', () => {
     const b = await login(srv);
     const name = uniqueName();
     expect((await complete(a.accessToken, registration(name))).status).to.equal(200);
-    const check = (token: string, username: string) => srv.request('/api/v1/users/check-username', post(token, { username }));
+    const check = (token: string, username: string) =>
+      srv.request('/api/v1/users/check-username', post(token, { username }));
     expect((await check(b.accessToken, name.toUpperCase())).body.data).to.deep.equal({ available: false });
     expect((await check(a.accessToken, name)).body.data).to.deep.equal({ available: true }); // your own
     expect((await check(b.accessToken, uniqueName())).body.data).to.deep.equal({ available: true });
-    expect((await check(b.accessToken, 'support')).body.data).to.deep.equal({ available: false, reason: 'is reserved' });
+    expect((await check(b.accessToken, 'support')).body.data).to.deep.equal({
+      available: false,
+      reason: 'is reserved',
+    });
     expect((await srv.request('/api/v1/users/check-username', json({ username: name }))).status).to.equal(401);
     expect((await complete(b.accessToken, registration(name.toUpperCase()))).status).to.equal(409);
   });
@@ -151,7 +178,8 @@ describe('registration and profile (contract §4.2)', () => {
       expect(r.status, r.text).to.equal(200);
       tokens = r.body.data;
     };
-    const change = (newUsername: string) => srv.request('/api/v1/users/username', post(tokens.accessToken, { newUsername }, 'PATCH'));
+    const change = (newUsername: string) =>
+      srv.request('/api/v1/users/username', post(tokens.accessToken, { newUsername }, 'PATCH'));
     const second = uniqueName();
     const ok = await change(second);
     expect(ok.status, ok.text).to.equal(200);
@@ -176,13 +204,23 @@ describe('registration and profile (contract §4.2)', () => {
 
   it('updates profile fields with PATCH /users/me, clears with null, and refuses what is not a profile field', async () => {
     const s = await login(srv);
-    const res = await srv.request('/api/v1/users/me', post(s.accessToken, { bio: 'Hello', availabilityStatus: 'busy', tiktok: '@me', interests: ['a'] }, 'PATCH'));
+    const res = await srv.request(
+      '/api/v1/users/me',
+      post(s.accessToken, { bio: 'Hello', availabilityStatus: 'busy', tiktok: '@me', interests: ['a'] }, 'PATCH'),
+    );
     expect(res.status, res.text).to.equal(200);
     expect(res.body.data).to.include({ bio: 'Hello', availabilityStatus: 'busy', tiktok: 'me' });
     const cleared = await srv.request('/api/v1/users/me', post(s.accessToken, { bio: null, interests: null }, 'PATCH'));
     expect(cleared.body.data).to.include({ bio: null, availabilityStatus: 'busy' });
     expect(cleared.body.data.interests).to.deep.equal([]);
-    for (const forbidden of ['phoneNumber', 'roles', 'followersCount', 'signupSource', 'username', 'isRegistrationComplete']) {
+    for (const forbidden of [
+      'phoneNumber',
+      'roles',
+      'followersCount',
+      'signupSource',
+      'username',
+      'isRegistrationComplete',
+    ]) {
       const bad = await srv.request('/api/v1/users/me', post(s.accessToken, { [forbidden]: 'x' }, 'PATCH'));
       expect(bad.status, forbidden).to.equal(400);
       expect(bad.body.errors, forbidden).to.deep.equal(['Validation failed', `${forbidden}: unknown field`]);
@@ -199,13 +237,17 @@ describe('registration and profile (contract §4.2)', () => {
     // A client edits the profile it read and sends the value back as it came.
     const read = (await srv.request('/api/v1/auth/me', bearer(s.accessToken))).body.data.birthDate as string;
     expect(read).to.equal('1995-04-12T00:00:00.000Z');
-    const echoed = await srv.request('/api/v1/users/me', post(s.accessToken, { birthDate: read, bio: 'echo' }, 'PATCH'));
+    const echoed = await srv.request(
+      '/api/v1/users/me',
+      post(s.accessToken, { birthDate: read, bio: 'echo' }, 'PATCH'),
+    );
     expect(echoed.status, echoed.text).to.equal(200);
     expect(echoed.body.data).to.include({ birthDate: read, bio: 'echo' });
     const dateOnly = await srv.request('/api/v1/users/me', post(s.accessToken, { birthDate: '1990-01-31' }, 'PATCH'));
     expect(dateOnly.body.data.birthDate).to.equal('1990-01-31T00:00:00.000Z');
 
-    const otherTime = 'birthDate: must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused';
+    const otherTime =
+      'birthDate: must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused';
     for (const [value, message] of [
       ['1980-06-15T03:00:00.000Z', otherTime],
       ['1980-06-15T00:00:00.000+03:00', otherTime],
@@ -218,7 +260,10 @@ describe('registration and profile (contract §4.2)', () => {
       expect(res.status, value).to.equal(400);
       expect(res.body.errors, value).to.deep.equal(['Validation failed', message]);
     }
-    const refused = await complete((await login(srv)).accessToken, { ...registration(uniqueName()), birthDate: '1995-04-12T12:00:00.000Z' });
+    const refused = await complete((await login(srv)).accessToken, {
+      ...registration(uniqueName()),
+      birthDate: '1995-04-12T12:00:00.000Z',
+    });
     expect(refused.status).to.equal(400);
     expect(refused.body.errors).to.deep.equal(['Validation failed', otherTime]);
     expect((await User.findById(s.userId).lean())?.birthDate?.toISOString()).to.equal('1990-01-31T00:00:00.000Z');
@@ -226,7 +271,10 @@ describe('registration and profile (contract §4.2)', () => {
 
   it('stores a profile e-mail in one spelling, and refuses quoted or invisible look-alikes', async () => {
     const s = await login(srv);
-    const ok = await srv.request('/api/v1/users/me', post(s.accessToken, { email: ' Zoe\u0308@Example.COM ' }, 'PATCH'));
+    const ok = await srv.request(
+      '/api/v1/users/me',
+      post(s.accessToken, { email: ' Zoe\u0308@Example.COM ' }, 'PATCH'),
+    );
     expect(ok.status, ok.text).to.equal(200);
     expect(ok.body.data.email).to.equal('zo\u00EB@example.com');
     for (const [email, message] of [
@@ -255,7 +303,8 @@ describe('account deletion (contract §4.3)', () => {
     await flagOff.close();
   });
 
-  const deletion = (token: string, method: 'POST' | 'DELETE') => srv.request('/api/v1/users/me/account-deletion', { method, headers: { authorization: `Bearer ${token}` } });
+  const deletion = (token: string, method: 'POST' | 'DELETE') =>
+    srv.request('/api/v1/users/me/account-deletion', { method, headers: { authorization: `Bearer ${token}` } });
 
   it('request → pending (login still works) → cancel → cancelled; cancelling again is 409', async () => {
     const s = await login(srv);
@@ -284,18 +333,49 @@ describe('account deletion (contract §4.3)', () => {
   it('finalize-now erases the account, ends its tokens, frees its number and username; the number signs up anew', async () => {
     const s = await login(srv, undefined, { 'x-device-id': 'old-phone' });
     const username = uniqueName();
-    expect((await srv.request('/api/v1/users/me/complete-registration', post(s.accessToken, registration(username)))).status).to.equal(200);
-    await SignupAttribution.collection.insertOne({ _id: new Types.ObjectId(s.userId), source: 'kept', campaign: 'kept', day: '2026-01-01', country: '90', platform: 'web', signedUpAt: new Date(), recordedAt: new Date() });
-    await LoginEvent.collection.insertOne({ _id: new Types.ObjectId(s.sid), userId: new Types.ObjectId(s.userId), at: new Date(), ip: '10.0.0.1', platform: 'web', deviceId: 'old-phone', appVersion: null, userAgent: null });
+    expect(
+      (await srv.request('/api/v1/users/me/complete-registration', post(s.accessToken, registration(username)))).status,
+    ).to.equal(200);
+    await SignupAttribution.collection.insertOne({
+      _id: new Types.ObjectId(s.userId),
+      source: 'kept',
+      campaign: 'kept',
+      day: '2026-01-01',
+      country: '90',
+      platform: 'web',
+      signedUpAt: new Date(),
+      recordedAt: new Date(),
+    });
+    await LoginEvent.collection.insertOne({
+      _id: new Types.ObjectId(s.sid),
+      userId: new Types.ObjectId(s.userId),
+      at: new Date(),
+      ip: '10.0.0.1',
+      platform: 'web',
+      deviceId: 'old-phone',
+      appVersion: null,
+      userAgent: null,
+    });
 
     const fin = await srv.request('/api/v1/users/me/account-deletion/finalize-now', post(s.accessToken));
     expect(fin.status, fin.text).to.equal(200);
-    expect(fin.body.data).to.include({ status: 'finalized', userId: s.userId, finalizedAt: new Date(now).toISOString() });
+    expect(fin.body.data).to.include({
+      status: 'finalized',
+      userId: s.userId,
+      finalizedAt: new Date(now).toISOString(),
+    });
 
     expect((await srv.request('/api/v1/auth/me', bearer(s.accessToken))).status).to.equal(401);
     expect((await srv.request('/api/v1/auth/refresh', json({ refreshToken: s.refreshToken }))).status).to.equal(401);
     const erased = await User.findById(s.userId).lean();
-    expect(erased).to.include({ name: null, surname: null, username: null, phoneNumber: null, countryCode: null, accountDeletionStatus: 'finalized' });
+    expect(erased).to.include({
+      name: null,
+      surname: null,
+      username: null,
+      phoneNumber: null,
+      countryCode: null,
+      accountDeletionStatus: 'finalized',
+    });
     expect(erased).to.not.have.any.keys('phoneKey', 'emailKey'); // out of the sparse unique indexes: the number is free
     expect(await UsernameClaim.countDocuments({ _id: username })).to.equal(0);
     expect(await LoginEvent.countDocuments({ userId: new Types.ObjectId(s.userId) })).to.equal(0);
@@ -303,9 +383,15 @@ describe('account deletion (contract §4.3)', () => {
 
     const reborn = await login(srv, s.phone);
     expect(reborn.userId).to.not.equal(s.userId);
-    expect(reborn.body.user).to.include({ phoneNumber: s.phone.phoneNumber, isRegistrationComplete: false, username: null });
+    expect(reborn.body.user).to.include({
+      phoneNumber: s.phone.phoneNumber,
+      isRegistrationComplete: false,
+      username: null,
+    });
     const other = await login(srv);
-    expect((await srv.request('/api/v1/users/check-username', post(other.accessToken, { username }))).body.data).to.deep.equal({ available: true });
+    expect(
+      (await srv.request('/api/v1/users/check-username', post(other.accessToken, { username }))).body.data,
+    ).to.deep.equal({ available: true });
   });
 
   it('finalize-now is 403 when the feature flag is off, and changes nothing', async () => {
@@ -325,7 +411,12 @@ describe('account deletion (contract §4.3)', () => {
     expect((await User.findById(s.userId).lean())?.accountDeletionStatus).to.equal('pending');
     expect(notYet.finalized).to.equal(0);
 
-    const ctx = { log: createLogger({ level: 'silent' }), config: testConfig(), now: () => new Date(now + 31 * DAY), queues: queues() };
+    const ctx = {
+      log: createLogger({ level: 'silent' }),
+      config: testConfig(),
+      now: () => new Date(now + 31 * DAY),
+      queues: queues(),
+    };
     const job = {} as Job;
     const [a, b] = await Promise.all([processAccountDeletionSweep(job, ctx), processAccountDeletionSweep(job, ctx)]);
     const finalizedHere = (r: { finalized: number }) => r.finalized;

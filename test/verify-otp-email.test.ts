@@ -15,12 +15,22 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
   let mailer: RecordingMailer;
   before(async () => {
     mailer = recordingMailer();
-    srv = await startApp({ TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_VERIFY_PER_NUMBER_HOUR: '1000', OTP_SEND_PER_NUMBER_HOUR: '1000' }, { mailer });
+    srv = await startApp(
+      {
+        TRUST_PROXY: 'true',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+        OTP_VERIFY_PER_NUMBER_HOUR: '1000',
+        OTP_SEND_PER_NUMBER_HOUR: '1000',
+      },
+      { mailer },
+    );
   });
   after(() => srv.close());
 
-  const send = (email: unknown, ip = freshIp()) => srv.request('/api/v1/auth/send-otp-email', json({ email }, { 'x-forwarded-for': ip }));
-  const verify = (body: unknown, ip = freshIp()) => srv.request('/api/v1/auth/verify-otp-email', json(body, { 'x-forwarded-for': ip }));
+  const send = (email: unknown, ip = freshIp()) =>
+    srv.request('/api/v1/auth/send-otp-email', json({ email }, { 'x-forwarded-for': ip }));
+  const verify = (body: unknown, ip = freshIp()) =>
+    srv.request('/api/v1/auth/verify-otp-email', json(body, { 'x-forwarded-for': ip }));
 
   it('sends a code by mail and logs in a new user with that e-mail, trimmed and lower-cased', async () => {
     const email = freshEmail();
@@ -30,11 +40,29 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
     expect(mailer.sent.at(-1)?.to).to.equal(email);
     expect(codeIn(mailer.sent.at(-1))).to.equal(sent.body.data.code);
 
-    const res = await verify({ email: email.toUpperCase(), code: sent.body.data.code, signupSource: 'newsletter', signupCampaign: 'launch' });
+    const res = await verify({
+      email: email.toUpperCase(),
+      code: sent.body.data.code,
+      signupSource: 'newsletter',
+      signupCampaign: 'launch',
+    });
     expect(res.status, res.text).to.equal(200);
-    expect(Object.keys(res.body.data)).to.deep.equal(['accessToken', 'refreshToken', 'expiresIn', 'refreshExpiresIn', 'user', 'isRegistrationComplete']);
+    expect(Object.keys(res.body.data)).to.deep.equal([
+      'accessToken',
+      'refreshToken',
+      'expiresIn',
+      'refreshExpiresIn',
+      'user',
+      'isRegistrationComplete',
+    ]);
     expect(Object.keys(res.body.data.user)).to.deep.equal([...PRIVATE_USER_FIELDS]);
-    expect(res.body.data.user).to.include({ email, countryCode: null, phoneNumber: null, signupSource: 'newsletter', signupCampaign: 'launch' });
+    expect(res.body.data.user).to.include({
+      email,
+      countryCode: null,
+      phoneNumber: null,
+      signupSource: 'newsletter',
+      signupCampaign: 'launch',
+    });
     const stored = await User.findOne({ emailKey: email }).lean();
     expect(stored?._id.toHexString()).to.equal(res.body.data.user.id);
     expect(stored).to.not.have.property('phoneKey'); // no phone identity: not in the sparse unique index
@@ -143,8 +171,19 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
 
   it('makes 20 concurrent first logins of one address converge on one user', async () => {
     const email = freshEmail();
-    const client = { language: 'en', timezone: 'UTC', timezoneGiven: false, platform: 'web', appVersion: null, deviceId: null, userAgent: null, ip: null } as const;
-    const results = await Promise.all(Array.from({ length: 20 }, () => findOrCreateUser({ kind: 'email', email }, {}, client, new Date())));
+    const client = {
+      language: 'en',
+      timezone: 'UTC',
+      timezoneGiven: false,
+      platform: 'web',
+      appVersion: null,
+      deviceId: null,
+      userAgent: null,
+      ip: null,
+    } as const;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => findOrCreateUser({ kind: 'email', email }, {}, client, new Date())),
+    );
     expect(new Set(results.map((r) => r.user._id.toHexString())).size).to.equal(1);
     expect(results.filter((r) => r.isNew)).to.have.length(1);
     expect(await User.countDocuments({ emailKey: email })).to.equal(1);
@@ -161,7 +200,10 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
       expect(res.status).to.equal(502);
       expect(res.body).to.include({ errorCode: 'MAIL_DELIVERY_FAILED', data: null });
       expect(await OtpCode.countDocuments({ _id: `email:${email}` })).to.equal(0);
-      const verifyRes = await app.request('/api/v1/auth/verify-otp-email', json({ email, code: codeIn(failing.sent[0]) }, { 'x-forwarded-for': ip }));
+      const verifyRes = await app.request(
+        '/api/v1/auth/verify-otp-email',
+        json({ email, code: codeIn(failing.sent[0]) }, { 'x-forwarded-for': ip }),
+      );
       expect(verifyRes.status).to.equal(404);
     } finally {
       await app.close();
@@ -174,7 +216,10 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
       const email = freshEmail();
       const first = await app.request('/api/v1/auth/send-otp-email', json({ email }, { 'x-forwarded-for': freshIp() }));
       expect(first.status).to.equal(201);
-      const second = await app.request('/api/v1/auth/send-otp-email', json({ email: email.toUpperCase() }, { 'x-forwarded-for': freshIp() }));
+      const second = await app.request(
+        '/api/v1/auth/send-otp-email',
+        json({ email: email.toUpperCase() }, { 'x-forwarded-for': freshIp() }),
+      );
       expect(second.status).to.equal(429);
       expect(second.body.details.limits).to.deep.equal(['send-cooldown']);
     } finally {

@@ -13,7 +13,16 @@ import { exampleUser } from '../src/openapi/examples.js';
 import { otpCodes } from '../src/models/collections.js';
 import { findOrCreateUser } from '../src/services/auth.js';
 import { consumeCode, issueCode } from '../src/services/otp.js';
-import { codeIn, eventually, freshIp, freshPhone, recordingSms, sendOtp, verifyOtp, type RecordingSms } from './support/auth.js';
+import {
+  codeIn,
+  eventually,
+  freshIp,
+  freshPhone,
+  recordingSms,
+  sendOtp,
+  verifyOtp,
+  type RecordingSms,
+} from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { queues } from './support/hooks.js';
 import { startApp, type TestServer } from './support/http.js';
@@ -29,7 +38,12 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     sms = recordingSms();
     // Generous per-number limits: these tests are about the code checks; the limits have their own tests.
     srv = await startApp(
-      { TRUST_PROXY: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_VERIFY_PER_NUMBER_HOUR: '1000', OTP_SEND_PER_NUMBER_HOUR: '1000' },
+      {
+        TRUST_PROXY: 'true',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+        OTP_VERIFY_PER_NUMBER_HOUR: '1000',
+        OTP_SEND_PER_NUMBER_HOUR: '1000',
+      },
       { sms },
     );
   });
@@ -64,16 +78,28 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(stored0?.codeHash).to.match(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored0)).to.not.match(new RegExp(`"${sent.body.data.code}"`));
 
-    const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: '5551234567', code: sent.body.data.code, ...ATTRIBUTION }, ip, {
-      'x-platform': 'mobile_ios',
-      'x-device-id': 'device-A1',
-      'x-app-version': '2.4.1',
-      'user-agent': 'Allmine/2.4.1 iOS',
-    });
+    const res = await verifyOtp(
+      srv,
+      { countryCode: '90', phoneNumber: '5551234567', code: sent.body.data.code, ...ATTRIBUTION },
+      ip,
+      {
+        'x-platform': 'mobile_ios',
+        'x-device-id': 'device-A1',
+        'x-app-version': '2.4.1',
+        'user-agent': 'Allmine/2.4.1 iOS',
+      },
+    );
     expect(res.status, res.text).to.equal(200);
     expect(res.body).to.include({ isSuccess: true, statusCode: 200 });
     const data = res.body.data;
-    expect(Object.keys(data)).to.deep.equal(['accessToken', 'refreshToken', 'expiresIn', 'refreshExpiresIn', 'user', 'isRegistrationComplete']);
+    expect(Object.keys(data)).to.deep.equal([
+      'accessToken',
+      'refreshToken',
+      'expiresIn',
+      'refreshExpiresIn',
+      'user',
+      'isRegistrationComplete',
+    ]);
     expect(data).to.include({ expiresIn: 3600, refreshExpiresIn: 2592000, isRegistrationComplete: false });
 
     // The user object: exactly the documented keys, unset values as documented.
@@ -83,10 +109,21 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(stored).to.not.equal(null);
     // Exactly the docs' example user (its id aside): the docs show what a new user gets.
     expect(user).to.deep.equal({ ...exampleUser(), id: stored!._id.toHexString() });
-    expect(exampleUser()).to.include({ countryCode: '90', phoneNumber: '5551234567', ...ATTRIBUTION, isRegistrationComplete: false, lastLogin: null });
+    expect(exampleUser()).to.include({
+      countryCode: '90',
+      phoneNumber: '5551234567',
+      ...ATTRIBUTION,
+      isRegistrationComplete: false,
+      lastLogin: null,
+    });
 
     // The access token: HS256, our issuer and audience, the user and the session.
-    const decoded = jwt.verify(data.accessToken, config.jwt.secret, { algorithms: ['HS256'], issuer: 'allmine-auth', audience: 'allmine-app', complete: true });
+    const decoded = jwt.verify(data.accessToken, config.jwt.secret, {
+      algorithms: ['HS256'],
+      issuer: 'allmine-auth',
+      audience: 'allmine-app',
+      complete: true,
+    });
     expect(decoded.header.alg).to.equal('HS256');
     const claims = decoded.payload as jwt.JwtPayload;
     expect(claims.sub).to.equal(user.id);
@@ -95,7 +132,14 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
 
     // The session: stored with the device; the refresh token only as a hash.
     const session = await Session.findById(claims.sid).lean();
-    expect(session).to.deep.include({ ip, platform: 'mobile_ios', deviceId: 'device-A1', appVersion: '2.4.1', userAgent: 'Allmine/2.4.1 iOS', revokedAt: null });
+    expect(session).to.deep.include({
+      ip,
+      platform: 'mobile_ios',
+      deviceId: 'device-A1',
+      appVersion: '2.4.1',
+      userAgent: 'Allmine/2.4.1 iOS',
+      revokedAt: null,
+    });
     expect(session!.userId.toHexString()).to.equal(user.id);
     const refresh = await RefreshToken.findById(sha256Hex(data.refreshToken)).lean();
     expect(refresh?.sessionId.toHexString()).to.equal(claims.sid);
@@ -106,11 +150,32 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(await OtpCode.countDocuments({ _id: 'phone:+905551234567' })).to.equal(0);
 
     // The side effects are queued, with ids only; once queued, the login's outbox document is gone.
-    await eventually(async () => (await Outbox.countDocuments({ 'events.data.sessionId': claims.sid })) === 0, 5000, 'outbox emptied');
-    const lastLogin = await eventually(() => queues()['last-login'].getJob(lastLoginJobId(claims.sid as string)), 5000, 'last-login queued');
-    expect(lastLogin?.data).to.deep.equal({ userId: user.id, sessionId: claims.sid, loginAt: session!.createdAt.toISOString(), reqId: res.headers.get('x-request-id') });
-    const signup = await eventually(() => queues()['signup-attribution'].getJob(signupAttributionJobId(user.id)), 5000, 'signup queued');
-    expect(signup?.data).to.deep.equal({ userId: user.id, sessionId: claims.sid, reqId: res.headers.get('x-request-id') });
+    await eventually(
+      async () => (await Outbox.countDocuments({ 'events.data.sessionId': claims.sid })) === 0,
+      5000,
+      'outbox emptied',
+    );
+    const lastLogin = await eventually(
+      () => queues()['last-login'].getJob(lastLoginJobId(claims.sid as string)),
+      5000,
+      'last-login queued',
+    );
+    expect(lastLogin?.data).to.deep.equal({
+      userId: user.id,
+      sessionId: claims.sid,
+      loginAt: session!.createdAt.toISOString(),
+      reqId: res.headers.get('x-request-id'),
+    });
+    const signup = await eventually(
+      () => queues()['signup-attribution'].getJob(signupAttributionJobId(user.id)),
+      5000,
+      'signup queued',
+    );
+    expect(signup?.data).to.deep.equal({
+      userId: user.id,
+      sessionId: claims.sid,
+      reqId: res.headers.get('x-request-id'),
+    });
     expect(signup?.opts.attempts).to.be.greaterThan(1);
     expect(signup?.opts.backoff).to.deep.equal({ type: 'exponential', delay: 1000 });
   });
@@ -121,11 +186,24 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(a.status, a.text).to.equal(200);
 
     // A later login, spelled differently and carrying another source.
-    const again = await sendOtp(srv, { countryCode: '+90', phoneNumber: `0${first.phone.phoneNumber.slice(0, 3)} ${first.phone.phoneNumber.slice(3, 6)} ${first.phone.phoneNumber.slice(6)}` }, freshIp());
+    const again = await sendOtp(
+      srv,
+      {
+        countryCode: '+90',
+        phoneNumber: `0${first.phone.phoneNumber.slice(0, 3)} ${first.phone.phoneNumber.slice(3, 6)} ${first.phone.phoneNumber.slice(6)}`,
+      },
+      freshIp(),
+    );
     expect(again.status, again.text).to.equal(201);
     const b = await verifyOtp(
       srv,
-      { countryCode: '90', phoneNumber: first.phone.phoneNumber, code: again.body.data.code, signupSource: 'tiktok_ads', signupCampaign: 'other' },
+      {
+        countryCode: '90',
+        phoneNumber: first.phone.phoneNumber,
+        code: again.body.data.code,
+        signupSource: 'tiktok_ads',
+        signupCampaign: 'other',
+      },
       freshIp(),
     );
     expect(b.status, b.text).to.equal(200);
@@ -139,7 +217,11 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     // Only the first login queued a signup; both queued a last-login.
     const bSid = (jwt.decode(b.body.data.accessToken) as jwt.JwtPayload).sid as string;
     await eventually(() => queues()['last-login'].getJob(lastLoginJobId(bSid)), 5000, 'second last-login queued');
-    const signup = await eventually(() => queues()['signup-attribution'].getJob(signupAttributionJobId(stored!._id.toHexString())), 5000, 'signup queued');
+    const signup = await eventually(
+      () => queues()['signup-attribution'].getJob(signupAttributionJobId(stored!._id.toHexString())),
+      5000,
+      'signup queued',
+    );
     expect(signup?.data.sessionId).to.equal((jwt.decode(a.body.data.accessToken) as jwt.JwtPayload).sid);
   });
 
@@ -162,7 +244,9 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
   it('of 20 concurrent verifies with the right code, exactly one succeeds and one user exists', async () => {
     const { phone, code } = await codeFor();
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, freshIp())),
+      Array.from({ length: 20 }, () =>
+        verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, freshIp()),
+      ),
     );
     const ok = results.filter((r) => r.status === 200);
     expect(ok, results.map((r) => r.status).join(',')).to.have.length(1);
@@ -194,7 +278,9 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
 
   it('accepts a code once', async () => {
     const { phone, ip, code } = await codeFor();
-    expect((await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip)).status).to.equal(200);
+    expect((await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip)).status).to.equal(
+      200,
+    );
     const again = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip);
     expect(again.status).to.equal(404);
     expect(again.body.errorCode).to.equal('OTP_NOT_FOUND');
@@ -214,11 +300,23 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     const cases: [unknown, string[]][] = [
       [{}, ['countryCode: is required', 'phoneNumber: is required', 'code: is required']],
       [{ countryCode: 90, phoneNumber: phone.phoneNumber, code: '1234' }, ['countryCode: must be a string']],
-      [{ countryCode: '90', phoneNumber: '2125551234', code: '1234' }, ['phoneNumber: not a valid mobile number for country code 90']],
+      [
+        { countryCode: '90', phoneNumber: '2125551234', code: '1234' },
+        ['phoneNumber: not a valid mobile number for country code 90'],
+      ],
       [{ countryCode: '90', phoneNumber: phone.phoneNumber, code: '12a4' }, ['code: must be 4 digits']],
-      [{ countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupSource: 'insta gram' }, ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -']],
-      [{ countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupCampaign: 'x'.repeat(65) }, ['signupCampaign: must be 1-64 characters of A-Z a-z 0-9 . _ -']],
-      [{ countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupSource: '' }, ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -']],
+      [
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupSource: 'insta gram' },
+        ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -'],
+      ],
+      [
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupCampaign: 'x'.repeat(65) },
+        ['signupCampaign: must be 1-64 characters of A-Z a-z 0-9 . _ -'],
+      ],
+      [
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', signupSource: '' },
+        ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -'],
+      ],
       [{ countryCode: '90', phoneNumber: phone.phoneNumber, code: '1234', isAdmin: true }, ['isAdmin: unknown field']],
       [['90', phone.phoneNumber], ['body: must be a JSON object']],
     ];
@@ -234,7 +332,12 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
 
   it('answers 409 for an account that cannot log in, and opens no session', async () => {
     const { phone, ip, code } = await codeFor();
-    const user = await User.create({ phoneKey: phone.e164, countryCode: '90', phoneNumber: phone.phoneNumber, suspendedAt: new Date() });
+    const user = await User.create({
+      phoneKey: phone.e164,
+      countryCode: '90',
+      phoneNumber: phone.phoneNumber,
+      suspendedAt: new Date(),
+    });
     const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip);
     expect(res.status).to.equal(409);
     expect(res.body.errors[0]).to.equal('Resource already exists or cannot be changed in its current state');
@@ -244,7 +347,13 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
 
   it('logs in a user whose deletion is pending, showing the pending status', async () => {
     const { phone, ip, code } = await codeFor();
-    await User.create({ phoneKey: phone.e164, countryCode: '90', phoneNumber: phone.phoneNumber, accountDeletionStatus: 'pending', accountDeletionRequestedAt: new Date() });
+    await User.create({
+      phoneKey: phone.e164,
+      countryCode: '90',
+      phoneNumber: phone.phoneNumber,
+      accountDeletionStatus: 'pending',
+      accountDeletionRequestedAt: new Date(),
+    });
     const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip);
     expect(res.status).to.equal(200);
     expect(res.body.data.user.accountDeletionStatus).to.equal('pending');
@@ -279,7 +388,11 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
       const ip = freshIp();
       const sent = await sendOtp(clocked, { countryCode: '90', phoneNumber: phone.phoneNumber }, ip);
       now += 181_000;
-      const res = await verifyOtp(clocked, { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code }, ip);
+      const res = await verifyOtp(
+        clocked,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code: sent.body.data.code },
+        ip,
+      );
       expect(res.status).to.equal(404);
       expect(res.body.errorCode).to.equal('OTP_NOT_FOUND');
     } finally {
@@ -306,7 +419,9 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     const left = await otpCodes().findOne({ _id: subject });
     expect(left?.attempts).to.equal(config.otp.maxAttempts);
     // The code is dead: even the right code finds nothing now.
-    const late = await consumeCode(config, subject, issued.code, now).catch((err: { errorCode?: string }) => err.errorCode);
+    const late = await consumeCode(config, subject, issued.code, now).catch(
+      (err: { errorCode?: string }) => err.errorCode,
+    );
     expect(late).to.equal('OTP_NOT_FOUND');
   });
 
@@ -330,10 +445,24 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
 
   it('makes concurrent first logins of one number converge on one user (service level, 20 at once)', async () => {
     const phone = freshPhone();
-    const client = { language: 'en', timezone: 'UTC', timezoneGiven: false, platform: 'web', appVersion: null, deviceId: null, userAgent: null, ip: null } as const;
+    const client = {
+      language: 'en',
+      timezone: 'UTC',
+      timezoneGiven: false,
+      platform: 'web',
+      appVersion: null,
+      deviceId: null,
+      userAgent: null,
+      ip: null,
+    } as const;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        findOrCreateUser({ kind: 'phone', phone: { countryCode: '90', phoneNumber: phone.phoneNumber, e164: phone.e164 } }, { signupSource: `src${i}` }, client, new Date()),
+        findOrCreateUser(
+          { kind: 'phone', phone: { countryCode: '90', phoneNumber: phone.phoneNumber, e164: phone.e164 } },
+          { signupSource: `src${i}` },
+          client,
+          new Date(),
+        ),
       ),
     );
     const ids = new Set(results.map((r) => r.user._id.toHexString()));

@@ -16,20 +16,28 @@ import { spawnApp, type AppProcess } from './support/processes.js';
 
 /** Waits for a job to complete and returns its processor's return value. */
 async function finished(queue: Queue, job: Job): Promise<unknown> {
-  const done = await eventually(async () => {
-    const fresh = await queue.getJob(job.id!);
-    if (fresh?.failedReason) throw new Error(`job ${job.id} failed: ${fresh.failedReason}`);
-    return fresh?.finishedOn ? { value: fresh.returnvalue as unknown } : undefined;
-  }, 15_000, `job ${job.id} completed`);
+  const done = await eventually(
+    async () => {
+      const fresh = await queue.getJob(job.id!);
+      if (fresh?.failedReason) throw new Error(`job ${job.id} failed: ${fresh.failedReason}`);
+      return fresh?.finishedOn ? { value: fresh.returnvalue as unknown } : undefined;
+    },
+    15_000,
+    `job ${job.id} completed`,
+  );
   return done.value;
 }
 
 /** Waits for a job to fail for good (no retry left, or none wanted) and returns it. */
 async function failedForGood(queue: Queue, job: Job): Promise<Job> {
-  return eventually(async () => {
-    const fresh = await queue.getJob(job.id!);
-    return fresh && (await fresh.getState()) === 'failed' ? fresh : undefined;
-  }, 15_000, `job ${job.id} failed`);
+  return eventually(
+    async () => {
+      const fresh = await queue.getJob(job.id!);
+      return fresh && (await fresh.getState()) === 'failed' ? fresh : undefined;
+    },
+    15_000,
+    `job ${job.id} failed`,
+  );
 }
 
 describe('the worker process runs the login side effects', function () {
@@ -65,13 +73,21 @@ describe('the worker process runs the login side effects', function () {
     const { userId, sid, ip } = await login({ signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026' });
     const session = await Session.findById(sid).lean();
 
-    const user = await eventually(async () => {
-      const u = await User.findById(userId).lean();
-      return u?.lastLogin ? u : undefined;
-    }, 15_000, 'lastLogin set');
+    const user = await eventually(
+      async () => {
+        const u = await User.findById(userId).lean();
+        return u?.lastLogin ? u : undefined;
+      },
+      15_000,
+      'lastLogin set',
+    );
     expect(user.lastLogin!.toISOString()).to.equal(session!.createdAt.toISOString());
 
-    const attribution = await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
+    const attribution = await eventually(
+      () => SignupAttribution.findById(userId).lean(),
+      15_000,
+      'attribution recorded',
+    );
     expect(attribution).to.deep.include({
       source: 'instagram_ads',
       campaign: 'spring_launch_2026',
@@ -85,8 +101,16 @@ describe('the worker process runs the login side effects', function () {
 
     // The same jobs delivered again (a redelivery after a crash looks like this).
     const q = queues();
-    const againSignup = await q['signup-attribution'].add('signup-attribution', { userId, sessionId: sid }, { jobId: `redelivery-${userId}` });
-    const againLogin = await q['last-login'].add('last-login', { userId, sessionId: sid, loginAt: session!.createdAt.toISOString() }, { jobId: `redelivery-${sid}` });
+    const againSignup = await q['signup-attribution'].add(
+      'signup-attribution',
+      { userId, sessionId: sid },
+      { jobId: `redelivery-${userId}` },
+    );
+    const againLogin = await q['last-login'].add(
+      'last-login',
+      { userId, sessionId: sid, loginAt: session!.createdAt.toISOString() },
+      { jobId: `redelivery-${sid}` },
+    );
     expect(await finished(q['signup-attribution'], againSignup)).to.deep.equal({ recorded: false });
     expect(await finished(q['last-login'], againLogin)).to.deep.equal({ eventRecorded: false });
     expect(await SignupAttribution.countDocuments({ _id: new Types.ObjectId(userId) })).to.equal(1);
@@ -100,17 +124,32 @@ describe('the worker process runs the login side effects', function () {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${data.accessToken}` },
       body: JSON.stringify({
-        name: 'Can', surname: 'Demir', username: `can_${userId.slice(-10)}`, birthDate: '1990-01-01', gender: 'male',
-        privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
+        name: 'Can',
+        surname: 'Demir',
+        username: `can_${userId.slice(-10)}`,
+        birthDate: '1990-01-01',
+        gender: 'male',
+        privacyPolicyAccepted: true,
+        privacyPolicyVersion: '1.2.0',
+        termsOfUseAccepted: true,
+        termsOfUseVersion: '1.1.0',
       }),
     });
     expect(done.status, done.text).to.equal(200);
-    const record = await eventually(() => RegistrationCompletion.findById(userId).lean(), 15_000, 'registration completion recorded');
+    const record = await eventually(
+      () => RegistrationCompletion.findById(userId).lean(),
+      15_000,
+      'registration completion recorded',
+    );
     expect(record).to.include({ source: 'tiktok_ads', campaign: 'autumn' });
     // The day the registration completed (UTC); a run across midnight may see either side.
     expect(record!.day).to.be.oneOf([dayBefore, new Date().toISOString().slice(0, 10)]);
     const q = queues()['registration-completed'];
-    const again = await q.add('registration-completed', { userId, completedAt: new Date().toISOString() }, { jobId: `redelivery-${userId}` });
+    const again = await q.add(
+      'registration-completed',
+      { userId, completedAt: new Date().toISOString() },
+      { jobId: `redelivery-${userId}` },
+    );
     expect(await finished(q, again)).to.deep.equal({ recorded: false });
     expect(await RegistrationCompletion.countDocuments({ _id: new Types.ObjectId(userId) })).to.equal(1);
 
@@ -120,16 +159,28 @@ describe('the worker process runs the login side effects', function () {
 
   it('never moves lastLogin backwards when an older login is processed late', async () => {
     const { userId, sid } = await login();
-    const latest = await eventually(async () => (await User.findById(userId).lean())?.lastLogin, 15_000, 'lastLogin set');
+    const latest = await eventually(
+      async () => (await User.findById(userId).lean())?.lastLogin,
+      15_000,
+      'lastLogin set',
+    );
     const older = new Date(latest.getTime() - 3600_000).toISOString();
-    const job = await queues()['last-login'].add('last-login', { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: older }, { jobId: `late-${sid}` });
+    const job = await queues()['last-login'].add(
+      'last-login',
+      { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: older },
+      { jobId: `late-${sid}` },
+    );
     expect(await finished(queues()['last-login'], job)).to.deep.equal({ eventRecorded: true });
     expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(latest.toISOString());
   });
 
   it('refuses a last-login dated more than a minute ahead, at once and for good: lastLogin never moves into the future', async () => {
     const { userId } = await login();
-    const latest = await eventually(async () => (await User.findById(userId).lean())?.lastLogin, 15_000, 'lastLogin set');
+    const latest = await eventually(
+      async () => (await User.findById(userId).lean())?.lastLogin,
+      15_000,
+      'lastLogin set',
+    );
     const q = queues()['last-login'];
     const sessionId = new Types.ObjectId().toHexString();
     const future = new Date(Date.now() + 3600_000).toISOString();
@@ -137,7 +188,9 @@ describe('the worker process runs the login side effects', function () {
     const job = await q.add('last-login', { userId, sessionId, loginAt: future }, { jobId: `future-${sessionId}` });
     const failed = await failedForGood(q, job);
     expect(failed.attemptsMade).to.be.at.most(1);
-    expect(failed.failedReason).to.equal('last-login job payload refused: loginAt: must not be more than a minute in the future');
+    expect(failed.failedReason).to.equal(
+      'last-login job payload refused: loginAt: must not be more than a minute in the future',
+    );
     expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(latest.toISOString());
     expect(await LoginEvent.findById(sessionId).lean()).to.equal(null);
     const logged = await worker.waitForLog((l) => l.msg === 'job failed' && l.jobId === job.id);
@@ -145,7 +198,11 @@ describe('the worker process runs the login side effects', function () {
 
     // Within the allowed skew (a dyno's clock slightly ahead of the worker's) a login is applied.
     const ahead = new Date(Date.now() + 20_000).toISOString();
-    const near = await q.add('last-login', { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: ahead }, { jobId: `ahead-${sessionId}` });
+    const near = await q.add(
+      'last-login',
+      { userId, sessionId: new Types.ObjectId().toHexString(), loginAt: ahead },
+      { jobId: `ahead-${sessionId}` },
+    );
     expect(await finished(q, near)).to.deep.equal({ eventRecorded: true });
     expect((await User.findById(userId).lean())!.lastLogin!.toISOString()).to.equal(ahead);
   });
@@ -153,20 +210,37 @@ describe('the worker process runs the login side effects', function () {
   it('fails a job whose payload breaks its schema at once, naming the fields and none of their values', async () => {
     const marker = `leak${new Types.ObjectId().toHexString()}`;
     const signup = queues()['signup-attribution'];
-    const bad = await signup.add('signup-attribution', { userId: marker, sessionId: 42, reqId: 'req-0001' }, { jobId: `bad-signup-${new Types.ObjectId().toHexString()}` });
+    const bad = await signup.add(
+      'signup-attribution',
+      { userId: marker, sessionId: 42, reqId: 'req-0001' },
+      { jobId: `bad-signup-${new Types.ObjectId().toHexString()}` },
+    );
     const failed = await failedForGood(signup, bad);
     // Failed for good on its first run: never retried (BullMQ may record 0 or 1 attempts for an unrecoverable failure).
     expect(failed.attemptsMade).to.be.at.most(1);
-    expect(failed.failedReason).to.match(/^signup-attribution job payload refused: userId: must be an id \(24 hex digits\); sessionId: /);
+    expect(failed.failedReason).to.match(
+      /^signup-attribution job payload refused: userId: must be an id \(24 hex digits\); sessionId: /,
+    );
     expect(failed.failedReason).to.not.include(marker);
 
     const funnel = queues().funnel;
     const codeId = new Types.ObjectId().toHexString();
-    const data = { step: 'otp-sent', codeId, at: new Date().toISOString(), channel: 'phone', country: '90', platform: marker, source: null, campaign: '=cmd|x' };
+    const data = {
+      step: 'otp-sent',
+      codeId,
+      at: new Date().toISOString(),
+      channel: 'phone',
+      country: '90',
+      platform: marker,
+      source: null,
+      campaign: '=cmd|x',
+    };
     const wrong = await funnel.add('funnel', data, { jobId: `bad-funnel-${codeId}` });
     const funnelFailed = await failedForGood(funnel, wrong);
     expect(funnelFailed.attemptsMade).to.be.at.most(1);
-    expect(funnelFailed.failedReason).to.match(/^funnel job payload refused: platform: .*; campaign: must be an attribution value$/);
+    expect(funnelFailed.failedReason).to.match(
+      /^funnel job payload refused: platform: .*; campaign: must be an attribution value$/,
+    );
     expect(funnelFailed.failedReason).to.not.include(marker);
     expect(await FunnelEvent.findById(`otp-sent-${codeId}`).lean()).to.equal(null);
 
@@ -176,7 +250,11 @@ describe('the worker process runs the login side effects', function () {
 
   it('records users without attribution under (none)', async () => {
     const { userId } = await login();
-    const attribution = await eventually(() => SignupAttribution.findById(userId).lean(), 15_000, 'attribution recorded');
+    const attribution = await eventually(
+      () => SignupAttribution.findById(userId).lean(),
+      15_000,
+      'attribution recorded',
+    );
     expect(attribution).to.include({ source: '(none)', campaign: '(none)' });
   });
 
@@ -213,7 +291,11 @@ describe('worker shutdown under load', function () {
     await q.addBulk(
       batch.map((sessionId, i) => ({
         name: 'last-login',
-        data: { userId: userId.toHexString(), sessionId: sessionId.toHexString(), loginAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() },
+        data: {
+          userId: userId.toHexString(),
+          sessionId: sessionId.toHexString(),
+          loginAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        },
         opts: { jobId: `batch-${sessionId.toHexString()}` },
       })),
     );
@@ -230,18 +312,34 @@ describe('worker shutdown under load', function () {
 
     const second = spawnApp('worker', { LOG_LEVEL: 'debug' });
     try {
-      await eventually(async () => (await LoginEvent.countDocuments({ userId })) === 200, 60_000, 'all 200 login events');
+      await eventually(
+        async () => (await LoginEvent.countDocuments({ userId })) === 200,
+        60_000,
+        'all 200 login events',
+      );
       const ids = (await LoginEvent.find({ userId }, { _id: 1 }).lean()).map((e) => e._id.toHexString());
       expect(new Set(ids)).to.deep.equal(new Set(batch.map((b) => b.toHexString())));
-      const completed = await eventually(async () => {
-        const n = await q.getJobCountByTypes('completed');
-        const waiting = await q.getJobCountByTypes('waiting', 'active', 'delayed');
-        return waiting === 0 ? n : undefined;
-      }, 30_000, async () => {
-        const delayed = (await q.getDelayed()).map((j) => ({ id: j.id, attemptsMade: j.attemptsMade, failedReason: j.failedReason, delay: j.delay, ts: j.timestamp, now: Date.now(), data: j.data }));
-        const failures = [...first.logs, ...second.logs].filter((l) => l.msg === 'job failed');
-        return `queue drained (${JSON.stringify(await q.getJobCounts())}; delayed ${JSON.stringify(delayed)}; failures ${JSON.stringify(failures)})`;
-      });
+      const completed = await eventually(
+        async () => {
+          const n = await q.getJobCountByTypes('completed');
+          const waiting = await q.getJobCountByTypes('waiting', 'active', 'delayed');
+          return waiting === 0 ? n : undefined;
+        },
+        30_000,
+        async () => {
+          const delayed = (await q.getDelayed()).map((j) => ({
+            id: j.id,
+            attemptsMade: j.attemptsMade,
+            failedReason: j.failedReason,
+            delay: j.delay,
+            ts: j.timestamp,
+            now: Date.now(),
+            data: j.data,
+          }));
+          const failures = [...first.logs, ...second.logs].filter((l) => l.msg === 'job failed');
+          return `queue drained (${JSON.stringify(await q.getJobCounts())}; delayed ${JSON.stringify(delayed)}; failures ${JSON.stringify(failures)})`;
+        },
+      );
       expect(completed).to.be.at.least(200);
     } finally {
       await second.stop();

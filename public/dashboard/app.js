@@ -4,9 +4,24 @@
 
 (function main() {
   const API = '/api/v1';
-  const STORE = { access: 'allmine.dashboard.accessToken', refresh: 'allmine.dashboard.refreshToken', who: 'allmine.dashboard.who' };
+  const STORE = {
+    access: 'allmine.dashboard.accessToken',
+    refresh: 'allmine.dashboard.refreshToken',
+    who: 'allmine.dashboard.who',
+  };
   const DAY_MS = 86400000;
-  const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#86bcb6'];
+  const PALETTE = [
+    '#4e79a7',
+    '#f28e2b',
+    '#e15759',
+    '#76b7b2',
+    '#59a14f',
+    '#edc948',
+    '#b07aa1',
+    '#ff9da7',
+    '#9c755f',
+    '#86bcb6',
+  ];
   const NONE = '(none)';
   const NONE_COLOR = '#b8bec9';
 
@@ -49,9 +64,19 @@
   };
 
   const integer = new Intl.NumberFormat('en-US');
-  const percent = new Intl.NumberFormat('en-US', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const percent = new Intl.NumberFormat('en-US', {
+    style: 'percent',
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
   const shortDay = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
-  const longDay = new Intl.DateTimeFormat('en-US', { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const longDay = new Intl.DateTimeFormat('en-US', {
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
   const clockTime = new Intl.DateTimeFormat('en-US', { hour: '2-digit', minute: '2-digit' });
 
   // ------------------------------------------------------------------ tokens (sessionStorage)
@@ -91,7 +116,10 @@
       // Not JSON (a proxy's error page, say): the status line has to do.
     }
     if (res.ok && body && body.isSuccess) return body.data;
-    const errors = body && Array.isArray(body.errors) && body.errors.length > 0 ? body.errors : [`${res.status} ${res.statusText || 'request failed'}`];
+    const errors =
+      body && Array.isArray(body.errors) && body.errors.length > 0
+        ? body.errors
+        : [`${res.status} ${res.statusText || 'request failed'}`];
     throw new ApiError(res.status, errors.join(' — '), body);
   }
 
@@ -100,7 +128,12 @@
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (auth && tokens.access) headers.Authorization = `Bearer ${tokens.access}`;
     try {
-      return await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+      return await fetch(API + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+      });
     } catch {
       throw new ApiError(0, 'Network error: the server could not be reached.');
     }
@@ -187,8 +220,10 @@
     event.preventDefault();
     const countryCode = ui.countryCode.value.trim().replace(/^\+/, '');
     const phoneNumber = ui.phoneNumber.value.replace(/[\s().-]/g, '');
-    if (!/^\d{1,4}$/.test(countryCode)) return showMessage(ui.signInError, 'Enter the country code as digits, for example 90.');
-    if (!/^\d{4,15}$/.test(phoneNumber)) return showMessage(ui.signInError, 'Enter the phone number as digits, without the country code.');
+    if (!/^\d{1,4}$/.test(countryCode))
+      return showMessage(ui.signInError, 'Enter the country code as digits, for example 90.');
+    if (!/^\d{4,15}$/.test(phoneNumber))
+      return showMessage(ui.signInError, 'Enter the phone number as digits, without the country code.');
     showMessage(ui.signInError, '');
     busy(ui.sendCode, true, 'Sending…');
     try {
@@ -237,7 +272,10 @@
   function signOut() {
     const access = tokens.access;
     if (access) {
-      fetch(`${API}/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${access}`, 'X-Platform': 'admin' } }).catch(() => {});
+      fetch(`${API}/auth/logout`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${access}`, 'X-Platform': 'admin' },
+      }).catch(() => {});
     }
     showSignIn();
   }
@@ -254,7 +292,11 @@
 
   function daysBetween(from, to) {
     const days = [];
-    for (let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); t <= end && days.length <= 1000; t += DAY_MS) {
+    for (
+      let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`);
+      t <= end && days.length <= 1000;
+      t += DAY_MS
+    ) {
       days.push(isoDay(new Date(t)));
     }
     return days;
@@ -311,7 +353,10 @@
       const unexpected = failures.find((e) => !(e instanceof ApiError));
       if (unexpected) console.error(unexpected); // a bug in this page, not a server answer
       const messages = [...new Set(failures.map((e) => e.message))];
-      showMessage(ui.reportError, `Could not load ${failures.length === 1 ? 'a report' : 'the reports'}: ${messages.join(' / ')}`);
+      showMessage(
+        ui.reportError,
+        `Could not load ${failures.length === 1 ? 'a report' : 'the reports'}: ${messages.join(' / ')}`,
+      );
       ui.reports.dataset.state = 'error';
       ui.status.textContent = '';
     } else {
@@ -358,7 +403,9 @@
     }
     const total = (m) => [...m.values()].reduce((a, b) => a + b, 0);
     // Biggest sources at the bottom of each stack and first in the legend; "(none)" always last.
-    const sources = [...perSource.keys()].sort((a, b) => (a === NONE) - (b === NONE) || total(perSource.get(b)) - total(perSource.get(a)) || a.localeCompare(b));
+    const sources = [...perSource.keys()].sort(
+      (a, b) => (a === NONE) - (b === NONE) || total(perSource.get(b)) - total(perSource.get(a)) || a.localeCompare(b),
+    );
     const colors = sourceColors(sources);
     const datasets = sources.map((source) => ({
       label: source,
@@ -370,7 +417,10 @@
     const labels = days.map((day) => shortDay.format(new Date(`${day}T00:00:00Z`)));
     const signups = data.totals ? data.totals.signups : data.rows.reduce((a, r) => a + r.signups, 0);
     ui.chartTotal.textContent = `${integer.format(signups)} signups, ${days.length} days`;
-    ui.canvas.setAttribute('aria-label', `Stacked bar chart of signups per day by source, ${range.from} to ${range.to}: ${integer.format(signups)} signups from ${sources.length} sources`);
+    ui.canvas.setAttribute(
+      'aria-label',
+      `Stacked bar chart of signups per day by source, ${range.from} to ${range.to}: ${integer.format(signups)} signups from ${sources.length} sources`,
+    );
     ui.canvas.dataset.days = days.join(',');
 
     if (chart) {
@@ -397,7 +447,10 @@
           tooltip: {
             filter: (item) => item.parsed.y > 0,
             callbacks: {
-              title: (items) => (items.length ? longDay.format(new Date(`${ui.canvas.dataset.days.split(',')[items[0].dataIndex]}T00:00:00Z`)) : ''),
+              title: (items) =>
+                items.length
+                  ? longDay.format(new Date(`${ui.canvas.dataset.days.split(',')[items[0].dataIndex]}T00:00:00Z`))
+                  : '',
               footer: (items) => `Total: ${integer.format(items.reduce((a, i) => a + i.parsed.y, 0))}`,
             },
           },
@@ -418,7 +471,12 @@
   }
 
   function renderTable(data) {
-    const rows = [...data.rows].sort((a, b) => b.signups - a.signups || String(a.source).localeCompare(String(b.source)) || String(a.campaign).localeCompare(String(b.campaign)));
+    const rows = [...data.rows].sort(
+      (a, b) =>
+        b.signups - a.signups ||
+        String(a.source).localeCompare(String(b.source)) ||
+        String(a.campaign).localeCompare(String(b.campaign)),
+    );
     ui.tableBody.replaceChildren();
     for (const row of rows) {
       const tr = document.createElement('tr');
@@ -447,7 +505,12 @@
     const label = cell('th', 'Total');
     label.scope = 'row';
     label.colSpan = 2;
-    foot.append(label, cell('td', integer.format(totals.signups), 'num'), cell('td', integer.format(totals.registrationsCompleted), 'num'), cell('td', rate(totals.registrationsCompleted, totals.signups), 'num'));
+    foot.append(
+      label,
+      cell('td', integer.format(totals.signups), 'num'),
+      cell('td', integer.format(totals.registrationsCompleted), 'num'),
+      cell('td', rate(totals.registrationsCompleted, totals.signups), 'num'),
+    );
     ui.tableFoot.replaceChildren(foot);
   }
 
@@ -473,7 +536,10 @@
 
       const head = document.createElement('div');
       head.className = 'funnel-head';
-      head.append(cell('span', label, 'funnel-label'), cell('span', value === null ? 'not tracked' : integer.format(value), 'funnel-value'));
+      head.append(
+        cell('span', label, 'funnel-label'),
+        cell('span', value === null ? 'not tracked' : integer.format(value), 'funnel-value'),
+      );
 
       const track = document.createElement('div');
       track.className = 'funnel-track';
@@ -483,7 +549,8 @@
       track.append(bar);
 
       let note = '';
-      if (i > 0) note = value !== null && previous ? `${rate(value, previous)} of ${FUNNEL_STEPS[i - 1][1].toLowerCase()}` : '—';
+      if (i > 0)
+        note = value !== null && previous ? `${rate(value, previous)} of ${FUNNEL_STEPS[i - 1][1].toLowerCase()}` : '—';
       li.append(head, track, cell('span', note, 'funnel-conversion muted'));
       ui.funnel.append(li);
     });

@@ -94,7 +94,11 @@
             system.React.Fragment,
             null,
             original,
-            system.React.createElement('span', { className: 'mutating-badge', title: 'x-mutating: changes state' }, 'changes state'),
+            system.React.createElement(
+              'span',
+              { className: 'mutating-badge', title: 'x-mutating: changes state' },
+              'changes state',
+            ),
           );
         },
       },

@@ -55,7 +55,9 @@ try {
   // After the roles are written: a refresh racing with this may still sign the old role, but only for a
   // session that is ended here.
   const ended = revoke ? await revokeSessions({ userId: user._id, expiresAt: { $gt: now } }, 'role-revoked', now) : 0;
-  process.stdout.write(`${user._id.toHexString()}: roles ${[...roles].join(', ')}${revoke ? `; ${ended} session(s) ended` : ''}\n`);
+  process.stdout.write(
+    `${user._id.toHexString()}: roles ${[...roles].join(', ')}${revoke ? `; ${ended} session(s) ended` : ''}\n`,
+  );
 } finally {
   await disconnectMongo();
 }

@@ -13,7 +13,11 @@ import { closeRedis, createRedis } from '../lib/redis.js';
 
 const USAGE = `usage: jobs <failed|retry|counts> [${QUEUE_NAMES.join('|')}]`;
 const [command, only] = process.argv.slice(2);
-if (!command || !['failed', 'retry', 'counts'].includes(command) || (only && !(QUEUE_NAMES as readonly string[]).includes(only))) {
+if (
+  !command ||
+  !['failed', 'retry', 'counts'].includes(command) ||
+  (only && !(QUEUE_NAMES as readonly string[]).includes(only))
+) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
@@ -27,10 +31,14 @@ try {
   for (const name of names) {
     const queue = queues[name];
     if (command === 'counts') {
-      out(`${name}: ${JSON.stringify(await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'))}`);
+      out(
+        `${name}: ${JSON.stringify(await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'))}`,
+      );
     } else if (command === 'failed') {
       for (const job of await queue.getFailed(0, 999)) {
-        out(`${name}\t${job.id}\tattempts=${job.attemptsMade}\t${new Date(job.finishedOn ?? job.timestamp).toISOString()}\t${job.failedReason}`);
+        out(
+          `${name}\t${job.id}\tattempts=${job.attemptsMade}\t${new Date(job.finishedOn ?? job.timestamp).toISOString()}\t${job.failedReason}`,
+        );
       }
     } else {
       const before = await queue.getFailedCount();

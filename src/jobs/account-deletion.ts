@@ -8,5 +8,9 @@ import type { Queues } from './queues.js';
 export const ACCOUNT_DELETION_SCHEDULER_ID = 'account-deletion-sweep';
 
 export async function scheduleAccountDeletionSweep(queues: Queues, everyMs: number): Promise<void> {
-  await queues['account-deletion'].upsertJobScheduler(ACCOUNT_DELETION_SCHEDULER_ID, { every: everyMs }, { name: 'finalize-due', data: {} });
+  await queues['account-deletion'].upsertJobScheduler(
+    ACCOUNT_DELETION_SCHEDULER_ID,
+    { every: everyMs },
+    { name: 'finalize-due', data: {} },
+  );
 }

@@ -8,5 +8,9 @@ import type { Queues } from './queues.js';
 export const EXPIRY_SWEEP_SCHEDULER_ID = 'expiry-sweep';
 
 export async function scheduleExpirySweep(queues: Queues, everyMs: number): Promise<void> {
-  await queues['expiry-sweep'].upsertJobScheduler(EXPIRY_SWEEP_SCHEDULER_ID, { every: everyMs }, { name: 'sweep', data: {} });
+  await queues['expiry-sweep'].upsertJobScheduler(
+    EXPIRY_SWEEP_SCHEDULER_ID,
+    { every: everyMs },
+    { name: 'sweep', data: {} },
+  );
 }

@@ -27,7 +27,13 @@ const ENQUEUE_TIMEOUT_MS = 1000;
 
 async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
   await Promise.all(
-    events.map((e) => withTimeout(queues[e.queue].add(e.queue, e.data, { jobId: e.jobId }), ENQUEUE_TIMEOUT_MS, `enqueue to ${e.queue} timed out`)),
+    events.map((e) =>
+      withTimeout(
+        queues[e.queue].add(e.queue, e.data, { jobId: e.jobId }),
+        ENQUEUE_TIMEOUT_MS,
+        `enqueue to ${e.queue} timed out`,
+      ),
+    ),
   );
 }
 
@@ -52,10 +58,17 @@ export class Publisher {
    * session could not be stored) are deleted from the outbox, and the others wait there for the
    * relay. Should that delete fail too (the database is down), the relay delivers them later.
    */
-  async publish(events: OutboxEvent[], log: Logger, opts: { after?: Promise<unknown>; cancelIfAfterFails?: OutboxEvent[] } = {}): Promise<void> {
+  async publish(
+    events: OutboxEvent[],
+    log: Logger,
+    opts: { after?: Promise<unknown>; cancelIfAfterFails?: OutboxEvent[] } = {},
+  ): Promise<void> {
     if (events.length === 0) return;
     // Settled before anything is awaited, so a failing `after` is never an unhandled rejection.
-    const afterOk = (opts.after ?? Promise.resolve()).then(() => true, () => false);
+    const afterOk = (opts.after ?? Promise.resolve()).then(
+      () => true,
+      () => false,
+    );
     const now = this.clock();
     const id = events[0]!.jobId;
     try {
@@ -74,7 +87,12 @@ export class Publisher {
       ok
         ? enqueue(this.queues, events)
             .then(() => markDispatched([id]))
-            .catch((err: unknown) => log.warn({ err: (err as Error).message, events: events.map((e) => e.jobId) }, 'enqueue deferred to the outbox relay'))
+            .catch((err: unknown) =>
+              log.warn(
+                { err: (err as Error).message, events: events.map((e) => e.jobId) },
+                'enqueue deferred to the outbox relay',
+              ),
+            )
         : this.cancel(id, opts.cancelIfAfterFails ?? [], log),
     );
     this.pending.add(fastPath);
@@ -87,7 +105,12 @@ export class Publisher {
     const ids = events.map((e) => e.jobId);
     await outbox()
       .updateOne({ _id: id }, { $pull: { events: { jobId: { $in: ids } } } })
-      .catch((err: unknown) => log.warn({ err: (err as Error).message, events: ids }, 'could not cancel outbox events; the relay will deliver them'));
+      .catch((err: unknown) =>
+        log.warn(
+          { err: (err as Error).message, events: ids },
+          'could not cancel outbox events; the relay will deliver them',
+        ),
+      );
   }
 
   /** Waits for background enqueues (graceful shutdown; tests). */
@@ -127,5 +150,9 @@ export const OUTBOX_RELAY_SCHEDULER_ID = 'outbox-relay';
 
 /** The relay runs every `everyMs` in whichever worker takes the job. */
 export async function scheduleOutboxRelay(queues: Queues, everyMs: number): Promise<void> {
-  await queues['outbox-relay'].upsertJobScheduler(OUTBOX_RELAY_SCHEDULER_ID, { every: everyMs }, { name: 'relay', data: {} });
+  await queues['outbox-relay'].upsertJobScheduler(
+    OUTBOX_RELAY_SCHEDULER_ID,
+    { every: everyMs },
+    { name: 'relay', data: {} },
+  );
 }

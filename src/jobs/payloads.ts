@@ -15,8 +15,14 @@ export const MAX_FUTURE_SKEW_MS = 60_000;
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id (24 hex digits)');
 const isoTime = z.iso.datetime({ error: 'must be an ISO 8601 UTC time' });
 /** The request id the web logged, carried for log correlation: `X-Request-Id`'s charset. */
-const reqId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a request id').optional();
-const attribution = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an attribution value').nullable();
+const reqId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a request id')
+  .optional();
+const attribution = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an attribution value')
+  .nullable();
 
 const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
   'signup-attribution': () => z.object({ userId: objectId, sessionId: objectId, reqId }),
@@ -25,7 +31,10 @@ const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
     z.object({
       userId: objectId,
       sessionId: objectId,
-      loginAt: isoTime.refine((v) => Date.parse(v) <= now.getTime() + MAX_FUTURE_SKEW_MS, 'must not be more than a minute in the future'),
+      loginAt: isoTime.refine(
+        (v) => Date.parse(v) <= now.getTime() + MAX_FUTURE_SKEW_MS,
+        'must not be more than a minute in the future',
+      ),
       reqId,
     }),
   'registration-completed': () => z.object({ userId: objectId, completedAt: isoTime, reqId }),
@@ -35,7 +44,10 @@ const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
       codeId: objectId,
       at: isoTime,
       channel: z.enum(['phone', 'email']),
-      country: z.string().regex(/^[0-9]{1,3}$/, 'must be a calling code').nullable(),
+      country: z
+        .string()
+        .regex(/^[0-9]{1,3}$/, 'must be a calling code')
+        .nullable(),
       platform: z.enum(PLATFORMS),
       source: attribution,
       campaign: attribution,
@@ -55,6 +67,9 @@ export function payloadProblems(queue: QueueName, data: unknown, now: Date): str
   const parsed = SCHEMAS[queue](now).safeParse(data);
   if (parsed.success) return undefined;
   return parsed.error.issues
-    .map((i) => `${i.path.join('.') || 'payload'}: ${i.code === 'invalid_type' && i.message.endsWith('received undefined') ? 'is required' : i.message}`)
+    .map(
+      (i) =>
+        `${i.path.join('.') || 'payload'}: ${i.code === 'invalid_type' && i.message.endsWith('received undefined') ? 'is required' : i.message}`,
+    )
     .join('; ');
 }

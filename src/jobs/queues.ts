@@ -7,7 +7,15 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from '../../config/index.js';
 import type { Redis } from '../lib/redis.js';
 
-export const QUEUE_NAMES = ['signup-attribution', 'last-login', 'registration-completed', 'funnel', 'account-deletion', 'outbox-relay', 'expiry-sweep'] as const;
+export const QUEUE_NAMES = [
+  'signup-attribution',
+  'last-login',
+  'registration-completed',
+  'funnel',
+  'account-deletion',
+  'outbox-relay',
+  'expiry-sweep',
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Retries with exponential backoff; failed jobs are kept a week for inspection. */

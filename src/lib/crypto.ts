@@ -31,7 +31,9 @@ export function safeEqualText(given: string, expected: string): boolean {
 
 /** A uniformly random numeric code of `length` digits (leading zeros kept). */
 export function randomDigits(length: number): string {
-  return randomInt(0, 10 ** length).toString().padStart(length, '0');
+  return randomInt(0, 10 ** length)
+    .toString()
+    .padStart(length, '0');
 }
 
 /** 256 random bits, URL-safe. */

@@ -46,7 +46,9 @@ export function createLogger(
       redact: {
         paths: REDACT_PATHS,
         censor: (value: unknown, path: string[]) =>
-          PHONE_KEYS.includes(path[path.length - 1] ?? '') && typeof value === 'string' ? maskPhone(value) : '[REDACTED]',
+          PHONE_KEYS.includes(path[path.length - 1] ?? '') && typeof value === 'string'
+            ? maskPhone(value)
+            : '[REDACTED]',
       },
       serializers: { err: pino.stdSerializers.err },
     },

@@ -108,7 +108,12 @@ export function otpMetrics(deps: MetricsDeps): OtpMetrics | undefined {
 function createAppMetrics(deps: MetricsDeps): AppMetrics {
   const registry = new Registry();
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by method, route template and status', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from the request reaching the app to the end of its response, by method, route template and status',
@@ -116,8 +121,18 @@ function createAppMetrics(deps: MetricsDeps): AppMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const otpSent = new Counter({ name: 'otp_sent_total', help: 'Codes sent (send-otp answered 201), by channel', labelNames: ['channel'], registers: [registry] });
-  const otpVerified = new Counter({ name: 'otp_verified_total', help: 'Codes verified (verify-otp answered 200), by channel', labelNames: ['channel'], registers: [registry] });
+  const otpSent = new Counter({
+    name: 'otp_sent_total',
+    help: 'Codes sent (send-otp answered 201), by channel',
+    labelNames: ['channel'],
+    registers: [registry],
+  });
+  const otpVerified = new Counter({
+    name: 'otp_verified_total',
+    help: 'Codes verified (verify-otp answered 200), by channel',
+    labelNames: ['channel'],
+    registers: [registry],
+  });
   const otpFailed = new Counter({
     name: 'otp_failed_total',
     help: 'Verifications refused: invalid (400 OTP_INVALID), not_found (404 OTP_NOT_FOUND: expired, used, dead), rate_limited (429)',
@@ -221,8 +236,18 @@ let worker: WorkerMetrics | undefined;
 export function workerMetrics(queueNames: readonly string[]): WorkerMetrics {
   if (!worker) {
     const registry = new Registry();
-    const completed = new Counter({ name: 'jobs_completed_total', help: 'Jobs this worker process completed, by queue', labelNames: ['queue'], registers: [registry] });
-    const failed = new Counter({ name: 'jobs_failed_total', help: 'Job attempts that failed in this worker process (each retry counts), by queue', labelNames: ['queue'], registers: [registry] });
+    const completed = new Counter({
+      name: 'jobs_completed_total',
+      help: 'Jobs this worker process completed, by queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
+    const failed = new Counter({
+      name: 'jobs_failed_total',
+      help: 'Job attempts that failed in this worker process (each retry counts), by queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     for (const queue of queueNames) {
       completed.inc({ queue }, 0);
       failed.inc({ queue }, 0);
@@ -236,7 +261,11 @@ export function workerMetrics(queueNames: readonly string[]): WorkerMetrics {
  * The worker's `GET /metrics` on `WORKER_METRICS_PORT` (default: off; Heroku worker dynos take no
  * inbound traffic, so there this is for other hosts or a sidecar). The same bearer token as the web's.
  */
-export async function startWorkerMetricsServer(config: Config, logger: Logger, { registry }: WorkerMetrics): Promise<Server | undefined> {
+export async function startWorkerMetricsServer(
+  config: Config,
+  logger: Logger,
+  { registry }: WorkerMetrics,
+): Promise<Server | undefined> {
   const port = config.metrics.workerPort;
   if (port === undefined) return undefined;
   const processReg = defaultProcessRegistry();
@@ -247,11 +276,14 @@ export async function startWorkerMetricsServer(config: Config, logger: Logger, {
       return;
     }
     if (config.metrics.token !== undefined && !bearerMatches(req.headers.authorization, config.metrics.token)) {
-      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' }).end('unauthorized\n');
+      res
+        .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' })
+        .end('unauthorized\n');
       return;
     }
     Promise.all([processReg.metrics(), registry.metrics()]).then(
-      ([p, w]) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(`${p}\n${w}`),
+      ([p, w]) =>
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(`${p}\n${w}`),
       (err: unknown) => {
         logger.error({ err }, 'metrics failed');
         res.writeHead(500, { 'content-type': 'text/plain' }).end('error\n');

@@ -27,4 +27,3 @@ export async function pingMongo(conn: mongoose.Connection, timeoutMs: number): P
   if (conn.readyState !== 1 || !db) throw new Error('mongodb not connected');
   await withTimeout(db.admin().command({ ping: 1 }), timeoutMs, 'mongodb ping timed out');
 }
-

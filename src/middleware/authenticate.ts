@@ -37,9 +37,19 @@ export interface AuthenticateDeps {
 export function authenticate(deps: AuthenticateDeps, ...roles: Role[]): RequestHandler {
   return async (req, _res, next) => {
     const header = req.get('authorization');
-    if (!header) throw unauthorized({ errorCode: 'TOKEN_MISSING', messages: ['Authorization: a Bearer access token is required'], headers: challenge });
+    if (!header)
+      throw unauthorized({
+        errorCode: 'TOKEN_MISSING',
+        messages: ['Authorization: a Bearer access token is required'],
+        headers: challenge,
+      });
     const match = BEARER.exec(header.trim());
-    if (!match) throw unauthorized({ errorCode: 'TOKEN_INVALID', messages: ['Authorization: not a Bearer JWT'], headers: challenge });
+    if (!match)
+      throw unauthorized({
+        errorCode: 'TOKEN_INVALID',
+        messages: ['Authorization: not a Bearer JWT'],
+        headers: challenge,
+      });
 
     let claims;
     try {
@@ -53,7 +63,11 @@ export function authenticate(deps: AuthenticateDeps, ...roles: Role[]): RequestH
       });
     }
     if (!Types.ObjectId.isValid(claims.sub) || !(await deps.guard.isLive(claims.sid, claims.sub))) {
-      throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the session has ended'], headers: challenge });
+      throw unauthorized({
+        errorCode: 'SESSION_REVOKED',
+        messages: ['accessToken: the session has ended'],
+        headers: challenge,
+      });
     }
     req.auth = { userId: new Types.ObjectId(claims.sub), sessionId: claims.sid, roles: claims.roles };
     if (roles.length > 0 && !roles.some((r) => claims.roles.includes(r))) {

@@ -68,7 +68,11 @@ function isTransientServerError(err: Error): boolean {
 export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (err instanceof Error && (UNAVAILABLE_ERRORS.has(err.name) || isTransientServerError(err))) {
-    return new AppError(503, { errorCode: 'DEPENDENCY_UNAVAILABLE', messages: ['database: temporarily unavailable'], cause: err });
+    return new AppError(503, {
+      errorCode: 'DEPENDENCY_UNAVAILABLE',
+      messages: ['database: temporarily unavailable'],
+      cause: err,
+    });
   }
   const e = err as HttpLikeError | null;
   const status = e?.status ?? e?.statusCode;

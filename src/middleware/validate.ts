@@ -80,9 +80,11 @@ export function normalizeEmail(raw: string): string {
  * Surrounding whitespace is trimmed, not refused; a BOM is refused even there (`trim` would drop it silently).
  */
 export function emailProblem(raw: string): string | undefined {
-  if (/\p{Cf}/u.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim())) return 'must not contain spaces, invisible, formatting or control characters';
+  if (/\p{Cf}/u.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim()))
+    return 'must not contain spaces, invisible, formatting or control characters';
   if (raw.includes('"')) return 'must not have a quoted local part';
-  if (!charLengthWithin(normalizeEmail(raw), AUTH_LENGTHS.email.min, AUTH_LENGTHS.email.max)) return `must be ${AUTH_LENGTHS.email.min}-${AUTH_LENGTHS.email.max} characters`;
+  if (!charLengthWithin(normalizeEmail(raw), AUTH_LENGTHS.email.min, AUTH_LENGTHS.email.max))
+    return `must be ${AUTH_LENGTHS.email.min}-${AUTH_LENGTHS.email.max} characters`;
   return undefined;
 }
 

@@ -11,7 +11,20 @@ import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
-export const MODELS = [User, OtpCode, Session, RefreshToken, RefreshTokenUse, SignupAttribution, LoginEvent, RegistrationCompletion, UsernameClaim, AccountFinalization, FunnelEvent, Outbox] as const;
+export const MODELS = [
+  User,
+  OtpCode,
+  Session,
+  RefreshToken,
+  RefreshTokenUse,
+  SignupAttribution,
+  LoginEvent,
+  RegistrationCompletion,
+  UsernameClaim,
+  AccountFinalization,
+  FunnelEvent,
+  Outbox,
+] as const;
 
 export function registerModels(): typeof MODELS {
   return MODELS;

@@ -18,7 +18,10 @@ const CONFLICT = new Set([85, 86]);
 
 function isConflict(err: unknown): boolean {
   const e = err as { code?: number; message?: string };
-  return (typeof e.code === 'number' && CONFLICT.has(e.code)) || /already exists with (different|a different)/i.test(e.message ?? '');
+  return (
+    (typeof e.code === 'number' && CONFLICT.has(e.code)) ||
+    /already exists with (different|a different)/i.test(e.message ?? '')
+  );
 }
 
 export async function ensureIndexes(conn: Connection, logger: Logger): Promise<IndexReport> {
@@ -30,13 +33,16 @@ export async function ensureIndexes(conn: Connection, logger: Logger): Promise<I
     for (const [fields, options] of model.schema.indexes()) {
       const label = `${model.collection.collectionName}.${Object.keys(fields).join('_')}`;
       // Mongoose's option type allows `unique: [true, message]`; we declare plain booleans only.
-      const create = () => model.collection.createIndex(fields as mongo.IndexSpecification, options as mongo.CreateIndexesOptions);
+      const create = () =>
+        model.collection.createIndex(fields as mongo.IndexSpecification, options as mongo.CreateIndexesOptions);
       try {
         await create();
         report.created.push(label);
       } catch (err) {
         if (!isConflict(err)) throw err;
-        const name = Object.entries(fields).map(([k, v]) => `${k}_${String(v)}`).join('_');
+        const name = Object.entries(fields)
+          .map(([k, v]) => `${k}_${String(v)}`)
+          .join('_');
         logger.warn({ index: label, name }, 'index definition changed; replacing it');
         await model.collection.dropIndex(name);
         await create();

@@ -19,8 +19,18 @@ export const AVAILABILITY = ['available', 'busy', 'away', 'offline'] as const;
 export const GENDERS = ['male', 'female', 'other', 'prefer_not_to_say'] as const;
 export const DELETION_STATUSES = ['pending', 'cancelled', 'finalized'] as const;
 export const EXPERTISE = [
-  'musician', 'trainer', 'chef', 'photographer', 'designer', 'stylist',
-  'gamer', 'educator', 'coach', 'entertainer', 'developer', 'creator',
+  'musician',
+  'trainer',
+  'chef',
+  'photographer',
+  'designer',
+  'stylist',
+  'gamer',
+  'educator',
+  'coach',
+  'entertainer',
+  'developer',
+  'creator',
 ] as const;
 export const ROLES = ['user', 'admin', 'marketing'] as const;
 export type Role = (typeof ROLES)[number];
@@ -90,20 +100,58 @@ export const User = model('User', userSchema);
 
 /** The private user object (docs/api.md#the-user), exactly these keys, in this order. */
 export const PRIVATE_USER_FIELDS = [
-  'id', 'name', 'surname', 'username', 'countryCode', 'phoneNumber', 'signupSource', 'signupCampaign',
-  'profilePhoto', 'availabilityStatus', 'birthDate', 'gender', 'interests', 'expertise', 'email', 'bio',
-  'instagram', 'x', 'tiktok', 'snapchat', 'facebook', 'privacyPolicyAccepted', 'privacyPolicyVersion',
-  'termsOfUseAccepted', 'termsOfUseVersion', 'consentFormAccepted', 'consentFormVersion',
-  'isRegistrationComplete', 'roles', 'followersCount', 'followingCount', 'minutePriceInLiveStream',
-  'creditBalance', 'lastLogin', 'timezone', 'lastUsernameChangeDate', 'accountDeletionStatus',
-  'accountDeletionRequestedAt', 'accountDeletionScheduledFor', 'accountDeletionCancelledAt',
+  'id',
+  'name',
+  'surname',
+  'username',
+  'countryCode',
+  'phoneNumber',
+  'signupSource',
+  'signupCampaign',
+  'profilePhoto',
+  'availabilityStatus',
+  'birthDate',
+  'gender',
+  'interests',
+  'expertise',
+  'email',
+  'bio',
+  'instagram',
+  'x',
+  'tiktok',
+  'snapchat',
+  'facebook',
+  'privacyPolicyAccepted',
+  'privacyPolicyVersion',
+  'termsOfUseAccepted',
+  'termsOfUseVersion',
+  'consentFormAccepted',
+  'consentFormVersion',
+  'isRegistrationComplete',
+  'roles',
+  'followersCount',
+  'followingCount',
+  'minutePriceInLiveStream',
+  'creditBalance',
+  'lastLogin',
+  'timezone',
+  'lastUsernameChangeDate',
+  'accountDeletionStatus',
+  'accountDeletionRequestedAt',
+  'accountDeletionScheduledFor',
+  'accountDeletionCancelledAt',
   'accountDeletionFinalizedAt',
 ] as const;
 export type PrivateUser = Record<(typeof PRIVATE_USER_FIELDS)[number], unknown>;
 
 const ARRAY_FIELDS = new Set(['interests', 'expertise', 'roles']);
 const COUNTER_FIELDS = new Set(['followersCount', 'followingCount', 'minutePriceInLiveStream', 'creditBalance']);
-const BOOLEAN_FIELDS = new Set(['privacyPolicyAccepted', 'termsOfUseAccepted', 'consentFormAccepted', 'isRegistrationComplete']);
+const BOOLEAN_FIELDS = new Set([
+  'privacyPolicyAccepted',
+  'termsOfUseAccepted',
+  'consentFormAccepted',
+  'isRegistrationComplete',
+]);
 
 /** Projects a stored user (lean or hydrated) to the private user object. */
 export function toPrivateUser(user: Partial<UserRecord> & { _id: Types.ObjectId }): PrivateUser {

@@ -15,7 +15,10 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /** Inserts `doc`. @returns true when this call inserted it, false when a document with its key existed. */
-export async function insertOnce<T extends mongo.Document>(collection: mongo.Collection<T>, doc: mongo.OptionalUnlessRequiredId<T>): Promise<boolean> {
+export async function insertOnce<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
+  doc: mongo.OptionalUnlessRequiredId<T>,
+): Promise<boolean> {
   try {
     await collection.insertOne(doc);
     return true;

@@ -21,7 +21,9 @@ import type {
 // ---------------------------------------------------------------------------------------------
 // Small builders.
 
-export const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): RefObject => ({ $ref: `#/components/${kind}/${name}` });
+export const ref = (kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): RefObject => ({
+  $ref: `#/components/${kind}/${name}`,
+});
 export const schemaRef = (name: string): RefObject => ref('schemas', name);
 export const nullable = (schema: JsonSchema): JsonSchema => {
   if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'] };
@@ -36,11 +38,20 @@ const generic = (status: number): string => GENERIC_MESSAGES[status]!;
 const ISO_MS = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$';
 export const DATE_TIME: JsonSchema = { type: 'string', format: 'date-time', pattern: ISO_MS, examples: [TS] };
 export const NULLABLE_DATE_TIME: JsonSchema = { type: ['string', 'null'], format: 'date-time', pattern: ISO_MS };
-export const OBJECT_ID: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{24}$', examples: ['65a4f0c2e4b0a1b2c3d4e5f6'] };
+export const OBJECT_ID: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9a-f]{24}$',
+  examples: ['65a4f0c2e4b0a1b2c3d4e5f6'],
+};
 /** What an e-mail address may not hold: said by the login address (auth) and the profile's `email` (users). */
-export const EMAIL_RULES = 'Refused with `400 email: …`: a quoted local part (`"x"@example.com`), spaces, and invisible, formatting or control characters (Unicode Cc and Cf: U+200B, U+200C, U+200D, U+2060, U+FEFF, U+00AD, bidi controls, …), which would let one mailbox become two identities or one address pass for another.';
+export const EMAIL_RULES =
+  'Refused with `400 email: …`: a quoted local part (`"x"@example.com`), spaces, and invisible, formatting or control characters (Unicode Cc and Cf: U+200B, U+200C, U+200D, U+2060, U+FEFF, U+00AD, bidi controls, …), which would let one mailbox become two identities or one address pass for another.';
 
-export function successEnvelope(dataSchema: JsonSchema | RefObject, statusCode: 200 | 201, description: string): JsonSchema {
+export function successEnvelope(
+  dataSchema: JsonSchema | RefObject,
+  statusCode: 200 | 201,
+  description: string,
+): JsonSchema {
   return {
     type: 'object',
     description,
@@ -56,8 +67,18 @@ export function successEnvelope(dataSchema: JsonSchema | RefObject, statusCode: 
   };
 }
 
-export const okBody = (data: unknown, statusCode = 200) => ({ isSuccess: true, statusCode, data, errors: [], timestamp: TS });
-export const errorBody = (status: number, messages: string[] = [], extra: { errorCode?: string; details?: Record<string, unknown> } = {}) => ({
+export const okBody = (data: unknown, statusCode = 200) => ({
+  isSuccess: true,
+  statusCode,
+  data,
+  errors: [],
+  timestamp: TS,
+});
+export const errorBody = (
+  status: number,
+  messages: string[] = [],
+  extra: { errorCode?: string; details?: Record<string, unknown> } = {},
+) => ({
   isSuccess: false,
   statusCode: status,
   data: null,
@@ -95,7 +116,13 @@ export function errorResponse(status: number, spec: ErrorResponseSpec): Response
   };
 }
 
-export function successResponse(description: string, envelope: string, examples: Record<string, ExampleObject>, extraContent: Record<string, MediaTypeObject> = {}, headers: Record<string, HeaderObject | RefObject> = {}): ResponseObject {
+export function successResponse(
+  description: string,
+  envelope: string,
+  examples: Record<string, ExampleObject>,
+  extraContent: Record<string, MediaTypeObject> = {},
+  headers: Record<string, HeaderObject | RefObject> = {},
+): ResponseObject {
   return {
     description,
     headers: { ...REQUEST_ID_HEADER, ...headers },
@@ -103,13 +130,22 @@ export function successResponse(description: string, envelope: string, examples:
   };
 }
 
-export const jsonBody = (schemaName: string, examples: Record<string, ExampleObject>, required = true, description?: string): RequestBodyObject => ({
+export const jsonBody = (
+  schemaName: string,
+  examples: Record<string, ExampleObject>,
+  required = true,
+  description?: string,
+): RequestBodyObject => ({
   ...(description ? { description } : {}),
   required,
   content: { [JSON_TYPE]: { schema: schemaRef(schemaName), examples } },
 });
 
-export const strictObject = (properties: Record<string, JsonSchema | RefObject>, required: string[], description?: string): JsonSchema => ({
+export const strictObject = (
+  properties: Record<string, JsonSchema | RefObject>,
+  required: string[],
+  description?: string,
+): JsonSchema => ({
   type: 'object',
   ...(description ? { description } : {}),
   required,
@@ -120,7 +156,15 @@ export const strictObject = (properties: Record<string, JsonSchema | RefObject>,
 // ---------------------------------------------------------------------------------------------
 // Responses many operations give.
 
-const RATE_LIMITS = ['send-cooldown', 'send-recipient-hour', 'send-recipient-day', 'send-ip-hour', 'send-country-hour', 'verify-recipient-hour', 'verify-ip-hour'];
+const RATE_LIMITS = [
+  'send-cooldown',
+  'send-recipient-hour',
+  'send-recipient-day',
+  'send-ip-hour',
+  'send-country-hour',
+  'verify-recipient-hour',
+  'verify-ip-hour',
+];
 
 const RATE_LIMIT_DETAILS: JsonSchema = {
   type: 'object',
@@ -139,16 +183,29 @@ export function rateLimited(description: string, limit: string, seconds: number)
     details: RATE_LIMIT_DETAILS,
     headers: { 'Retry-After': ref('headers', 'Retry-After') },
     examples: {
-      [limit]: { summary: `The ${limit} limit`, value: errorBody(429, [], { errorCode: 'RATE_LIMITED', details: { retryAfterSeconds: seconds, limits: [limit] } }) },
+      [limit]: {
+        summary: `The ${limit} limit`,
+        value: errorBody(429, [], {
+          errorCode: 'RATE_LIMITED',
+          details: { retryAfterSeconds: seconds, limits: [limit] },
+        }),
+      },
     },
   });
 }
 
-export function validationFailed(description: string, examples: Record<string, ExampleObject>, more: Omit<ErrorResponseSpec, 'description' | 'examples'> = {}): ResponseObject {
+export function validationFailed(
+  description: string,
+  examples: Record<string, ExampleObject>,
+  more: Omit<ErrorResponseSpec, 'description' | 'examples'> = {},
+): ResponseObject {
   return errorResponse(400, {
     description: `${description} Each problem is one \`field: message\` entry after \`Validation failed\`; an unknown field is \`<field>: unknown field\`; a body that is not valid JSON is \`body: not valid JSON\`.`,
     ...more,
-    examples: { ...examples, unknownField: { summary: 'An unknown field', value: errorBody(400, ['isAdmin: unknown field']) } },
+    examples: {
+      ...examples,
+      unknownField: { summary: 'An unknown field', value: errorBody(400, ['isAdmin: unknown field']) },
+    },
   });
 }
 
@@ -175,10 +232,22 @@ export function signedIn(opts: { db: boolean; bodyValidated: boolean }): Record<
 export const JWT = [{ 'JWT-auth': [] as string[] }];
 const PUBLIC: Record<string, string[]>[] = [];
 
-const CLIENT_HEADER_PARAMS = ['X-Language', 'X-Timezone', 'X-Platform', 'X-App-Version', 'X-Device-ID', 'X-Request-Id'].map((n) => ref('parameters', n));
+const CLIENT_HEADER_PARAMS = [
+  'X-Language',
+  'X-Timezone',
+  'X-Platform',
+  'X-App-Version',
+  'X-Device-ID',
+  'X-Request-Id',
+].map((n) => ref('parameters', n));
 
 /** An operation: public unless `security` says otherwise, with the client headers after its own parameters. */
-export function operation(op: Omit<OperationObject, 'parameters' | 'security'> & { parameters?: (ParameterObject | RefObject)[]; security?: Record<string, string[]>[] }): OperationObject {
+export function operation(
+  op: Omit<OperationObject, 'parameters' | 'security'> & {
+    parameters?: (ParameterObject | RefObject)[];
+    security?: Record<string, string[]>[];
+  },
+): OperationObject {
   const sorted = Object.fromEntries(Object.entries(op.responses).sort(([a], [b]) => a.localeCompare(b)));
   return {
     operationId: op.operationId,

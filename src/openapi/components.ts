@@ -50,10 +50,22 @@ export function userSchema(): JsonSchema {
     name: str({ maxLength: 50 }),
     surname: str({ maxLength: 50 }),
     username: str({ pattern: USERNAME.pattern, description: 'Lower-case; unique case-insensitively.' }),
-    countryCode: str({ pattern: '^[0-9]{1,3}$', description: 'Calling code without `+` (`"90"`); `null` for a user who signed up by e-mail.' }),
-    phoneNumber: str({ pattern: '^[0-9]{4,17}$', description: 'National number (`"5551234567"`); `null` for a user who signed up by e-mail.' }),
-    signupSource: str({ pattern: ATTRIBUTION.pattern, description: 'First-touch attribution, written once at signup.' }),
-    signupCampaign: str({ pattern: ATTRIBUTION.pattern, description: 'First-touch attribution, written once at signup.' }),
+    countryCode: str({
+      pattern: '^[0-9]{1,3}$',
+      description: 'Calling code without `+` (`"90"`); `null` for a user who signed up by e-mail.',
+    }),
+    phoneNumber: str({
+      pattern: '^[0-9]{4,17}$',
+      description: 'National number (`"5551234567"`); `null` for a user who signed up by e-mail.',
+    }),
+    signupSource: str({
+      pattern: ATTRIBUTION.pattern,
+      description: 'First-touch attribution, written once at signup.',
+    }),
+    signupCampaign: str({
+      pattern: ATTRIBUTION.pattern,
+      description: 'First-touch attribution, written once at signup.',
+    }),
     profilePhoto: str({ format: 'uri', description: 'An https URL.' }),
     availabilityStatus: { type: ['string', 'null'], enum: [...AVAILABILITY, null] },
     birthDate: { ...date, description: 'Midnight UTC of the birth day.' },
@@ -91,7 +103,11 @@ export function userSchema(): JsonSchema {
   // Exactly the fields of the private user object (docs/api.md#the-user), in the app's order.
   const ordered = Object.fromEntries(PRIVATE_USER_FIELDS.map((k) => [k, properties[k]!]));
   return {
-    ...strictObject(ordered, [...PRIVATE_USER_FIELDS], 'The private user object: exactly these fields. Unset strings and dates are `null`, unset arrays `[]`, counters `0`. Dates are ISO-8601 UTC.'),
+    ...strictObject(
+      ordered,
+      [...PRIVATE_USER_FIELDS],
+      'The private user object: exactly these fields. Unset strings and dates are `null`, unset arrays `[]`, counters `0`. Dates are ISO-8601 UTC.',
+    ),
     examples: [exampleUser()],
   };
 }
@@ -101,7 +117,8 @@ export function envelopeSchemas(envelopes: Envelope[]): Record<string, JsonSchem
   const out: Record<string, JsonSchema> = {
     ErrorEnvelope: {
       type: 'object',
-      description: 'Every error. `errors[0]` is the documented generic message of the status; more specific `field: problem` messages follow. Clients branch on `errorCode`, never on message text.',
+      description:
+        'Every error. `errors[0]` is the documented generic message of the status; more specific `field: problem` messages follow. Clients branch on `errorCode`, never on message text.',
       required: ['isSuccess', 'statusCode', 'data', 'errors', 'timestamp'],
       additionalProperties: false,
       properties: {
@@ -109,7 +126,11 @@ export function envelopeSchemas(envelopes: Envelope[]): Record<string, JsonSchem
         statusCode: { type: 'integer', minimum: 400, maximum: 599, description: 'Repeats the HTTP status.' },
         data: { type: 'null' },
         errors: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-        errorCode: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', description: 'A stable UPPER_SNAKE code, e.g. `OTP_INVALID`.' },
+        errorCode: {
+          type: 'string',
+          pattern: '^[A-Z][A-Z0-9_]*$',
+          description: 'A stable UPPER_SNAKE code, e.g. `OTP_INVALID`.',
+        },
         details: { type: 'object', description: 'Structured extra information, e.g. `{ "attemptsRemaining": 2 }`.' },
         timestamp: { ...DATE_TIME, description: 'Server time, ISO-8601 UTC with milliseconds.' },
       },
@@ -123,11 +144,16 @@ export function envelopeSchemas(envelopes: Envelope[]): Record<string, JsonSchem
 
 /** The request body schema of the operations that take none. */
 export function emptyRequestSchema(): JsonSchema {
-  return { type: 'object', additionalProperties: false, description: 'No fields: any field is refused (`<field>: unknown field`). The body may be omitted.' };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: 'No fields: any field is refused (`<field>: unknown field`). The body may be omitted.',
+  };
 }
 
 /** The optional, field-less body of an operation that takes none (`EmptyRequest`)... */
-export const emptyBody = (): RequestBodyObject => jsonBody('EmptyRequest', { empty: { summary: 'No body fields', value: {} } }, false);
+export const emptyBody = (): RequestBodyObject =>
+  jsonBody('EmptyRequest', { empty: { summary: 'No body fields', value: {} } }, false);
 /** ... and its 400. */
 export const fieldsRefused = (): ResponseObject => validationFailed('The body has fields (it takes none).', {});
 
@@ -173,7 +199,8 @@ export function parameters(): Record<string, ParameterObject> {
     'X-Request-Id': {
       name: 'X-Request-Id',
       in: 'header',
-      description: 'A request id to trace this call by; kept when it is 8–128 of `A-Z a-z 0-9 . _ : -`, else the server generates one. Always echoed on the response.',
+      description:
+        'A request id to trace this call by; kept when it is 8–128 of `A-Z a-z 0-9 . _ : -`, else the server generates one. Always echoed on the response.',
       schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
     },
   };
@@ -182,7 +209,8 @@ export function parameters(): Record<string, ParameterObject> {
 export function headers(): Record<string, HeaderObject> {
   return {
     'X-Request-Id': {
-      description: 'The request id: the client’s `X-Request-Id` when it is sane, else a generated UUID. On every response.',
+      description:
+        'The request id: the client’s `X-Request-Id` when it is sane, else a generated UUID. On every response.',
       required: true,
       schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' },
     },
@@ -196,7 +224,8 @@ export function headers(): Record<string, HeaderObject> {
       schema: { type: 'string', pattern: '^Bearer' },
     },
     'Cache-Control': {
-      description: 'Every response of the API (`/api/v1/…`), errors included: tokens, codes and a signed-in user’s data must not be kept by a browser, proxy or CDN.',
+      description:
+        'Every response of the API (`/api/v1/…`), errors included: tokens, codes and a signed-in user’s data must not be kept by a browser, proxy or CDN.',
       required: true,
       schema: { type: 'string', const: 'no-store' },
     },
@@ -211,23 +240,41 @@ export function headers(): Record<string, HeaderObject> {
 export function globalResponses(): Record<string, ResponseObject> {
   return {
     MalformedBody: errorResponse(400, {
-      description: 'The request body could not be read: not valid JSON, or aborted. (Any request may get this, before routing.)',
-      examples: { invalidJson: { summary: 'A body that is not valid JSON', value: errorBody(400, ['body: not valid JSON']) } },
+      description:
+        'The request body could not be read: not valid JSON, or aborted. (Any request may get this, before routing.)',
+      examples: {
+        invalidJson: { summary: 'A body that is not valid JSON', value: errorBody(400, ['body: not valid JSON']) },
+      },
     }),
     Unauthorized: errorResponse(401, {
-      description: 'The access token is missing, malformed, wrongly signed, expired, for another issuer or audience, or its session has ended (logout, revoke-token, refresh-token theft, account deletion).',
+      description:
+        'The access token is missing, malformed, wrongly signed, expired, for another issuer or audience, or its session has ended (logout, revoke-token, refresh-token theft, account deletion).',
       errorCodes: ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED'],
       // Only `/api/v1` operations answer it, and every response there is no-store.
-      headers: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate'), 'Cache-Control': ref('headers', 'Cache-Control') },
+      headers: {
+        'WWW-Authenticate': ref('headers', 'WWW-Authenticate'),
+        'Cache-Control': ref('headers', 'Cache-Control'),
+      },
       examples: {
-        missing: { summary: 'No Authorization header', value: errorBody(401, ['Authorization: a Bearer access token is required'], { errorCode: 'TOKEN_MISSING' }) },
-        expired: { summary: 'An expired access token', value: errorBody(401, ['accessToken: expired'], { errorCode: 'TOKEN_EXPIRED' }) },
-        revoked: { summary: 'The session has ended', value: errorBody(401, ['accessToken: the session has ended'], { errorCode: 'SESSION_REVOKED' }) },
+        missing: {
+          summary: 'No Authorization header',
+          value: errorBody(401, ['Authorization: a Bearer access token is required'], { errorCode: 'TOKEN_MISSING' }),
+        },
+        expired: {
+          summary: 'An expired access token',
+          value: errorBody(401, ['accessToken: expired'], { errorCode: 'TOKEN_EXPIRED' }),
+        },
+        revoked: {
+          summary: 'The session has ended',
+          value: errorBody(401, ['accessToken: the session has ended'], { errorCode: 'SESSION_REVOKED' }),
+        },
       },
     }),
     NotFound: errorResponse(404, {
       description: 'No route matches this path.',
-      examples: { unknownRoute: { summary: 'An unknown route', value: errorBody(404, ['No route matches this path']) } },
+      examples: {
+        unknownRoute: { summary: 'An unknown route', value: errorBody(404, ['No route matches this path']) },
+      },
     }),
     MethodNotAllowed: errorResponse(405, {
       description: 'The path exists but does not serve this method; `Allow` lists the methods it does.',
@@ -235,21 +282,32 @@ export function globalResponses(): Record<string, ResponseObject> {
       examples: { wrongMethod: { summary: 'DELETE /healthz', value: errorBody(405, ['Allowed methods: GET, HEAD']) } },
     }),
     PayloadTooLarge: errorResponse(413, {
-      description: 'The request body is larger than the limit (`BODY_LIMIT_BYTES`, 16 KiB by default). (Any request may get this, before routing.)',
-      examples: { tooLarge: { summary: 'A 20 KiB body', value: errorBody(413, ['body: larger than the allowed size']) } },
+      description:
+        'The request body is larger than the limit (`BODY_LIMIT_BYTES`, 16 KiB by default). (Any request may get this, before routing.)',
+      examples: {
+        tooLarge: { summary: 'A 20 KiB body', value: errorBody(413, ['body: larger than the allowed size']) },
+      },
     }),
     UnsupportedMediaType: errorResponse(415, {
-      description: 'The JSON body uses a charset other than UTF-8 or an unsupported `Content-Encoding`. (Any request may get this, before routing.)',
+      description:
+        'The JSON body uses a charset other than UTF-8 or an unsupported `Content-Encoding`. (Any request may get this, before routing.)',
       examples: { charset: { summary: 'charset=latin1', value: errorBody(415, ['body: unsupported charset']) } },
     }),
     InternalError: errorResponse(500, {
-      description: 'An unexpected error. The body carries a generic message only (never a stack trace or an internal error text); the error is logged with the request id.',
+      description:
+        'An unexpected error. The body carries a generic message only (never a stack trace or an internal error text); the error is logged with the request id.',
       examples: { unexpected: { summary: 'Unexpected', value: errorBody(500) } },
     }),
     DependencyUnavailable: errorResponse(503, {
-      description: 'MongoDB is not reachable right now, or it answered a write with an error that means "try again" (a lock or write conflict that outlasted its own retries, a primary stepping down). (A Redis outage does not fail requests: limits fall back to in-memory budgets and side effects wait in the outbox.)',
+      description:
+        'MongoDB is not reachable right now, or it answered a write with an error that means "try again" (a lock or write conflict that outlasted its own retries, a primary stepping down). (A Redis outage does not fail requests: limits fall back to in-memory budgets and side effects wait in the outbox.)',
       errorCodes: ['DEPENDENCY_UNAVAILABLE'],
-      examples: { database: { summary: 'MongoDB unreachable', value: errorBody(503, ['database: temporarily unavailable'], { errorCode: 'DEPENDENCY_UNAVAILABLE' }) } },
+      examples: {
+        database: {
+          summary: 'MongoDB unreachable',
+          value: errorBody(503, ['database: temporarily unavailable'], { errorCode: 'DEPENDENCY_UNAVAILABLE' }),
+        },
+      },
     }),
   };
 }

@@ -28,7 +28,14 @@ import { usersPaths, usersSchemas } from '../routes/users.openapi.js';
 import { ref } from './builders.js';
 import { emptyRequestSchema, envelopeSchemas, globalResponses, headers, parameters, userSchema } from './components.js';
 import { DESCRIPTION } from './description.js';
-import type { JsonSchema, OpenApiDocument, OpenApiOptions, PathItemObject, RefObject, ResponseObject } from './types.js';
+import type {
+  JsonSchema,
+  OpenApiDocument,
+  OpenApiOptions,
+  PathItemObject,
+  RefObject,
+  ResponseObject,
+} from './types.js';
 
 export * from './types.js';
 
@@ -39,7 +46,13 @@ function componentSchemas(otpLength: number): Record<string, JsonSchema> {
   const analytics = analyticsSchemas();
   const health = healthSchemas();
   return {
-    ...envelopeSchemas([...auth.envelopes, ['PrivateUser', 200], ...users.envelopes, ...analytics.envelopes, ...health.envelopes]),
+    ...envelopeSchemas([
+      ...auth.envelopes,
+      ['PrivateUser', 200],
+      ...users.envelopes,
+      ...analytics.envelopes,
+      ...health.envelopes,
+    ]),
     PrivateUser: userSchema(),
     ...auth.data,
     ...users.data,
@@ -57,12 +70,21 @@ function componentSchemas(otpLength: number): Record<string, JsonSchema> {
  * documented there only through `Unauthorized`, which only `/api/v1` operations answer.
  */
 function withNoStore(paths: Record<string, PathItemObject>): Record<string, PathItemObject> {
-  const noStore = (r: ResponseObject | RefObject) => ('$ref' in r ? r : { ...r, headers: { ...r.headers, 'Cache-Control': ref('headers', 'Cache-Control') } });
+  const noStore = (r: ResponseObject | RefObject) =>
+    '$ref' in r ? r : { ...r, headers: { ...r.headers, 'Cache-Control': ref('headers', 'Cache-Control') } };
   return Object.fromEntries(
     Object.entries(paths).map(([path, item]) => [
       path,
       path.startsWith('/api/v1/')
-        ? Object.fromEntries(Object.entries(item).map(([method, op]) => [method, { ...op, responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, noStore(r)])) }]))
+        ? Object.fromEntries(
+            Object.entries(item).map(([method, op]) => [
+              method,
+              {
+                ...op,
+                responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, noStore(r)])),
+              },
+            ]),
+          )
         : item,
     ]),
   );
@@ -103,7 +125,8 @@ export function buildOpenApiSpec(options: OpenApiOptions): OpenApiDocument {
       },
     },
     'x-unmatched-requests': {
-      description: 'Responses to requests that match no documented operation. Any request may also get 400 (unreadable JSON body), 413, 415 or 500 before routing.',
+      description:
+        'Responses to requests that match no documented operation. Any request may also get 400 (unreadable JSON body), 413, 415 or 500 before routing.',
       unknownRoute: {
         '400': ref('responses', 'MalformedBody'),
         '404': ref('responses', 'NotFound'),

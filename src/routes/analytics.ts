@@ -8,7 +8,14 @@ import { badRequest } from '../lib/errors.js';
 import { authenticate, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { ATTRIBUTION_FILTER, MAX_RANGE_DAYS } from '../schemas/analytics.js';
 import { regex } from '../schemas/pattern.js';
-import { DIMENSIONS, funnelReport, signupsCsv, signupsReport, type DayRange, type Dimension } from '../services/analytics.js';
+import {
+  DIMENSIONS,
+  funnelReport,
+  signupsCsv,
+  signupsReport,
+  type DayRange,
+  type Dimension,
+} from '../services/analytics.js';
 import { defineRoute } from './define.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -39,7 +46,9 @@ function dayOf(value: string | undefined, key: string, problems: string[]): stri
 /** [from, to] in UTC days; default: the 30 days up to today. */
 function rangeOf(query: Query, now: Date, problems: string[]): DayRange {
   const to = dayOf(oneString(query, 'to', problems), 'to', problems) ?? now.toISOString().slice(0, 10);
-  const from = dayOf(oneString(query, 'from', problems), 'from', problems) ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+  const from =
+    dayOf(oneString(query, 'from', problems), 'from', problems) ??
+    new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
   const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
   if (days < 1) problems.push('from: must not be after to');
   else if (days > MAX_RANGE_DAYS) problems.push(`to: the range is at most ${MAX_RANGE_DAYS} days`);
@@ -75,8 +84,19 @@ export function analyticsRouter(deps: AuthenticateDeps): Router {
         const range = rangeOf(query, deps.clock(), problems);
         const filter = attributionOf(query, problems);
         const rawGroupBy = oneString(query, 'groupBy', problems);
-        const groupBy = rawGroupBy ? [...new Set(rawGroupBy.split(',').map((s) => s.trim()).filter(Boolean))] : ['day'];
-        for (const d of groupBy) if (!(DIMENSIONS as readonly string[]).includes(d)) problems.push(`groupBy: "${d}" is not one of ${DIMENSIONS.join(', ')}`);
+        const groupBy = rawGroupBy
+          ? [
+              ...new Set(
+                rawGroupBy
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              ),
+            ]
+          : ['day'];
+        for (const d of groupBy)
+          if (!(DIMENSIONS as readonly string[]).includes(d))
+            problems.push(`groupBy: "${d}" is not one of ${DIMENSIONS.join(', ')}`);
         const format = oneString(query, 'format', problems) ?? 'json';
         if (format !== 'json' && format !== 'csv') problems.push('format: must be json or csv');
         if (problems.length) throw badRequest(problems);

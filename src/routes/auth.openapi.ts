@@ -27,11 +27,19 @@ import {
 } from '../openapi/builders.js';
 import { emptyBody, fieldsRefused, type ResourceSchemas } from '../openapi/components.js';
 import { exampleUser } from '../openapi/examples.js';
-import type { ExampleObject, JsonSchema, OperationObject, PathItemObject, RefObject, ResponseObject } from '../openapi/types.js';
+import type {
+  ExampleObject,
+  JsonSchema,
+  OperationObject,
+  PathItemObject,
+  RefObject,
+  ResponseObject,
+} from '../openapi/types.js';
 import { ATTRIBUTION, AUTH_LENGTHS, CODE, VERIFICATION_ID } from '../schemas/auth.js';
 
 const JWT_PATTERN = '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$';
-const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NWE0ZjBjMmU0YjBhMWIyYzNkNGU1ZjYifQ.c2lnbmF0dXJl';
+const EXAMPLE_ACCESS_TOKEN =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NWE0ZjBjMmU0YjBhMWIyYzNkNGU1ZjYifQ.c2lnbmF0dXJl';
 const EXAMPLE_REFRESH_TOKEN = 'q8V3mJ2cX0tYw7uR5nB1kL9pZ4aE6sD3fG8hJ0kL2mN';
 /** The example code: `OTP_LENGTH` digits. */
 const exampleCode = (otpLength: number): string => '1234'.padEnd(otpLength, '0');
@@ -43,17 +51,31 @@ const tokenPairProperties = {
   accessToken: { type: 'string', pattern: JWT_PATTERN, description: 'A JWT (HS256) for `Authorization: Bearer …`.' },
   refreshToken: { type: 'string', minLength: 1, description: 'Opaque; every refresh returns a new one (rotation).' },
   expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the access token lives (3600 by default).' },
-  refreshExpiresIn: { type: 'integer', minimum: 1, description: 'Seconds the refresh token lives (2592000 by default).' },
+  refreshExpiresIn: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Seconds the refresh token lives (2592000 by default).',
+  },
 };
 
 const sentCodeProperties = {
-  code: { type: 'string', pattern: '^[0-9]{4,8}$', description: 'Only when code exposure is on (development and test); never in production.' },
+  code: {
+    type: 'string',
+    pattern: '^[0-9]{4,8}$',
+    description: 'Only when code exposure is on (development and test); never in production.',
+  },
   expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the code stays usable (180 by default).' },
-  resendAvailableIn: { type: 'integer', minimum: 0, description: 'Seconds until another code may be requested for this recipient (60 by default; 0 when the cooldown is off).' },
+  resendAvailableIn: {
+    type: 'integer',
+    minimum: 0,
+    description:
+      'Seconds until another code may be requested for this recipient (60 by default; 0 when the cooldown is off).',
+  },
   verificationId: {
     type: 'string',
     pattern: VERIFICATION_ID.pattern,
-    description: 'Only when the request asked for `bindToDevice`: an opaque id that only this device holds. The code then works only in a verify request that carries it, so strangers guessing at the number can neither reach nor use up this device’s code. Keep it with the code; never log it.',
+    description:
+      'Only when the request asked for `bindToDevice`: an opaque id that only this device holds. The code then works only in a verify request that carries it, so strangers guessing at the number can neither reach nor use up this device’s code. Keep it with the code; never log it.',
   },
 };
 
@@ -61,26 +83,43 @@ function dataSchemas(): Record<string, JsonSchema> {
   return {
     SendOtpResult: strictObject(
       {
-        countryCode: { type: 'string', pattern: '^\\+[0-9]{1,3}$', description: 'Echoed with a plus, as documented (`"+90"`).' },
+        countryCode: {
+          type: 'string',
+          pattern: '^\\+[0-9]{1,3}$',
+          description: 'Echoed with a plus, as documented (`"+90"`).',
+        },
         phoneNumber: { type: 'string', pattern: '^[0-9]{4,17}$', description: 'The normalized national number.' },
         ...sentCodeProperties,
       },
       ['countryCode', 'phoneNumber', 'expiresIn', 'resendAvailableIn'],
     ),
     SendOtpEmailResult: strictObject(
-      { email: { type: 'string', maxLength: 254, description: 'The address as used: trimmed, lower-cased, Unicode NFC.' }, ...sentCodeProperties },
+      {
+        email: {
+          type: 'string',
+          maxLength: 254,
+          description: 'The address as used: trimmed, lower-cased, Unicode NFC.',
+        },
+        ...sentCodeProperties,
+      },
       ['email', 'expiresIn', 'resendAvailableIn'],
     ),
     LoginResult: strictObject(
       {
         ...tokenPairProperties,
         user: schemaRef('PrivateUser'),
-        isRegistrationComplete: { type: 'boolean', description: '`false` until `POST /api/v1/users/me/complete-registration` succeeds.' },
+        isRegistrationComplete: {
+          type: 'boolean',
+          description: '`false` until `POST /api/v1/users/me/complete-registration` succeeds.',
+        },
       },
       ['accessToken', 'refreshToken', 'expiresIn', 'refreshExpiresIn', 'user', 'isRegistrationComplete'],
     ),
     TokenPair: strictObject(tokenPairProperties, ['accessToken', 'refreshToken', 'expiresIn', 'refreshExpiresIn']),
-    LogoutResult: strictObject({ revokedSessions: { type: 'integer', minimum: 0, description: 'Live sessions ended (all of the caller’s).' } }, ['revokedSessions']),
+    LogoutResult: strictObject(
+      { revokedSessions: { type: 'integer', minimum: 0, description: 'Live sessions ended (all of the caller’s).' } },
+      ['revokedSessions'],
+    ),
     RevokeTokenResult: strictObject({ revoked: { const: true } }, ['revoked']),
     Session: strictObject(
       {
@@ -95,9 +134,24 @@ function dataSchemas(): Record<string, JsonSchema> {
         appVersion: { type: ['string', 'null'] },
         current: { type: 'boolean', description: '`true` for the session of the access token that made this request.' },
       },
-      ['id', 'createdAt', 'lastUsedAt', 'expiresAt', 'ip', 'userAgent', 'platform', 'deviceId', 'appVersion', 'current'],
+      [
+        'id',
+        'createdAt',
+        'lastUsedAt',
+        'expiresAt',
+        'ip',
+        'userAgent',
+        'platform',
+        'deviceId',
+        'appVersion',
+        'current',
+      ],
     ),
-    SessionList: { type: 'array', items: schemaRef('Session'), description: 'Live sessions, most recently used first.' },
+    SessionList: {
+      type: 'array',
+      items: schemaRef('Session'),
+      description: 'Live sessions, most recently used first.',
+    },
   };
 }
 
@@ -108,25 +162,39 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   const attribution = {
     type: ['string', 'null'],
     pattern: ATTRIBUTION.pattern,
-    description: 'Optional marketing attribution: 1–64 characters of `A-Z a-z 0-9 . _ -`. Recorded only when this login creates the user (first touch); `null` counts as absent.',
+    description:
+      'Optional marketing attribution: 1–64 characters of `A-Z a-z 0-9 . _ -`. Recorded only when this login creates the user (first touch); `null` counts as absent.',
   };
-  const code = { type: 'string', pattern: CODE.pattern(otpLength), description: `The ${otpLength}-digit code (\`OTP_LENGTH\`).`, examples: [exampleCode(otpLength)] };
+  const code = {
+    type: 'string',
+    pattern: CODE.pattern(otpLength),
+    description: `The ${otpLength}-digit code (\`OTP_LENGTH\`).`,
+    examples: [exampleCode(otpLength)],
+  };
   const bindToDevice = {
     type: 'boolean',
-    description: 'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder has the same attempts as on any code. Without it, codes work as they always did.',
+    description:
+      'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder has the same attempts as on any code. Without it, codes work as they always did.',
   };
   const verificationId = {
     type: 'string',
     pattern: VERIFICATION_ID.pattern,
-    description: 'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it.',
+    description:
+      'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it.',
   };
-  const countryCode = { type: 'string', pattern: '^\\+?[0-9]{1,3}$', description: 'The calling code, 1–3 digits; a leading `+` is accepted and dropped.', examples: ['90'] };
+  const countryCode = {
+    type: 'string',
+    pattern: '^\\+?[0-9]{1,3}$',
+    description: 'The calling code, 1–3 digits; a leading `+` is accepted and dropped.',
+    examples: ['90'],
+  };
   const phoneNumber = {
     type: 'string',
     minLength: AUTH_LENGTHS.phoneNumber.min,
     maxLength: AUTH_LENGTHS.phoneNumber.max,
     pattern: '^[\\s\\-.()]*(?:[0-9][\\s\\-.()]*){4,17}$',
-    description: 'The national number. Spaces, dashes, dots and parentheses are dropped and a national trunk prefix is removed (`"0555 123 45 67"` → `"5551234567"` for 90). It must be a valid **mobile** (or fixed-line-or-mobile) number for the country by libphonenumber’s full metadata.',
+    description:
+      'The national number. Spaces, dashes, dots and parentheses are dropped and a national trunk prefix is removed (`"0555 123 45 67"` → `"5551234567"` for 90). It must be a valid **mobile** (or fixed-line-or-mobile) number for the country by libphonenumber’s full metadata.',
     examples: ['5551234567'],
   };
   const email = {
@@ -139,10 +207,27 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   };
   return {
     SendOtpRequest: strictObject({ countryCode, phoneNumber, bindToDevice }, ['countryCode', 'phoneNumber']),
-    VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['countryCode', 'phoneNumber', 'code']),
+    VerifyOtpRequest: strictObject(
+      { countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution, verificationId },
+      ['countryCode', 'phoneNumber', 'code'],
+    ),
     SendOtpEmailRequest: strictObject({ email, bindToDevice }, ['email']),
-    VerifyOtpEmailRequest: strictObject({ email, code, signupSource: attribution, signupCampaign: attribution, verificationId }, ['email', 'code']),
-    RefreshTokenRequest: strictObject({ refreshToken: { type: 'string', minLength: AUTH_LENGTHS.refreshToken.min, maxLength: AUTH_LENGTHS.refreshToken.max, pattern: '\\S', description: 'Surrounding whitespace is ignored.' } }, ['refreshToken']),
+    VerifyOtpEmailRequest: strictObject(
+      { email, code, signupSource: attribution, signupCampaign: attribution, verificationId },
+      ['email', 'code'],
+    ),
+    RefreshTokenRequest: strictObject(
+      {
+        refreshToken: {
+          type: 'string',
+          minLength: AUTH_LENGTHS.refreshToken.min,
+          maxLength: AUTH_LENGTHS.refreshToken.max,
+          pattern: '\\S',
+          description: 'Surrounding whitespace is ignored.',
+        },
+      },
+      ['refreshToken'],
+    ),
   };
 }
 
@@ -166,9 +251,17 @@ export function authSchemas(otpLength: number): ResourceSchemas {
 // ---------------------------------------------------------------------------------------------
 // Responses the operations share.
 
-const ATTRIBUTION_DETAILS = 'New users are created with `isRegistrationComplete: false`, `roles: ["user"]` and the attribution of this request (first touch: a later login never changes it). A session is opened (device, platform, IP, user agent) and tokens are returned; the last-login and signup-attribution side effects run in the worker. A user with a pending account deletion can still log in (`accountDeletionStatus: "pending"`).';
+const ATTRIBUTION_DETAILS =
+  'New users are created with `isRegistrationComplete: false`, `roles: ["user"]` and the attribution of this request (first touch: a later login never changes it). A session is opened (device, platform, IP, user agent) and tokens are returned; the last-login and signup-attribution side effects run in the worker. A user with a pending account deletion can still log in (`accountDeletionStatus: "pending"`).';
 
-const loginExample = () => ({ accessToken: EXAMPLE_ACCESS_TOKEN, refreshToken: EXAMPLE_REFRESH_TOKEN, expiresIn: 3600, refreshExpiresIn: 2592000, user: exampleUser(), isRegistrationComplete: false });
+const loginExample = () => ({
+  accessToken: EXAMPLE_ACCESS_TOKEN,
+  refreshToken: EXAMPLE_REFRESH_TOKEN,
+  expiresIn: 3600,
+  refreshExpiresIn: 2592000,
+  user: exampleUser(),
+  isRegistrationComplete: false,
+});
 
 /** 429 of the send routes. */
 function sendLimited(what: string): ResponseObject {
@@ -184,17 +277,33 @@ function deliveryFailed(transport: string, errorCode: string, field: string, sum
   return errorResponse(502, {
     description: `The ${transport} refused the message or timed out. The code is discarded (not usable) and the resend cooldown is given back.`,
     errorCodes: [errorCode],
-    examples: { failed: { summary, value: errorBody(502, [`${field}: the code could not be delivered; try again`], { errorCode }) } },
+    examples: {
+      failed: {
+        summary,
+        value: errorBody(502, [`${field}: the code could not be delivered; try again`], { errorCode }),
+      },
+    },
   });
 }
 
 /** 400 of the verify routes: a malformed body (these examples), or a wrong code. */
 function verifyFailed(examples: Record<string, ExampleObject>): ResponseObject {
-  const otpInvalid = { summary: 'A wrong code', value: errorBody(400, ['code: incorrect'], { errorCode: 'OTP_INVALID', details: { attemptsRemaining: 2 } }) };
+  const otpInvalid = {
+    summary: 'A wrong code',
+    value: errorBody(400, ['code: incorrect'], { errorCode: 'OTP_INVALID', details: { attemptsRemaining: 2 } }),
+  };
   return validationFailed(
     'The body is malformed, or the code is wrong (`OTP_INVALID`, with `details.attemptsRemaining`).',
     { ...examples, otpInvalid },
-    { errorCodes: ['OTP_INVALID'], details: { type: 'object', additionalProperties: false, required: ['attemptsRemaining'], properties: { attemptsRemaining: { type: 'integer', minimum: 0 } } } },
+    {
+      errorCodes: ['OTP_INVALID'],
+      details: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['attemptsRemaining'],
+        properties: { attemptsRemaining: { type: 'integer', minimum: 0 } },
+      },
+    },
   );
 }
 
@@ -202,16 +311,34 @@ function verifyFailed(examples: Record<string, ExampleObject>): ResponseObject {
 function verifyErrors(): Record<string, ResponseObject | RefObject> {
   return {
     '404': errorResponse(404, {
-      description: 'No usable code for this recipient: never sent, expired, already used, or its attempts exhausted (`OTP_MAX_ATTEMPTS`, 5 by default). Request a new code.',
+      description:
+        'No usable code for this recipient: never sent, expired, already used, or its attempts exhausted (`OTP_MAX_ATTEMPTS`, 5 by default). Request a new code.',
       errorCodes: ['OTP_NOT_FOUND'],
-      examples: { otpNotFound: { summary: 'No usable code', value: errorBody(404, ['code: no usable code for this number; request a new one'], { errorCode: 'OTP_NOT_FOUND' }) } },
+      examples: {
+        otpNotFound: {
+          summary: 'No usable code',
+          value: errorBody(404, ['code: no usable code for this number; request a new one'], {
+            errorCode: 'OTP_NOT_FOUND',
+          }),
+        },
+      },
     }),
     '409': errorResponse(409, {
-      description: 'The account cannot log in in its current state (suspended, or a finalized deletion still being processed). No session is opened.',
+      description:
+        'The account cannot log in in its current state (suspended, or a finalized deletion still being processed). No session is opened.',
       errorCodes: ['ACCOUNT_UNAVAILABLE'],
-      examples: { accountUnavailable: { summary: 'A suspended account', value: errorBody(409, ['account: cannot log in in its current state'], { errorCode: 'ACCOUNT_UNAVAILABLE' }) } },
+      examples: {
+        accountUnavailable: {
+          summary: 'A suspended account',
+          value: errorBody(409, ['account: cannot log in in its current state'], { errorCode: 'ACCOUNT_UNAVAILABLE' }),
+        },
+      },
     }),
-    '429': rateLimited('Too many verify attempts for this recipient (`OTP_VERIFY_PER_NUMBER_HOUR`, 10 per hour) or from this IP (`OTP_VERIFY_PER_IP_HOUR`, 60 per hour).', 'verify-recipient-hour', 3542),
+    '429': rateLimited(
+      'Too many verify attempts for this recipient (`OTP_VERIFY_PER_NUMBER_HOUR`, 10 per hour) or from this IP (`OTP_VERIFY_PER_IP_HOUR`, 60 per hour).',
+      'verify-recipient-hour',
+      3542,
+    ),
     ...common({ db: true, bodyValidated: true }),
   };
 }
@@ -223,19 +350,35 @@ function sendOtp(code: string): OperationObject {
   return operation({
     operationId: 'sendOtp',
     summary: 'Doğrulama kodu gönder (send a verification code by SMS)',
-    description: 'Sends a one-time code by SMS to the normalized number; a new code replaces the previous one. `code` is in the response only when code exposure is on (development and test). Configured test numbers get their fixed code without SMS and without send limits.',
+    description:
+      'Sends a one-time code by SMS to the normalized number; a new code replaces the previous one. `code` is in the response only when code exposure is on (development and test). Configured test numbers get their fixed code without SMS and without send limits.',
     tags: ['Authentication'],
     requestBody: jsonBody('SendOtpRequest', {
       docs: { summary: 'The docs’ example', value: { countryCode: '90', phoneNumber: '5551234567' } },
-      spaced: { summary: 'With a plus, a trunk prefix and spaces (the same number)', value: { countryCode: '+90', phoneNumber: '0555 123 45 67' } },
+      spaced: {
+        summary: 'With a plus, a trunk prefix and spaces (the same number)',
+        value: { countryCode: '+90', phoneNumber: '0555 123 45 67' },
+      },
     }),
     responses: {
       '201': successResponse('The code was sent.', 'SendOtpResultEnvelope', {
-        docs: { summary: 'The docs’ example (code exposure on)', value: okBody({ countryCode: '+90', phoneNumber: '5551234567', code, expiresIn: 180, resendAvailableIn: 60 }, 201) },
-        production: { summary: 'Production: no code', value: okBody({ countryCode: '+90', phoneNumber: '5551234567', expiresIn: 180, resendAvailableIn: 60 }, 201) },
+        docs: {
+          summary: 'The docs’ example (code exposure on)',
+          value: okBody(
+            { countryCode: '+90', phoneNumber: '5551234567', code, expiresIn: 180, resendAvailableIn: 60 },
+            201,
+          ),
+        },
+        production: {
+          summary: 'Production: no code',
+          value: okBody({ countryCode: '+90', phoneNumber: '5551234567', expiresIn: 180, resendAvailableIn: 60 }, 201),
+        },
       }),
       '400': validationFailed('The body is malformed or the number is not a valid mobile number.', {
-        invalidNumber: { summary: 'Not a mobile number', value: errorBody(400, ['phoneNumber: not a valid mobile number for country code 90']) },
+        invalidNumber: {
+          summary: 'Not a mobile number',
+          value: errorBody(400, ['phoneNumber: not a valid mobile number for country code 90']),
+        },
         missing: { summary: 'A missing field', value: errorBody(400, ['phoneNumber: is required']) },
       }),
       '429': sendLimited('number'),
@@ -253,16 +396,35 @@ function verifyOtp(code: string): OperationObject {
     description: `Checks the code against the latest unexpired, unused code of the number; a code works once, and after \`OTP_MAX_ATTEMPTS\` (5) wrong codes it is dead. ${ATTRIBUTION_DETAILS}`,
     tags: ['Authentication'],
     requestBody: jsonBody('VerifyOtpRequest', {
-      docs: { summary: 'The docs’ example', value: { countryCode: '90', phoneNumber: '5551234567', code, signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026' } },
+      docs: {
+        summary: 'The docs’ example',
+        value: {
+          countryCode: '90',
+          phoneNumber: '5551234567',
+          code,
+          signupSource: 'instagram_ads',
+          signupCampaign: 'spring_launch_2026',
+        },
+      },
       minimal: { summary: 'Without attribution', value: { countryCode: '90', phoneNumber: '5551234567', code } },
     }),
     responses: {
-      '200': successResponse('Logged in: tokens, the private user object, and whether registration is complete.', 'LoginResultEnvelope', {
-        newUser: { summary: 'A new user (the docs’ example)', value: okBody(loginExample()) },
-      }),
+      '200': successResponse(
+        'Logged in: tokens, the private user object, and whether registration is complete.',
+        'LoginResultEnvelope',
+        {
+          newUser: { summary: 'A new user (the docs’ example)', value: okBody(loginExample()) },
+        },
+      ),
       '400': verifyFailed({
-        invalidNumber: { summary: 'Not a mobile number', value: errorBody(400, ['phoneNumber: not a valid mobile number for country code 90']) },
-        badAttribution: { summary: 'Attribution with a space', value: errorBody(400, ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -']) },
+        invalidNumber: {
+          summary: 'Not a mobile number',
+          value: errorBody(400, ['phoneNumber: not a valid mobile number for country code 90']),
+        },
+        badAttribution: {
+          summary: 'Attribution with a space',
+          value: errorBody(400, ['signupSource: must be 1-64 characters of A-Z a-z 0-9 . _ -']),
+        },
       }),
       ...verifyErrors(),
     },
@@ -274,17 +436,26 @@ function sendOtpEmail(code: string): OperationObject {
   return operation({
     operationId: 'sendOtpEmail',
     summary: 'Send a verification code by e-mail',
-    description: 'The e-mail variant of send-otp: the address is trimmed, lower-cased and put in Unicode NFC (a quoted local part or an invisible character is refused), the code goes out by mail. Same limits (keyed by the address; no per-country budget).',
+    description:
+      'The e-mail variant of send-otp: the address is trimmed, lower-cased and put in Unicode NFC (a quoted local part or an invisible character is refused), the code goes out by mail. Same limits (keyed by the address; no per-country budget).',
     tags: ['Authentication'],
-    requestBody: jsonBody('SendOtpEmailRequest', { docs: { summary: 'An address', value: { email: 'user@example.com' } } }),
+    requestBody: jsonBody('SendOtpEmailRequest', {
+      docs: { summary: 'An address', value: { email: 'user@example.com' } },
+    }),
     responses: {
       '201': successResponse('The code was sent.', 'SendOtpEmailResultEnvelope', {
-        docs: { summary: 'Code exposure on', value: okBody({ email: 'user@example.com', code, expiresIn: 180, resendAvailableIn: 60 }, 201) },
+        docs: {
+          summary: 'Code exposure on',
+          value: okBody({ email: 'user@example.com', code, expiresIn: 180, resendAvailableIn: 60 }, 201),
+        },
       }),
       '400': validationFailed('The body is malformed or the address is not valid.', {
         invalidEmail: { summary: 'Not an address', value: errorBody(400, ['email: not a valid e-mail address']) },
         quoted: { summary: 'A quoted local part', value: errorBody(400, ['email: must not have a quoted local part']) },
-        invisible: { summary: 'A zero-width space in the address', value: errorBody(400, ['email: must not contain spaces, invisible, formatting or control characters']) },
+        invisible: {
+          summary: 'A zero-width space in the address',
+          value: errorBody(400, ['email: must not contain spaces, invisible, formatting or control characters']),
+        },
       }),
       '429': sendLimited('address'),
       '502': deliveryFailed('mail transport', 'MAIL_DELIVERY_FAILED', 'email', 'SMTP rejection'),
@@ -301,13 +472,24 @@ function verifyOtpEmail(code: string): OperationObject {
     description: `The e-mail variant of verify-otp. A user whose verified e-mail identity is the address logs in; otherwise a new user is created with that \`email\`. Same guarantees and errors. ${ATTRIBUTION_DETAILS}`,
     tags: ['Authentication'],
     requestBody: jsonBody('VerifyOtpEmailRequest', {
-      docs: { summary: 'With attribution', value: { email: 'user@example.com', code, signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026' } },
+      docs: {
+        summary: 'With attribution',
+        value: { email: 'user@example.com', code, signupSource: 'instagram_ads', signupCampaign: 'spring_launch_2026' },
+      },
     }),
     responses: {
       '200': successResponse('Logged in.', 'LoginResultEnvelope', {
-        newUser: { summary: 'A new e-mail user', value: okBody({ ...loginExample(), user: { ...exampleUser(), countryCode: null, phoneNumber: null, email: 'user@example.com' } }) },
+        newUser: {
+          summary: 'A new e-mail user',
+          value: okBody({
+            ...loginExample(),
+            user: { ...exampleUser(), countryCode: null, phoneNumber: null, email: 'user@example.com' },
+          }),
+        },
       }),
-      '400': verifyFailed({ invalidEmail: { summary: 'Not an address', value: errorBody(400, ['email: not a valid e-mail address']) } }),
+      '400': verifyFailed({
+        invalidEmail: { summary: 'Not an address', value: errorBody(400, ['email: not a valid e-mail address']) },
+      }),
       ...verifyErrors(),
     },
     'x-mutating': true,
@@ -318,20 +500,44 @@ function refreshToken(): OperationObject {
   return operation({
     operationId: 'refreshToken',
     summary: 'Access token yenile (refresh the access token)',
-    description: 'Every refresh rotates: a new refresh token is returned and the presented one is used up. Concurrent refreshes with the same token within the grace window (`REFRESH_REUSE_GRACE_SECONDS`, 10 s) all succeed, each with a working pair. Reuse after the window is taken as theft: the whole session is revoked and the call is `401 REFRESH_TOKEN_REUSED`.',
+    description:
+      'Every refresh rotates: a new refresh token is returned and the presented one is used up. Concurrent refreshes with the same token within the grace window (`REFRESH_REUSE_GRACE_SECONDS`, 10 s) all succeed, each with a working pair. Reuse after the window is taken as theft: the whole session is revoked and the call is `401 REFRESH_TOKEN_REUSED`.',
     tags: ['Authentication'],
-    requestBody: jsonBody('RefreshTokenRequest', { token: { summary: 'A refresh token', value: { refreshToken: EXAMPLE_REFRESH_TOKEN } } }),
+    requestBody: jsonBody('RefreshTokenRequest', {
+      token: { summary: 'A refresh token', value: { refreshToken: EXAMPLE_REFRESH_TOKEN } },
+    }),
     responses: {
       '200': successResponse('A new token pair.', 'TokenPairEnvelope', {
-        pair: { summary: 'A new pair', value: okBody({ accessToken: EXAMPLE_ACCESS_TOKEN, refreshToken: EXAMPLE_REFRESH_TOKEN, expiresIn: 3600, refreshExpiresIn: 2592000 }) },
+        pair: {
+          summary: 'A new pair',
+          value: okBody({
+            accessToken: EXAMPLE_ACCESS_TOKEN,
+            refreshToken: EXAMPLE_REFRESH_TOKEN,
+            expiresIn: 3600,
+            refreshExpiresIn: 2592000,
+          }),
+        },
       }),
-      '400': validationFailed('The body is malformed.', { notString: { summary: 'Not a string', value: errorBody(400, ['refreshToken: must be a string']) } }),
+      '400': validationFailed('The body is malformed.', {
+        notString: { summary: 'Not a string', value: errorBody(400, ['refreshToken: must be a string']) },
+      }),
       '401': errorResponse(401, {
-        description: 'The refresh token is unknown, expired or revoked (`REFRESH_TOKEN_INVALID`), or was reused after the grace window (`REFRESH_TOKEN_REUSED`: the session is now revoked).',
+        description:
+          'The refresh token is unknown, expired or revoked (`REFRESH_TOKEN_INVALID`), or was reused after the grace window (`REFRESH_TOKEN_REUSED`: the session is now revoked).',
         errorCodes: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED'],
         examples: {
-          invalid: { summary: 'Unknown or expired', value: errorBody(401, ['refreshToken: invalid, expired or revoked'], { errorCode: 'REFRESH_TOKEN_INVALID' }) },
-          reused: { summary: 'Reused after the grace window', value: errorBody(401, ['refreshToken: already used; the session has been ended'], { errorCode: 'REFRESH_TOKEN_REUSED' }) },
+          invalid: {
+            summary: 'Unknown or expired',
+            value: errorBody(401, ['refreshToken: invalid, expired or revoked'], {
+              errorCode: 'REFRESH_TOKEN_INVALID',
+            }),
+          },
+          reused: {
+            summary: 'Reused after the grace window',
+            value: errorBody(401, ['refreshToken: already used; the session has been ended'], {
+              errorCode: 'REFRESH_TOKEN_REUSED',
+            }),
+          },
         },
       }),
       ...common({ db: true, bodyValidated: true }),
@@ -344,12 +550,15 @@ function logout(): OperationObject {
   return operation({
     operationId: 'logout',
     summary: 'Çıkış yap (log out everywhere)',
-    description: 'Ends **all** the caller’s live sessions. Their refresh tokens stop at once; their access tokens within `SESSION_CACHE_TTL_MS` (≤ 5 s) on every server.',
+    description:
+      'Ends **all** the caller’s live sessions. Their refresh tokens stop at once; their access tokens within `SESSION_CACHE_TTL_MS` (≤ 5 s) on every server.',
     tags: ['Authentication'],
     security: JWT,
     requestBody: emptyBody(),
     responses: {
-      '200': successResponse('The sessions ended.', 'LogoutResultEnvelope', { three: { summary: 'Three sessions', value: okBody({ revokedSessions: 3 }) } }),
+      '200': successResponse('The sessions ended.', 'LogoutResultEnvelope', {
+        three: { summary: 'Three sessions', value: okBody({ revokedSessions: 3 }) },
+      }),
       '400': fieldsRefused(),
       ...signedIn({ db: true, bodyValidated: true }),
     },
@@ -361,17 +570,29 @@ function revokeToken(): OperationObject {
   return operation({
     operationId: 'revokeToken',
     summary: 'Refresh token iptal et (end the session of a refresh token)',
-    description: 'Ends the one session the refresh token belongs to, when it is the caller’s (e.g. signing out another device listed by `GET /api/v1/auth/sessions`).',
+    description:
+      'Ends the one session the refresh token belongs to, when it is the caller’s (e.g. signing out another device listed by `GET /api/v1/auth/sessions`).',
     tags: ['Authentication'],
     security: JWT,
-    requestBody: jsonBody('RefreshTokenRequest', { token: { summary: 'A refresh token of the caller', value: { refreshToken: EXAMPLE_REFRESH_TOKEN } } }),
+    requestBody: jsonBody('RefreshTokenRequest', {
+      token: { summary: 'A refresh token of the caller', value: { refreshToken: EXAMPLE_REFRESH_TOKEN } },
+    }),
     responses: {
-      '200': successResponse('The session ended.', 'RevokeTokenResultEnvelope', { revoked: { summary: 'Revoked', value: okBody({ revoked: true }) } }),
-      '400': validationFailed('The body is malformed.', { missing: { summary: 'No token', value: errorBody(400, ['refreshToken: is required']) } }),
+      '200': successResponse('The session ended.', 'RevokeTokenResultEnvelope', {
+        revoked: { summary: 'Revoked', value: okBody({ revoked: true }) },
+      }),
+      '400': validationFailed('The body is malformed.', {
+        missing: { summary: 'No token', value: errorBody(400, ['refreshToken: is required']) },
+      }),
       '404': errorResponse(404, {
         description: 'The refresh token is unknown or not the caller’s; nothing is revoked.',
         errorCodes: ['REFRESH_TOKEN_NOT_FOUND'],
-        examples: { notYours: { summary: 'Not the caller’s token', value: errorBody(404, ['refreshToken: no such token of yours'], { errorCode: 'REFRESH_TOKEN_NOT_FOUND' }) } },
+        examples: {
+          notYours: {
+            summary: 'Not the caller’s token',
+            value: errorBody(404, ['refreshToken: no such token of yours'], { errorCode: 'REFRESH_TOKEN_NOT_FOUND' }),
+          },
+        },
       }),
       ...signedIn({ db: true, bodyValidated: true }),
     },
@@ -383,7 +604,8 @@ function listSessions(): OperationObject {
   return operation({
     operationId: 'listSessions',
     summary: 'Aktif oturumları listele (list active sessions)',
-    description: 'The caller’s live sessions, most recently used first, with `current: true` on the one making this request.',
+    description:
+      'The caller’s live sessions, most recently used first, with `current: true` on the one making this request.',
     tags: ['Authentication'],
     security: JWT,
     responses: {
@@ -391,8 +613,30 @@ function listSessions(): OperationObject {
         two: {
           summary: 'Two devices',
           value: okBody([
-            { id: '65a4f0c2e4b0a1b2c3d4e5f7', createdAt: TS, lastUsedAt: TS, expiresAt: '2026-02-14T10:30:00.000Z', ip: '203.0.113.7', userAgent: 'Allmine/2.4.1 iOS', platform: 'mobile_ios', deviceId: 'device-A1', appVersion: '2.4.1', current: true },
-            { id: '65a4f0c2e4b0a1b2c3d4e5f8', createdAt: TS, lastUsedAt: TS, expiresAt: '2026-02-14T10:30:00.000Z', ip: '198.51.100.4', userAgent: 'Mozilla/5.0', platform: 'web', deviceId: null, appVersion: null, current: false },
+            {
+              id: '65a4f0c2e4b0a1b2c3d4e5f7',
+              createdAt: TS,
+              lastUsedAt: TS,
+              expiresAt: '2026-02-14T10:30:00.000Z',
+              ip: '203.0.113.7',
+              userAgent: 'Allmine/2.4.1 iOS',
+              platform: 'mobile_ios',
+              deviceId: 'device-A1',
+              appVersion: '2.4.1',
+              current: true,
+            },
+            {
+              id: '65a4f0c2e4b0a1b2c3d4e5f8',
+              createdAt: TS,
+              lastUsedAt: TS,
+              expiresAt: '2026-02-14T10:30:00.000Z',
+              ip: '198.51.100.4',
+              userAgent: 'Mozilla/5.0',
+              platform: 'web',
+              deviceId: null,
+              appVersion: null,
+              current: false,
+            },
           ]),
         },
       }),
@@ -410,7 +654,9 @@ function getMe(): OperationObject {
     tags: ['Authentication'],
     security: JWT,
     responses: {
-      '200': successResponse('The private user object.', 'PrivateUserEnvelope', { user: { summary: 'A new user', value: okBody(exampleUser()) } }),
+      '200': successResponse('The private user object.', 'PrivateUserEnvelope', {
+        user: { summary: 'A new user', value: okBody(exampleUser()) },
+      }),
       ...signedIn({ db: true, bodyValidated: false }),
     },
     'x-mutating': false,

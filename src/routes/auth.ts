@@ -26,7 +26,10 @@ const attribution = {
 
 /** send-otp: bind the code to the requesting device (a JSON boolean; absent means false). */
 const bindField: Schema = {
-  bindToDevice: { optional: true, custom: { options: (v: unknown) => typeof v === 'boolean', errorMessage: 'must be a boolean' } },
+  bindToDevice: {
+    optional: true,
+    custom: { options: (v: unknown) => typeof v === 'boolean', errorMessage: 'must be a boolean' },
+  },
 };
 /** verify-otp: the id send-otp returned for a bound code. */
 const verificationIdField = {
@@ -42,7 +45,9 @@ const phoneFields: Schema = {
 
 const emailFields: Schema = { email: loginEmail };
 
-const refreshTokenField: Schema = { refreshToken: requiredString(AUTH_LENGTHS.refreshToken.min, AUTH_LENGTHS.refreshToken.max) };
+const refreshTokenField: Schema = {
+  refreshToken: requiredString(AUTH_LENGTHS.refreshToken.min, AUTH_LENGTHS.refreshToken.max),
+};
 
 function phoneOf(data: Record<string, string>): NormalizedPhone {
   const phone = normalizePhone(data.countryCode!, data.phoneNumber!);
@@ -59,16 +64,31 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
   const signedIn = authenticate(deps);
   const codeField = {
     ...requiredString(1, 16),
-    matches: { options: regex(CODE.pattern(deps.config.otp.length)), errorMessage: CODE.message(deps.config.otp.length) },
+    matches: {
+      options: regex(CODE.pattern(deps.config.otp.length)),
+      errorMessage: CODE.message(deps.config.otp.length),
+    },
   };
-  const verifyFields = { code: codeField, signupSource: attribution, signupCampaign: attribution, verificationId: verificationIdField };
+  const verifyFields = {
+    code: codeField,
+    signupSource: attribution,
+    signupCampaign: attribution,
+    verificationId: verificationIdField,
+  };
 
-  const verifyHandler = (identityOf: (data: Record<string, string>) => Identity) => async (req: Request, res: Response) => {
-    const data = matchedData(req) as Record<string, string>;
-    const identity = identityOf(data);
-    const input = { identity, code: data.code!, signupSource: data.signupSource, signupCampaign: data.signupCampaign, verificationId: data.verificationId };
-    sendData(res, 200, await verifyCode(deps, input, req.client, req.log, req.id));
-  };
+  const verifyHandler =
+    (identityOf: (data: Record<string, string>) => Identity) => async (req: Request, res: Response) => {
+      const data = matchedData(req) as Record<string, string>;
+      const identity = identityOf(data);
+      const input = {
+        identity,
+        code: data.code!,
+        signupSource: data.signupSource,
+        signupCampaign: data.signupCampaign,
+        verificationId: data.verificationId,
+      };
+      sendData(res, 200, await verifyCode(deps, input, req.client, req.log, req.id));
+    };
 
   defineRoute(router, '/api/v1/auth/send-otp', {
     post: [
@@ -76,7 +96,9 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       async (req, res) => {
         const data = matchedData(req);
         const phone = phoneOf(data);
-        const sent = await sendCode(deps, { kind: 'phone', phone }, req.client, req.log, { bindToDevice: data.bindToDevice === true });
+        const sent = await sendCode(deps, { kind: 'phone', phone }, req.client, req.log, {
+          bindToDevice: data.bindToDevice === true,
+        });
         sendData(res, 201, { countryCode: `+${phone.countryCode}`, phoneNumber: phone.phoneNumber, ...sent });
       },
     ],
@@ -91,7 +113,9 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       ...validateBody({ ...emailFields, ...bindField }),
       async (req, res) => {
         const data = matchedData(req) as Record<string, string>;
-        const sent = await sendCode(deps, emailIdentity(data), req.client, req.log, { bindToDevice: (data.bindToDevice as unknown) === true });
+        const sent = await sendCode(deps, emailIdentity(data), req.client, req.log, {
+          bindToDevice: (data.bindToDevice as unknown) === true,
+        });
         sendData(res, 201, { email: data.email, ...sent });
       },
     ],
@@ -134,7 +158,8 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       async (req, res) => {
         const { refreshToken } = matchedData(req) as { refreshToken: string };
         const revoked = await revokeByRefreshToken(authOf(req).userId, refreshToken, deps.clock());
-        if (!revoked) throw notFound({ errorCode: 'REFRESH_TOKEN_NOT_FOUND', messages: ['refreshToken: no such token of yours'] });
+        if (!revoked)
+          throw notFound({ errorCode: 'REFRESH_TOKEN_NOT_FOUND', messages: ['refreshToken: no such token of yours'] });
         deps.guard.forget();
         sendData(res, 200, { revoked: true });
       },

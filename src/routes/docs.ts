@@ -31,11 +31,14 @@ export function docsRouter(config: Config): Router {
   // Resolved now: a missing dependency fails at boot, not on the first visit.
   const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/absolute-path.js'));
   for (const f of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
-    if (!fs.existsSync(path.join(swaggerDir, f))) throw new Error(`docs: ${f} not found in ${swaggerDir} (is swagger-ui-dist installed?)`);
+    if (!fs.existsSync(path.join(swaggerDir, f)))
+      throw new Error(`docs: ${f} not found in ${swaggerDir} (is swagger-ui-dist installed?)`);
   }
 
   const servers = config.docs.servers;
-  const spec = JSON.stringify(buildOpenApiSpec({ servers: servers.map((s) => ({ ...s })), otpLength: config.otp.length }));
+  const spec = JSON.stringify(
+    buildOpenApiSpec({ servers: servers.map((s) => ({ ...s })), otpLength: config.otp.length }),
+  );
   const pageConfig = {
     specUrl: '/openapi.json',
     productionUrls: servers.filter((s) => PRODUCTION.test(s.description)).map((s) => s.url),
@@ -50,24 +53,43 @@ export function docsRouter(config: Config): Router {
   const pageCsp = helmet.contentSecurityPolicy({ directives: { connectSrc: ["'self'", ...serverOrigins] } });
 
   const router = Router();
-  const sendFile = (file: string, cacheControl: string): RequestHandler => (_req, res: Response) =>
-    new Promise<void>((resolve, reject) => {
-      res.sendFile(file, { headers: { 'Cache-Control': cacheControl } }, (err?: NodeJS.ErrnoException) => {
-        // A client that went away mid-response is not an error.
-        if (err && err.code !== 'ECONNABORTED' && err.syscall !== 'write') reject(err);
-        else resolve();
+  const sendFile =
+    (file: string, cacheControl: string): RequestHandler =>
+    (_req, res: Response) =>
+      new Promise<void>((resolve, reject) => {
+        res.sendFile(file, { headers: { 'Cache-Control': cacheControl } }, (err?: NodeJS.ErrnoException) => {
+          // A client that went away mid-response is not an error.
+          if (err && err.code !== 'ECONNABORTED' && err.syscall !== 'write') reject(err);
+          else resolve();
+        });
       });
-    });
 
   defineRoute(router, '/openapi.json', {
-    get: [(_req, res) => void res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': REVALIDATE }).send(spec)],
+    get: [
+      (_req, res) =>
+        void res
+          .status(200)
+          .set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': REVALIDATE })
+          .send(spec),
+    ],
   });
   defineRoute(router, '/docs', {
-    get: [pageCsp, (_req, res) => void res.status(200).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': REVALIDATE }).send(page)],
+    get: [
+      pageCsp,
+      (_req, res) =>
+        void res
+          .status(200)
+          .set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': REVALIDATE })
+          .send(page),
+    ],
   });
   defineRoute(router, '/docs/docs.js', { get: [sendFile(path.join(dir, 'docs.js'), REVALIDATE)] });
   defineRoute(router, '/docs/docs.css', { get: [sendFile(path.join(dir, 'docs.css'), REVALIDATE)] });
-  defineRoute(router, '/docs/vendor/swagger-ui-bundle.js', { get: [sendFile(path.join(swaggerDir, 'swagger-ui-bundle.js'), VENDOR)] });
-  defineRoute(router, '/docs/vendor/swagger-ui.css', { get: [sendFile(path.join(swaggerDir, 'swagger-ui.css'), VENDOR)] });
+  defineRoute(router, '/docs/vendor/swagger-ui-bundle.js', {
+    get: [sendFile(path.join(swaggerDir, 'swagger-ui-bundle.js'), VENDOR)],
+  });
+  defineRoute(router, '/docs/vendor/swagger-ui.css', {
+    get: [sendFile(path.join(swaggerDir, 'swagger-ui.css'), VENDOR)],
+  });
   return router;
 }

@@ -35,8 +35,13 @@ export function healthRouter(deps: HealthDeps): Router {
           pingMongo(deps.mongo, timeout),
           withTimeout(deps.redis.ping(), timeout, 'redis ping timed out'),
         ]);
-        const checks = { mongodb: mongo.status === 'fulfilled' ? 'up' : 'down', redis: redis.status === 'fulfilled' ? 'up' : 'down' };
-        const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
+        const checks = {
+          mongodb: mongo.status === 'fulfilled' ? 'up' : 'down',
+          redis: redis.status === 'fulfilled' ? 'up' : 'down',
+        };
+        const down = Object.entries(checks)
+          .filter(([, v]) => v === 'down')
+          .map(([k]) => k);
         if (down.length > 0) {
           req.log.warn({ checks, mongoError: errText(mongo), redisError: errText(redis) }, 'not ready');
           throw serviceUnavailable({ messages: down.map((d) => `${d}: not reachable`), details: { checks } });

@@ -21,8 +21,18 @@ export function metricsRouter(deps: MetricsDeps): Router {
       async (req, res) => {
         if (token !== undefined) {
           const header = req.get('authorization');
-          if (!header) throw unauthorized({ errorCode: 'TOKEN_MISSING', messages: ['Authorization: the metrics bearer token is required'], headers: challenge });
-          if (!bearerMatches(header, token)) throw unauthorized({ errorCode: 'TOKEN_INVALID', messages: ['Authorization: wrong metrics token'], headers: challenge });
+          if (!header)
+            throw unauthorized({
+              errorCode: 'TOKEN_MISSING',
+              messages: ['Authorization: the metrics bearer token is required'],
+              headers: challenge,
+            });
+          if (!bearerMatches(header, token))
+            throw unauthorized({
+              errorCode: 'TOKEN_INVALID',
+              messages: ['Authorization: wrong metrics token'],
+              headers: challenge,
+            });
         }
         const body = await metrics.render();
         res.status(200).set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(body);

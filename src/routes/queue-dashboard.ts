@@ -48,7 +48,10 @@ const RETRY_JOB = /^\/api\/queues\/([^/]+)\/([^/]+)\/retry$/;
 const ADAPTER_OPTIONS = { readOnlyMode: false, allowRetries: true, allowCompletedRetries: false };
 
 const readOnlyRefusal = (what: string) =>
-  forbidden({ errorCode: 'QUEUE_DASHBOARD_READ_ONLY', messages: [`queue dashboard: ${what}; it is read-only but for retrying failed jobs`] });
+  forbidden({
+    errorCode: 'QUEUE_DASHBOARD_READ_ONLY',
+    messages: [`queue dashboard: ${what}; it is read-only but for retrying failed jobs`],
+  });
 
 export interface QueueDashboardDeps {
   config: Config;
@@ -67,7 +70,9 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
   const guard = deps.guard ?? new SessionGuard(config.sessions.cacheTtlMs, clock);
   const bearerAdmin = authenticate({ config, guard, clock }, 'admin');
   const basic = config.queueDashboard.basic;
-  const challenge = basic ? { 'WWW-Authenticate': 'Basic realm="Allmine queues", charset="UTF-8"' } : { 'WWW-Authenticate': 'Bearer realm="allmine"' };
+  const challenge = basic
+    ? { 'WWW-Authenticate': 'Basic realm="Allmine queues", charset="UTF-8"' }
+    : { 'WWW-Authenticate': 'Bearer realm="allmine"' };
 
   const auth: RequestHandler = async (req, res, next) => {
     const header = req.get('authorization') ?? '';
@@ -85,11 +90,19 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
         next();
         return;
       }
-      throw unauthorized({ errorCode: 'CREDENTIALS_INVALID', messages: ['Authorization: wrong queue dashboard credentials'], headers: challenge });
+      throw unauthorized({
+        errorCode: 'CREDENTIALS_INVALID',
+        messages: ['Authorization: wrong queue dashboard credentials'],
+        headers: challenge,
+      });
     }
     throw unauthorized({
       errorCode: 'CREDENTIALS_REQUIRED',
-      messages: [basic ? 'Authorization: Basic credentials or a Bearer access token with role admin are required' : 'Authorization: a Bearer access token with role admin is required'],
+      messages: [
+        basic
+          ? 'Authorization: Basic credentials or a Bearer access token with role admin are required'
+          : 'Authorization: a Bearer access token with role admin is required',
+      ],
       headers: challenge,
     });
   };
@@ -98,8 +111,15 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
   const sameOrigin: RequestHandler = (req, _res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const origin = req.get('origin');
-    if (req.get('sec-fetch-site') === 'same-origin' || (origin !== undefined && origin === `${req.protocol}://${req.get('host')}`)) return next();
-    throw forbidden({ errorCode: 'CROSS_ORIGIN_REFUSED', messages: ['Origin: a state-changing request to the queue dashboard must come from its own page'] });
+    if (
+      req.get('sec-fetch-site') === 'same-origin' ||
+      (origin !== undefined && origin === `${req.protocol}://${req.get('host')}`)
+    )
+      return next();
+    throw forbidden({
+      errorCode: 'CROSS_ORIGIN_REFUSED',
+      messages: ['Origin: a state-changing request to the queue dashboard must come from its own page'],
+    });
   };
 
   const readOnly: RequestHandler = async (req, _res, next) => {

@@ -60,12 +60,28 @@ function dataSchemas(): Record<string, JsonSchema> {
     UsernameAvailability: strictObject(
       {
         available: { type: 'boolean' },
-        reason: { type: 'string', description: 'Why the name cannot be used at all (invalid or reserved); absent when it is merely taken.' },
+        reason: {
+          type: 'string',
+          description: 'Why the name cannot be used at all (invalid or reserved); absent when it is merely taken.',
+        },
       },
       ['available'],
     ),
-    AccountDeletionStatus: strictObject(deletionProperties, ['status', 'requestedAt', 'scheduledFor', 'cancelledAt', 'finalizedAt']),
-    AccountFinalization: strictObject({ ...deletionProperties, userId: OBJECT_ID }, ['status', 'requestedAt', 'scheduledFor', 'cancelledAt', 'finalizedAt', 'userId']),
+    AccountDeletionStatus: strictObject(deletionProperties, [
+      'status',
+      'requestedAt',
+      'scheduledFor',
+      'cancelledAt',
+      'finalizedAt',
+    ]),
+    AccountFinalization: strictObject({ ...deletionProperties, userId: OBJECT_ID }, [
+      'status',
+      'requestedAt',
+      'scheduledFor',
+      'cancelledAt',
+      'finalizedAt',
+      'userId',
+    ]),
   };
 }
 
@@ -102,22 +118,44 @@ function profile(canClear: boolean): Record<string, JsonSchema> {
         { format: 'date', pattern: '^(?:19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}$' },
         { format: 'date-time', pattern: '^(?:19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}T00:00:00(?:\\.000)?Z$' },
       ],
-      description: 'A real calendar day, from 1900, at least 18 years before today (UTC): `YYYY-MM-DD`, or that day’s midnight UTC as the API returns it (`1995-04-12T00:00:00.000Z`, also without milliseconds), so a value read from the user object can be sent back. Any other time of day is refused (400), since it would name another day in some time zone.',
+      description:
+        'A real calendar day, from 1900, at least 18 years before today (UTC): `YYYY-MM-DD`, or that day’s midnight UTC as the API returns it (`1995-04-12T00:00:00.000Z`, also without milliseconds), so a value read from the user object can be sent back. Any other time of day is refused (400), since it would name another day in some time zone.',
       examples: ['1995-04-12', '1995-04-12T00:00:00.000Z'],
     }),
     gender: f({ enum: [...GENDERS] }),
     availabilityStatus: f({ enum: [...AVAILABILITY] }),
-    interests: f({ type: 'array', maxItems: PROFILE_LENGTHS.interests.maxItems, items: { type: 'string', minLength: 1, maxLength: PROFILE_LENGTHS.interests.maxLength, pattern: '\\S' }, description: `At most ${PROFILE_LENGTHS.interests.maxItems} strings of 1–${PROFILE_LENGTHS.interests.maxLength} characters (trimmed).` }),
+    interests: f({
+      type: 'array',
+      maxItems: PROFILE_LENGTHS.interests.maxItems,
+      items: { type: 'string', minLength: 1, maxLength: PROFILE_LENGTHS.interests.maxLength, pattern: '\\S' },
+      description: `At most ${PROFILE_LENGTHS.interests.maxItems} strings of 1–${PROFILE_LENGTHS.interests.maxLength} characters (trimmed).`,
+    }),
     expertise: f({ type: 'array', uniqueItems: true, maxItems: EXPERTISE.length, items: { enum: [...EXPERTISE] } }),
-    email: f({ type: 'string', maxLength: 254, pattern: `^${EMAIL_CHAR}+@${EMAIL_CHAR}+\\.${EMAIL_CHAR}+$`, description: `Stored trimmed, lower-cased and in Unicode NFC. Profile data only: it is not a login identity. ${EMAIL_RULES}` }),
+    email: f({
+      type: 'string',
+      maxLength: 254,
+      pattern: `^${EMAIL_CHAR}+@${EMAIL_CHAR}+\\.${EMAIL_CHAR}+$`,
+      description: `Stored trimmed, lower-cased and in Unicode NFC. Profile data only: it is not a login identity. ${EMAIL_RULES}`,
+    }),
     bio: f(text(PROFILE_LENGTHS.bio.min, PROFILE_LENGTHS.bio.max)),
     instagram: f(handle),
     x: f(handle),
     tiktok: f(handle),
     snapchat: f(handle),
     facebook: f(handle),
-    timezone: f({ type: 'string', pattern: TIMEZONE.pattern, description: '`UTC` or `UTC±HH:MM` in quarter hours, from `UTC-12:00` to `UTC+14:00`.', examples: ['UTC+03:00'] }),
-    profilePhoto: f({ type: 'string', maxLength: PROFILE_LENGTHS.profilePhoto.max, format: 'uri', pattern: '^https:', description: 'An https URL.' }),
+    timezone: f({
+      type: 'string',
+      pattern: TIMEZONE.pattern,
+      description: '`UTC` or `UTC±HH:MM` in quarter hours, from `UTC-12:00` to `UTC+14:00`.',
+      examples: ['UTC+03:00'],
+    }),
+    profilePhoto: f({
+      type: 'string',
+      maxLength: PROFILE_LENGTHS.profilePhoto.max,
+      format: 'uri',
+      pattern: '^https:',
+      description: 'An https URL.',
+    }),
   };
 }
 
@@ -130,17 +168,54 @@ function requestSchemas(): Record<string, JsonSchema> {
         ...profile(false),
         username,
         privacyPolicyAccepted: { const: true },
-        privacyPolicyVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'Must equal the current version (`PRIVACY_POLICY_VERSION`, default `1.2.0`); a stale one is `400 POLICY_VERSION_STALE`.', examples: ['1.2.0'] },
+        privacyPolicyVersion: {
+          ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max),
+          description:
+            'Must equal the current version (`PRIVACY_POLICY_VERSION`, default `1.2.0`); a stale one is `400 POLICY_VERSION_STALE`.',
+          examples: ['1.2.0'],
+        },
         termsOfUseAccepted: { const: true },
-        termsOfUseVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'Must equal the current version (`TERMS_OF_USE_VERSION`, default `1.1.0`).', examples: ['1.1.0'] },
+        termsOfUseVersion: {
+          ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max),
+          description: 'Must equal the current version (`TERMS_OF_USE_VERSION`, default `1.1.0`).',
+          examples: ['1.1.0'],
+        },
         consentFormAccepted: { type: 'boolean' },
-        consentFormVersion: { ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max), description: 'When `consentFormAccepted` is true it must equal the current version (`CONSENT_FORM_VERSION`, default `1.0.0`).', examples: ['1.0.0'] },
+        consentFormVersion: {
+          ...text(PROFILE_LENGTHS.version.min, PROFILE_LENGTHS.version.max),
+          description:
+            'When `consentFormAccepted` is true it must equal the current version (`CONSENT_FORM_VERSION`, default `1.0.0`).',
+          examples: ['1.0.0'],
+        },
       },
-      ['name', 'surname', 'username', 'birthDate', 'gender', 'privacyPolicyAccepted', 'privacyPolicyVersion', 'termsOfUseAccepted', 'termsOfUseVersion'],
+      [
+        'name',
+        'surname',
+        'username',
+        'birthDate',
+        'gender',
+        'privacyPolicyAccepted',
+        'privacyPolicyVersion',
+        'termsOfUseAccepted',
+        'termsOfUseVersion',
+      ],
       'Any other field (phone, roles, counters, attribution, flags) is refused with `400 <field>: unknown field`.',
     ),
-    UpdateProfileRequest: strictObject(profile(true), [], `Only the profile fields; phone, roles, counters, attribution, username and flags are refused (\`400 <field>: unknown field\`).${clearNote}`),
-    CheckUsernameRequest: strictObject({ username: { type: 'string', description: 'Any string; the answer says whether it can be used (compared lower-cased). Your own name is available to you.' } }, ['username']),
+    UpdateProfileRequest: strictObject(
+      profile(true),
+      [],
+      `Only the profile fields; phone, roles, counters, attribution, username and flags are refused (\`400 <field>: unknown field\`).${clearNote}`,
+    ),
+    CheckUsernameRequest: strictObject(
+      {
+        username: {
+          type: 'string',
+          description:
+            'Any string; the answer says whether it can be used (compared lower-cased). Your own name is available to you.',
+        },
+      },
+      ['username'],
+    ),
     ChangeUsernameRequest: strictObject({ newUsername: username }, ['newUsername']),
   };
 }
@@ -164,20 +239,46 @@ export function usersSchemas(): ResourceSchemas {
 function completedUser(): Record<string, unknown> {
   return {
     ...exampleUser(),
-    name: 'Ayşe', surname: 'Yılmaz', username: 'ayse.music', birthDate: '1995-04-12T00:00:00.000Z', gender: 'female',
-    interests: ['music', 'travel'], expertise: ['musician'], instagram: 'ayse.music', bio: 'Singer', timezone: 'UTC+03:00',
-    privacyPolicyAccepted: true, privacyPolicyVersion: '1.2.0', termsOfUseAccepted: true, termsOfUseVersion: '1.1.0',
-    isRegistrationComplete: true, lastLogin: TS,
+    name: 'Ayşe',
+    surname: 'Yılmaz',
+    username: 'ayse.music',
+    birthDate: '1995-04-12T00:00:00.000Z',
+    gender: 'female',
+    interests: ['music', 'travel'],
+    expertise: ['musician'],
+    instagram: 'ayse.music',
+    bio: 'Singer',
+    timezone: 'UTC+03:00',
+    privacyPolicyAccepted: true,
+    privacyPolicyVersion: '1.2.0',
+    termsOfUseAccepted: true,
+    termsOfUseVersion: '1.1.0',
+    isRegistrationComplete: true,
+    lastLogin: TS,
   };
 }
 
-const deletionExample = () => ({ status: 'pending', requestedAt: TS, scheduledFor: '2026-02-14T10:30:00.000Z', cancelledAt: null, finalizedAt: null });
-const alreadyDeleted = () => ({ summary: 'The account is already deleted', value: errorBody(409, ['account: already deleted'], { errorCode: 'ACCOUNT_DELETED' }) });
-const usernameTaken = () => ({ summary: 'Taken', value: errorBody(409, ['username: is already taken'], { errorCode: 'USERNAME_TAKEN' }) });
+const deletionExample = () => ({
+  status: 'pending',
+  requestedAt: TS,
+  scheduledFor: '2026-02-14T10:30:00.000Z',
+  cancelledAt: null,
+  finalizedAt: null,
+});
+const alreadyDeleted = () => ({
+  summary: 'The account is already deleted',
+  value: errorBody(409, ['account: already deleted'], { errorCode: 'ACCOUNT_DELETED' }),
+});
+const usernameTaken = () => ({
+  summary: 'Taken',
+  value: errorBody(409, ['username: is already taken'], { errorCode: 'USERNAME_TAKEN' }),
+});
 
 /** 200 with the private user object after a change. */
 function userOk(description: string, value: Record<string, unknown>): ResponseObject {
-  return successResponse(description, 'PrivateUserEnvelope', { user: { summary: 'The updated user', value: okBody(value) } });
+  return successResponse(description, 'PrivateUserEnvelope', {
+    user: { summary: 'The updated user', value: okBody(value) },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,14 +289,24 @@ function completeRegistration(): OperationObject {
   return operation({
     operationId: 'completeRegistration',
     summary: 'Complete registration',
-    description: 'Completes a new user’s registration: profile, username, and acceptance of the current privacy policy and terms of use (optionally the consent form). The username is claimed atomically: of concurrent claims of one name exactly one wins.',
+    description:
+      'Completes a new user’s registration: profile, username, and acceptance of the current privacy policy and terms of use (optionally the consent form). The username is claimed atomically: of concurrent claims of one name exactly one wins.',
     tags: ['Users'],
     security: JWT,
     requestBody: jsonBody('CompleteRegistrationRequest', {
       minimal: { summary: 'The required fields', value: registration },
       full: {
         summary: 'With consent and profile fields',
-        value: { ...registration, consentFormAccepted: true, consentFormVersion: '1.0.0', interests: ['music', 'travel'], expertise: ['musician'], instagram: '@ayse.music', bio: 'Singer', timezone: 'UTC+03:00' },
+        value: {
+          ...registration,
+          consentFormAccepted: true,
+          consentFormVersion: '1.0.0',
+          interests: ['music', 'travel'],
+          expertise: ['musician'],
+          instagram: '@ayse.music',
+          bio: 'Singer',
+          timezone: 'UTC+03:00',
+        },
       },
     }),
     responses: {
@@ -205,7 +316,12 @@ function completeRegistration(): OperationObject {
         {
           underage: { summary: 'Under 18', value: errorBody(400, ['birthDate: must be at least 18 years ago']) },
           reserved: { summary: 'A reserved username', value: errorBody(400, ['username: is reserved']) },
-          stale: { summary: 'A stale policy version', value: errorBody(400, ['privacyPolicyVersion: the current version is 1.2.0'], { errorCode: 'POLICY_VERSION_STALE' }) },
+          stale: {
+            summary: 'A stale policy version',
+            value: errorBody(400, ['privacyPolicyVersion: the current version is 1.2.0'], {
+              errorCode: 'POLICY_VERSION_STALE',
+            }),
+          },
         },
         { errorCodes: ['POLICY_VERSION_STALE'] },
       ),
@@ -213,7 +329,10 @@ function completeRegistration(): OperationObject {
         description: 'Registration is already complete, or the username is taken.',
         errorCodes: ['REGISTRATION_ALREADY_COMPLETE', 'USERNAME_TAKEN'],
         examples: {
-          complete: { summary: 'Already complete', value: errorBody(409, ['registration: already complete'], { errorCode: 'REGISTRATION_ALREADY_COMPLETE' }) },
+          complete: {
+            summary: 'Already complete',
+            value: errorBody(409, ['registration: already complete'], { errorCode: 'REGISTRATION_ALREADY_COMPLETE' }),
+          },
           taken: usernameTaken(),
         },
       }),
@@ -227,15 +346,29 @@ function updateMe(): OperationObject {
   return operation({
     operationId: 'updateMe',
     summary: 'Update profile fields',
-    description: 'Updates the given profile fields; `null` clears one. Phone, roles, counters, attribution, username and flags cannot be changed here.',
+    description:
+      'Updates the given profile fields; `null` clears one. Phone, roles, counters, attribution, username and flags cannot be changed here.',
     tags: ['Users'],
     security: JWT,
-    requestBody: jsonBody('UpdateProfileRequest', {
-      update: { summary: 'Set some fields', value: { bio: 'Hello', availabilityStatus: 'busy', tiktok: '@me', interests: ['music'] } },
-      clear: { summary: 'Clear fields', value: { bio: null, interests: null } },
-    }, false),
+    requestBody: jsonBody(
+      'UpdateProfileRequest',
+      {
+        update: {
+          summary: 'Set some fields',
+          value: { bio: 'Hello', availabilityStatus: 'busy', tiktok: '@me', interests: ['music'] },
+        },
+        clear: { summary: 'Clear fields', value: { bio: null, interests: null } },
+      },
+      false,
+    ),
     responses: {
-      '200': userOk('The updated user.', { ...completedUser(), bio: 'Hello', availabilityStatus: 'busy', tiktok: 'me', interests: ['music'] }),
+      '200': userOk('The updated user.', {
+        ...completedUser(),
+        bio: 'Hello',
+        availabilityStatus: 'busy',
+        tiktok: 'me',
+        interests: ['music'],
+      }),
       '400': validationFailed('The body is malformed or has a field that is not a profile field.', {
         notProfile: { summary: 'Not a profile field', value: errorBody(400, ['roles: unknown field']) },
       }),
@@ -249,7 +382,8 @@ function checkUsername(): OperationObject {
   return operation({
     operationId: 'checkUsername',
     summary: 'Check whether a username is available',
-    description: 'Answers whether the name can be taken by the caller (compared lower-cased; the caller’s own name is available to them). Changes nothing.',
+    description:
+      'Answers whether the name can be taken by the caller (compared lower-cased; the caller’s own name is available to them). Changes nothing.',
     tags: ['Users'],
     security: JWT,
     requestBody: jsonBody('CheckUsernameRequest', { name: { summary: 'A name', value: { username: 'ayse.music' } } }),
@@ -258,7 +392,9 @@ function checkUsername(): OperationObject {
         available: { summary: 'Available', value: okBody({ available: true }) },
         reserved: { summary: 'Reserved', value: okBody({ available: false, reason: 'is reserved' }) },
       }),
-      '400': validationFailed('The body is malformed.', { missing: { summary: 'No username', value: errorBody(400, ['username: is required']) } }),
+      '400': validationFailed('The body is malformed.', {
+        missing: { summary: 'No username', value: errorBody(400, ['username: is required']) },
+      }),
       ...signedIn({ db: true, bodyValidated: true }),
     },
     'x-mutating': false,
@@ -269,21 +405,39 @@ function changeUsername(): OperationObject {
   return operation({
     operationId: 'changeUsername',
     summary: 'Change the username',
-    description: 'Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS` (30); the name chosen at registration does not count as a change. Sets `lastUsernameChangeDate`; the old name is released.',
+    description:
+      'Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS` (30); the name chosen at registration does not count as a change. Sets `lastUsernameChangeDate`; the old name is released.',
     tags: ['Users'],
     security: JWT,
-    requestBody: jsonBody('ChangeUsernameRequest', { name: { summary: 'A new name', value: { newUsername: 'ayse.sings' } } }),
+    requestBody: jsonBody('ChangeUsernameRequest', {
+      name: { summary: 'A new name', value: { newUsername: 'ayse.sings' } },
+    }),
     responses: {
       '200': userOk('The updated user.', { ...completedUser(), username: 'ayse.sings', lastUsernameChangeDate: TS }),
       '400': validationFailed('The body is malformed or the name is invalid or reserved.', {
-        invalid: { summary: 'Too short', value: errorBody(400, ['newUsername: must be 3-30 characters of a-z 0-9 . _, not starting or ending with .']) },
+        invalid: {
+          summary: 'Too short',
+          value: errorBody(400, ['newUsername: must be 3-30 characters of a-z 0-9 . _, not starting or ending with .']),
+        },
       }),
       '409': errorResponse(409, {
-        description: 'Registration is not complete yet, the last change was less than 30 days ago (`details.nextChangeAt`), or the name is taken.',
+        description:
+          'Registration is not complete yet, the last change was less than 30 days ago (`details.nextChangeAt`), or the name is taken.',
         errorCodes: ['REGISTRATION_INCOMPLETE', 'USERNAME_CHANGE_TOO_SOON', 'USERNAME_TAKEN'],
-        details: { type: 'object', additionalProperties: false, required: ['nextChangeAt'], properties: { nextChangeAt: DATE_TIME } },
+        details: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['nextChangeAt'],
+          properties: { nextChangeAt: DATE_TIME },
+        },
         examples: {
-          tooSoon: { summary: 'Too soon', value: errorBody(409, ['username: can be changed again after 2026-02-14T10:30:00.000Z'], { errorCode: 'USERNAME_CHANGE_TOO_SOON', details: { nextChangeAt: '2026-02-14T10:30:00.000Z' } }) },
+          tooSoon: {
+            summary: 'Too soon',
+            value: errorBody(409, ['username: can be changed again after 2026-02-14T10:30:00.000Z'], {
+              errorCode: 'USERNAME_CHANGE_TOO_SOON',
+              details: { nextChangeAt: '2026-02-14T10:30:00.000Z' },
+            }),
+          },
           taken: usernameTaken(),
         },
       }),
@@ -297,14 +451,21 @@ function requestAccountDeletion(): OperationObject {
   return operation({
     operationId: 'requestAccountDeletion',
     summary: 'Request account deletion',
-    description: 'Makes a `pending` deletion request, scheduled `ACCOUNT_DELETION_GRACE_DAYS` (30) from now; asking again returns the pending request unchanged. Login still works while pending (so it can be cancelled). When `scheduledFor` passes, the worker finalizes it: personal data erased, sessions revoked, phone number, e-mail and username released.',
+    description:
+      'Makes a `pending` deletion request, scheduled `ACCOUNT_DELETION_GRACE_DAYS` (30) from now; asking again returns the pending request unchanged. Login still works while pending (so it can be cancelled). When `scheduledFor` passes, the worker finalizes it: personal data erased, sessions revoked, phone number, e-mail and username released.',
     tags: ['Users'],
     security: JWT,
     requestBody: emptyBody(),
     responses: {
-      '200': successResponse('The pending request.', 'AccountDeletionStatusEnvelope', { pending: { summary: 'Pending', value: okBody(deletionExample()) } }),
+      '200': successResponse('The pending request.', 'AccountDeletionStatusEnvelope', {
+        pending: { summary: 'Pending', value: okBody(deletionExample()) },
+      }),
       '400': fieldsRefused(),
-      '409': errorResponse(409, { description: 'The account is already deleted.', errorCodes: ['ACCOUNT_DELETED'], examples: { deleted: alreadyDeleted() } }),
+      '409': errorResponse(409, {
+        description: 'The account is already deleted.',
+        errorCodes: ['ACCOUNT_DELETED'],
+        examples: { deleted: alreadyDeleted() },
+      }),
       ...signedIn({ db: true, bodyValidated: true }),
     },
     'x-mutating': true,
@@ -319,11 +480,22 @@ function cancelAccountDeletion(): OperationObject {
     tags: ['Users'],
     security: JWT,
     responses: {
-      '200': successResponse('The cancelled request.', 'AccountDeletionStatusEnvelope', { cancelled: { summary: 'Cancelled', value: okBody({ ...deletionExample(), status: 'cancelled', cancelledAt: TS }) } }),
+      '200': successResponse('The cancelled request.', 'AccountDeletionStatusEnvelope', {
+        cancelled: {
+          summary: 'Cancelled',
+          value: okBody({ ...deletionExample(), status: 'cancelled', cancelledAt: TS }),
+        },
+      }),
       '409': errorResponse(409, {
         description: 'No deletion request is pending (or the account is already deleted).',
         errorCodes: ['NO_PENDING_DELETION', 'ACCOUNT_DELETED'],
-        examples: { none: { summary: 'Nothing pending', value: errorBody(409, ['account: no deletion request is pending'], { errorCode: 'NO_PENDING_DELETION' }) }, deleted: alreadyDeleted() },
+        examples: {
+          none: {
+            summary: 'Nothing pending',
+            value: errorBody(409, ['account: no deletion request is pending'], { errorCode: 'NO_PENDING_DELETION' }),
+          },
+          deleted: alreadyDeleted(),
+        },
       }),
       ...signedIn({ db: true, bodyValidated: false }),
     },
@@ -335,21 +507,41 @@ function finalizeAccountDeletionNow(): OperationObject {
   return operation({
     operationId: 'finalizeAccountDeletionNow',
     summary: 'Delete the account now',
-    description: 'Finalizes the deletion at once, only when the feature flag `ACCOUNT_DELETION_FINALIZE_NOW` is on: personal data erased, every session revoked (this access token stops working), phone number, e-mail and username released; aggregated attribution counts are kept. The same number can then sign up again as a new user.',
+    description:
+      'Finalizes the deletion at once, only when the feature flag `ACCOUNT_DELETION_FINALIZE_NOW` is on: personal data erased, every session revoked (this access token stops working), phone number, e-mail and username released; aggregated attribution counts are kept. The same number can then sign up again as a new user.',
     tags: ['Users'],
     security: JWT,
     requestBody: emptyBody(),
     responses: {
       '200': successResponse('The account is finalized.', 'AccountFinalizationEnvelope', {
-        finalized: { summary: 'Finalized', value: okBody({ status: 'finalized', requestedAt: TS, scheduledFor: null, cancelledAt: null, finalizedAt: TS, userId: '65a4f0c2e4b0a1b2c3d4e5f6' }) },
+        finalized: {
+          summary: 'Finalized',
+          value: okBody({
+            status: 'finalized',
+            requestedAt: TS,
+            scheduledFor: null,
+            cancelledAt: null,
+            finalizedAt: TS,
+            userId: '65a4f0c2e4b0a1b2c3d4e5f6',
+          }),
+        },
       }),
       '400': fieldsRefused(),
       '403': errorResponse(403, {
         description: 'The feature flag is off.',
         errorCodes: ['FEATURE_DISABLED'],
-        examples: { disabled: { summary: 'Flag off', value: errorBody(403, ['account-deletion: finalize-now is not enabled'], { errorCode: 'FEATURE_DISABLED' }) } },
+        examples: {
+          disabled: {
+            summary: 'Flag off',
+            value: errorBody(403, ['account-deletion: finalize-now is not enabled'], { errorCode: 'FEATURE_DISABLED' }),
+          },
+        },
       }),
-      '409': errorResponse(409, { description: 'The account is already deleted.', errorCodes: ['ACCOUNT_DELETED'], examples: { deleted: alreadyDeleted() } }),
+      '409': errorResponse(409, {
+        description: 'The account is already deleted.',
+        errorCodes: ['ACCOUNT_DELETED'],
+        examples: { deleted: alreadyDeleted() },
+      }),
       ...signedIn({ db: true, bodyValidated: true }),
     },
     'x-mutating': true,

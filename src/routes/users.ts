@@ -13,7 +13,14 @@ import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
 import { regex } from '../schemas/pattern.js';
 import { HANDLE, PROFILE_LENGTHS, TIMEZONE } from '../schemas/users.js';
 import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
-import { changeUsername, completeRegistration, isUsernameAvailable, updateProfile, usernameProblem, type UsersDeps } from '../services/users.js';
+import {
+  changeUsername,
+  completeRegistration,
+  isUsernameAvailable,
+  updateProfile,
+  usernameProblem,
+  type UsersDeps,
+} from '../services/users.js';
 import { defineRoute } from './define.js';
 
 type Check = (value: unknown) => true;
@@ -24,14 +31,23 @@ const fail = (message: string): never => {
 /** A field that may be absent; when `nullable`, `null` clears it (PATCH). */
 function field(check: Check, { required = false, nullable = false } = {}): ParamSchema {
   return {
-    ...(required ? { exists: { errorMessage: 'is required', options: { values: 'null' as const }, bail: true } } : { optional: true }),
+    ...(required
+      ? { exists: { errorMessage: 'is required', options: { values: 'null' as const }, bail: true } }
+      : { optional: true }),
     custom: { options: (v: unknown) => (nullable && v === null ? true : check(v)) },
   };
 }
 
-const text = (min: number, max: number): Check => (v) =>
-  typeof v === 'string' && charLengthWithin(v.trim(), min, max) ? true : fail(`must be a string of ${min}-${max} characters`);
-const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`));
+const text =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'string' && charLengthWithin(v.trim(), min, max)
+      ? true
+      : fail(`must be a string of ${min}-${max} characters`);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? true : fail(`must be one of ${values.join(', ')}`);
 const HANDLE_RE = regex(HANDLE.inputPattern);
 const handle: Check = (v) => (typeof v === 'string' && HANDLE_RE.test(v) ? true : fail(HANDLE.message));
 const emailCheck: Check = (v) => {
@@ -49,12 +65,19 @@ const photo: Check = (v) => {
   }
 };
 const timezone: Check = (v) => (typeof v === 'string' && parseTimezone(v) ? true : fail(TIMEZONE.message));
-const stringList = (maxItems: number, maxLength: number): Check => (v) =>
-  Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && charLengthWithin(s.trim(), 1, maxLength))
-    ? true
-    : fail(`must be a list of at most ${maxItems} strings of 1-${maxLength} characters`);
+const stringList =
+  (maxItems: number, maxLength: number): Check =>
+  (v) =>
+    Array.isArray(v) &&
+    v.length <= maxItems &&
+    v.every((s) => typeof s === 'string' && charLengthWithin(s.trim(), 1, maxLength))
+      ? true
+      : fail(`must be a list of at most ${maxItems} strings of 1-${maxLength} characters`);
 const expertiseList: Check = (v) =>
-  Array.isArray(v) && v.length <= EXPERTISE.length && new Set(v).size === v.length && v.every((s) => (EXPERTISE as readonly unknown[]).includes(s))
+  Array.isArray(v) &&
+  v.length <= EXPERTISE.length &&
+  new Set(v).size === v.length &&
+  v.every((s) => (EXPERTISE as readonly unknown[]).includes(s))
     ? true
     : fail(`must be a list of distinct values of ${EXPERTISE.join(', ')}`);
 const usernameCheck: Check = (v) => {
@@ -74,9 +97,11 @@ const dayOf = (v: string) => v.slice(0, 10);
 function adultBirthDate(clock: () => Date): Check {
   return (v) => {
     const m = typeof v === 'string' ? DATE_ONLY.exec(v) : null;
-    if (!m && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return fail('must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused');
+    if (!m && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v))
+      return fail('must be a date YYYY-MM-DD or its midnight UTC YYYY-MM-DDT00:00:00.000Z; other times are refused');
     const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-    if (!date || date.toISOString().slice(0, 10) !== dayOf(v as string) || Number(m![1]) < 1900) return fail('must be a date YYYY-MM-DD');
+    if (!date || date.toISOString().slice(0, 10) !== dayOf(v as string) || Number(m![1]) < 1900)
+      return fail('must be a date YYYY-MM-DD');
     const now = clock();
     const eighteenth = new Date(Date.UTC(date.getUTCFullYear() + 18, date.getUTCMonth(), date.getUTCDate()));
     return eighteenth.getTime() <= now.getTime() ? true : fail('must be at least 18 years ago');
@@ -147,7 +172,12 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
         consentFormVersion: field(version),
       }),
       async (req, res) => {
-        const { username, privacyPolicyAccepted: _p, termsOfUseAccepted: _t, ...rest } = matchedData(req) as Record<string, unknown>;
+        const {
+          username,
+          privacyPolicyAccepted: _p,
+          termsOfUseAccepted: _t,
+          ...rest
+        } = matchedData(req) as Record<string, unknown>;
         const input = {
           ...profileOf(rest),
           username: (username as string).trim().toLowerCase(),
@@ -171,7 +201,12 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
   defineRoute(router, '/api/v1/users/check-username', {
     post: [
       signedIn,
-      ...validateBody({ username: { exists: { errorMessage: 'is required', options: { values: 'null' } }, isString: { errorMessage: 'must be a string' } } }),
+      ...validateBody({
+        username: {
+          exists: { errorMessage: 'is required', options: { values: 'null' } },
+          isString: { errorMessage: 'must be a string' },
+        },
+      }),
       async (req, res) => {
         const name = String(matchedData(req).username).trim().toLowerCase();
         const problem = usernameProblem(name);
@@ -193,7 +228,11 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
   });
 
   defineRoute(router, '/api/v1/users/me/account-deletion', {
-    post: [signedIn, ...validateBody({}), async (req, res) => sendData(res, 200, await requestDeletion(config, authOf(req).userId, clock()))],
+    post: [
+      signedIn,
+      ...validateBody({}),
+      async (req, res) => sendData(res, 200, await requestDeletion(config, authOf(req).userId, clock())),
+    ],
     delete: [signedIn, async (req, res) => sendData(res, 200, await cancelDeletion(authOf(req).userId, clock()))],
   });
 

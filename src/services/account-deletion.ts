@@ -26,7 +26,16 @@ export interface DeletionStatus {
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function deletionStatusOf(user: Pick<UserRecord, 'accountDeletionStatus' | 'accountDeletionRequestedAt' | 'accountDeletionScheduledFor' | 'accountDeletionCancelledAt' | 'accountDeletionFinalizedAt'>): DeletionStatus {
+export function deletionStatusOf(
+  user: Pick<
+    UserRecord,
+    | 'accountDeletionStatus'
+    | 'accountDeletionRequestedAt'
+    | 'accountDeletionScheduledFor'
+    | 'accountDeletionCancelledAt'
+    | 'accountDeletionFinalizedAt'
+  >,
+): DeletionStatus {
   return {
     status: user.accountDeletionStatus ?? null,
     requestedAt: iso(user.accountDeletionRequestedAt),
@@ -45,7 +54,11 @@ async function userOrConflict(userId: Types.ObjectId): Promise<UserRecord> {
 }
 
 const DELETION_PROJECTION = {
-  accountDeletionStatus: 1, accountDeletionRequestedAt: 1, accountDeletionScheduledFor: 1, accountDeletionCancelledAt: 1, accountDeletionFinalizedAt: 1,
+  accountDeletionStatus: 1,
+  accountDeletionRequestedAt: 1,
+  accountDeletionScheduledFor: 1,
+  accountDeletionCancelledAt: 1,
+  accountDeletionFinalizedAt: 1,
 };
 
 /**
@@ -61,7 +74,10 @@ export async function requestDeletion(config: Config, userId: Types.ObjectId, no
     accountDeletionCancelledAt: null,
     accountDeletionFinalizedAt: null,
   };
-  const res = await users().updateOne({ _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } }, { $set: { ...fields, updatedAt: now } });
+  const res = await users().updateOne(
+    { _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } },
+    { $set: { ...fields, updatedAt: now } },
+  );
   if (res.matchedCount === 1) return deletionStatusOf(fields);
   return deletionStatusOf(await userOrConflict(userId)); // pending already (or gone: 409)
 }
@@ -79,8 +95,13 @@ export async function cancelDeletion(userId: Types.ObjectId, now: Date): Promise
 }
 
 /** @throws 403 when the feature flag is off. */
-export async function finalizeNow(config: Config, userId: Types.ObjectId, now: Date): Promise<DeletionStatus & { userId: string }> {
-  if (!config.accounts.finalizeNowEnabled) throw forbidden({ errorCode: 'FEATURE_DISABLED', messages: ['account-deletion: finalize-now is not enabled'] });
+export async function finalizeNow(
+  config: Config,
+  userId: Types.ObjectId,
+  now: Date,
+): Promise<DeletionStatus & { userId: string }> {
+  if (!config.accounts.finalizeNowEnabled)
+    throw forbidden({ errorCode: 'FEATURE_DISABLED', messages: ['account-deletion: finalize-now is not enabled'] });
   const user = await userOrConflict(userId);
   await finalizeAccount(user, 'finalize-now', now);
   const after = await User.findById(userId).lean<UserRecord>();
@@ -88,17 +109,38 @@ export async function finalizeNow(config: Config, userId: Types.ObjectId, now: D
 }
 
 const ERASED = {
-  name: null, surname: null, username: null, countryCode: null, phoneNumber: null, email: null,
-  profilePhoto: null, availabilityStatus: null, birthDate: null, gender: null, interests: [], expertise: [],
-  bio: null, instagram: null, x: null, tiktok: null, snapchat: null, facebook: null, timezone: null,
-  lastLogin: null, lastUsernameChangeDate: null,
+  name: null,
+  surname: null,
+  username: null,
+  countryCode: null,
+  phoneNumber: null,
+  email: null,
+  profilePhoto: null,
+  availabilityStatus: null,
+  birthDate: null,
+  gender: null,
+  interests: [],
+  expertise: [],
+  bio: null,
+  instagram: null,
+  x: null,
+  tiktok: null,
+  snapchat: null,
+  facebook: null,
+  timezone: null,
+  lastLogin: null,
+  lastUsernameChangeDate: null,
 };
 
 /**
  * Erases the account. Safe to run any number of times, concurrently too.
  * @returns whether this call was the one that finalized it.
  */
-export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDeletionRequestedAt'>, by: 'finalize-now' | 'scheduled', now: Date): Promise<boolean> {
+export async function finalizeAccount(
+  user: Pick<UserRecord, '_id' | 'accountDeletionRequestedAt'>,
+  by: 'finalize-now' | 'scheduled',
+  now: Date,
+): Promise<boolean> {
   const userId = user._id;
   let first = true;
   try {
@@ -138,7 +180,10 @@ export async function finalizeAccount(user: Pick<UserRecord, '_id' | 'accountDel
 /** Finalizes every pending request whose `scheduledFor` has passed (the worker's sweep). */
 export async function finalizeDue(now: Date, batchSize = 100): Promise<{ finalized: number; seen: number }> {
   const due = await users()
-    .find<UserRecord>({ accountDeletionStatus: 'pending', accountDeletionScheduledFor: { $lte: now } }, { projection: { _id: 1, accountDeletionRequestedAt: 1 } })
+    .find<UserRecord>(
+      { accountDeletionStatus: 'pending', accountDeletionScheduledFor: { $lte: now } },
+      { projection: { _id: 1, accountDeletionRequestedAt: 1 } },
+    )
     .limit(batchSize)
     .toArray();
   let finalized = 0;

@@ -31,9 +31,19 @@ export interface SignupsReport extends DayRange {
 type Match = Record<string, unknown>;
 
 /** `{ key: count }` per group, the group key being the JSON of the dimension values. */
-async function countBy<T extends mongo.Document>(collection: mongo.Collection<T>, match: Match, fields: Record<Dimension, string>, groupBy: Dimension[]): Promise<Map<string, { dims: Record<string, unknown>; n: number }>> {
+async function countBy<T extends mongo.Document>(
+  collection: mongo.Collection<T>,
+  match: Match,
+  fields: Record<Dimension, string>,
+  groupBy: Dimension[],
+): Promise<Map<string, { dims: Record<string, unknown>; n: number }>> {
   const id = groupBy.length === 0 ? null : Object.fromEntries(groupBy.map((d) => [d, `$${fields[d]}`]));
-  const rows = await collection.aggregate<{ _id: Record<string, unknown> | null; n: number }>([{ $match: match }, { $group: { _id: id, n: { $sum: 1 } } }]).toArray();
+  const rows = await collection
+    .aggregate<{ _id: Record<string, unknown> | null; n: number }>([
+      { $match: match },
+      { $group: { _id: id, n: { $sum: 1 } } },
+    ])
+    .toArray();
   const out = new Map<string, { dims: Record<string, unknown>; n: number }>();
   for (const r of rows) {
     const dims = Object.fromEntries(groupBy.map((d) => [d, r._id?.[d] ?? null]));
@@ -42,7 +52,13 @@ async function countBy<T extends mongo.Document>(collection: mongo.Collection<T>
   return out;
 }
 
-const SIGNUP_FIELDS: Record<Dimension, string> = { day: 'day', source: 'source', campaign: 'campaign', country: 'country', platform: 'platform' };
+const SIGNUP_FIELDS: Record<Dimension, string> = {
+  day: 'day',
+  source: 'source',
+  campaign: 'campaign',
+  country: 'country',
+  platform: 'platform',
+};
 const COMPLETION_FIELDS: Record<Dimension, string> = { ...SIGNUP_FIELDS, day: 'signupDay' };
 
 function compareRows(groupBy: Dimension[]) {
@@ -56,22 +72,45 @@ function compareRows(groupBy: Dimension[]) {
   };
 }
 
-export async function signupsReport(range: DayRange, groupBy: Dimension[], filter: { source?: string; campaign?: string } = {}): Promise<SignupsReport> {
-  const extra: Match = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
+export async function signupsReport(
+  range: DayRange,
+  groupBy: Dimension[],
+  filter: { source?: string; campaign?: string } = {},
+): Promise<SignupsReport> {
+  const extra: Match = {
+    ...(filter.source ? { source: filter.source } : {}),
+    ...(filter.campaign ? { campaign: filter.campaign } : {}),
+  };
   const [signups, completions] = await Promise.all([
     countBy(signupAttributions(), { day: { $gte: range.from, $lte: range.to }, ...extra }, SIGNUP_FIELDS, groupBy),
-    countBy(registrationCompletions(), { signupDay: { $gte: range.from, $lte: range.to }, ...extra }, COMPLETION_FIELDS, groupBy),
+    countBy(
+      registrationCompletions(),
+      { signupDay: { $gte: range.from, $lte: range.to }, ...extra },
+      COMPLETION_FIELDS,
+      groupBy,
+    ),
   ]);
   const rows: ReportRow[] = [];
   for (const [key, s] of signups) {
-    rows.push({ ...(s.dims as Record<Dimension, string | null>), signups: s.n, registrationsCompleted: completions.get(key)?.n ?? 0 });
+    rows.push({
+      ...(s.dims as Record<Dimension, string | null>),
+      signups: s.n,
+      registrationsCompleted: completions.get(key)?.n ?? 0,
+    });
   }
   // A completion always has its signup, unless the signup fact is still in flight: show it anyway.
   for (const [key, c] of completions) {
-    if (!signups.has(key)) rows.push({ ...(c.dims as Record<Dimension, string | null>), signups: 0, registrationsCompleted: c.n });
+    if (!signups.has(key))
+      rows.push({ ...(c.dims as Record<Dimension, string | null>), signups: 0, registrationsCompleted: c.n });
   }
   rows.sort(compareRows(groupBy));
-  const totals = rows.reduce((t, r) => ({ signups: t.signups + r.signups, registrationsCompleted: t.registrationsCompleted + r.registrationsCompleted }), { signups: 0, registrationsCompleted: 0 });
+  const totals = rows.reduce(
+    (t, r) => ({
+      signups: t.signups + r.signups,
+      registrationsCompleted: t.registrationsCompleted + r.registrationsCompleted,
+    }),
+    { signups: 0, registrationsCompleted: 0 },
+  );
   return { ...range, groupBy, rows, totals };
 }
 
@@ -86,9 +125,15 @@ export interface FunnelReport extends DayRange {
   logins: number;
 }
 
-export async function funnelReport(range: DayRange, filter: { source?: string; campaign?: string }): Promise<FunnelReport> {
+export async function funnelReport(
+  range: DayRange,
+  filter: { source?: string; campaign?: string },
+): Promise<FunnelReport> {
   const days = { $gte: range.from, $lte: range.to };
-  const attribution: { source?: string; campaign?: string } = { ...(filter.source ? { source: filter.source } : {}), ...(filter.campaign ? { campaign: filter.campaign } : {}) };
+  const attribution: { source?: string; campaign?: string } = {
+    ...(filter.source ? { source: filter.source } : {}),
+    ...(filter.campaign ? { campaign: filter.campaign } : {}),
+  };
   const attributed = Object.keys(attribution).length > 0;
   // The funnel steps in one pass over the days' funnel events: one `$sum` per step.
   const perStep = (step: string) => ({ $sum: { $cond: [{ $eq: ['$step', step] }, 1, 0] } });
@@ -96,8 +141,19 @@ export async function funnelReport(range: DayRange, filter: { source?: string; c
     funnelEvents()
       .aggregate<{ otpSent: number; otpVerified: number; logins: number }>([
         // `step` first: the `{step, day, source, campaign}` index serves either match on MongoDB.
-        { $match: attributed ? { step: 'otp-verified', day: days, ...attribution } : { step: { $in: ['otp-sent', 'otp-verified', 'login'] }, day: days } },
-        { $group: { _id: null, otpSent: perStep('otp-sent'), otpVerified: perStep('otp-verified'), logins: perStep('login') } },
+        {
+          $match: attributed
+            ? { step: 'otp-verified', day: days, ...attribution }
+            : { step: { $in: ['otp-sent', 'otp-verified', 'login'] }, day: days },
+        },
+        {
+          $group: {
+            _id: null,
+            otpSent: perStep('otp-sent'),
+            otpVerified: perStep('otp-verified'),
+            logins: perStep('login'),
+          },
+        },
       ])
       .toArray(),
     signupAttributions().countDocuments({ day: days, ...attribution }),
@@ -107,7 +163,16 @@ export async function funnelReport(range: DayRange, filter: { source?: string; c
   const otpSent = attributed ? null : (steps?.otpSent ?? 0);
   const logins = attributed ? 0 : (steps?.logins ?? 0);
   const otpVerified = steps?.otpVerified ?? 0;
-  return { ...range, source: filter.source ?? null, campaign: filter.campaign ?? null, otpSent, otpVerified, signups, registrationsCompleted, logins };
+  return {
+    ...range,
+    source: filter.source ?? null,
+    campaign: filter.campaign ?? null,
+    otpSent,
+    otpVerified,
+    signups,
+    registrationsCompleted,
+    logins,
+  };
 }
 
 /** One CSV field: quoted when needed; a leading = + - @ is neutralized so spreadsheets never run it. */

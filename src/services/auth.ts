@@ -61,13 +61,24 @@ const keyOf = (id: Identity) => (id.kind === 'phone' ? id.phone.e164 : id.email)
 const subjectOf = (id: Identity) => `${id.kind}:${keyOf(id)}`;
 const userFilter = (id: Identity) => (id.kind === 'phone' ? { phoneKey: id.phone.e164 } : { emailKey: id.email });
 /** For logs: the logger masks `phone`; of an address only the domain is logged. */
-const logFields = (id: Identity) => (id.kind === 'phone' ? { phone: id.phone.e164 } : { emailDomain: id.email.split('@')[1] });
+const logFields = (id: Identity) =>
+  id.kind === 'phone' ? { phone: id.phone.e164 } : { emailDomain: id.email.split('@')[1] };
 
-function messageText(code: string, language: ClientInfo['language'], ttlSeconds: number): { subject: string; text: string } {
+function messageText(
+  code: string,
+  language: ClientInfo['language'],
+  ttlSeconds: number,
+): { subject: string; text: string } {
   const minutes = Math.max(1, Math.round(ttlSeconds / 60));
   return language === 'tr'
-    ? { subject: 'Allmine doğrulama kodunuz', text: `Allmine doğrulama kodunuz: ${code}. ${minutes} dakika geçerlidir. Kimseyle paylaşmayın.` }
-    : { subject: 'Your Allmine code', text: `Your Allmine code is ${code}. It expires in ${minutes} min. Do not share it.` };
+    ? {
+        subject: 'Allmine doğrulama kodunuz',
+        text: `Allmine doğrulama kodunuz: ${code}. ${minutes} dakika geçerlidir. Kimseyle paylaşmayın.`,
+      }
+    : {
+        subject: 'Your Allmine code',
+        text: `Your Allmine code is ${code}. It expires in ${minutes} min. Do not share it.`,
+      };
 }
 
 async function deliver(deps: AuthDeps, id: Identity, code: string, client: ClientInfo): Promise<void> {
@@ -88,13 +99,25 @@ function failureReason(err: unknown): OtpFailureReason | undefined {
   return undefined;
 }
 
-export async function sendCode(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger, opts: { bindToDevice?: boolean } = {}): Promise<SentCode> {
+export async function sendCode(
+  deps: AuthDeps,
+  id: Identity,
+  client: ClientInfo,
+  log: Logger,
+  opts: { bindToDevice?: boolean } = {},
+): Promise<SentCode> {
   const sent = await issueAndDeliver(deps, id, client, log, opts);
   deps.otpMetrics?.sent(channelOf(id));
   return sent;
 }
 
-async function issueAndDeliver(deps: AuthDeps, id: Identity, client: ClientInfo, log: Logger, opts: { bindToDevice?: boolean }): Promise<SentCode> {
+async function issueAndDeliver(
+  deps: AuthDeps,
+  id: Identity,
+  client: ClientInfo,
+  log: Logger,
+  opts: { bindToDevice?: boolean },
+): Promise<SentCode> {
   const { config } = deps;
   const now = deps.clock();
   const bind = opts.bindToDevice === true;
@@ -158,11 +181,21 @@ async function issueAndDeliver(deps: AuthDeps, id: Identity, client: ClientInfo,
  * makes concurrent first logins converge on one user: the losers of the
  * insert read the winner's document. Attribution is written only here.
  */
-async function createUser(id: Identity, attribution: Attribution, client: ClientInfo, now: Date): Promise<{ user: UserRecord; isNew: boolean }> {
+async function createUser(
+  id: Identity,
+  attribution: Attribution,
+  client: ClientInfo,
+  now: Date,
+): Promise<{ user: UserRecord; isNew: boolean }> {
   try {
     const doc = await User.create({
       ...(id.kind === 'phone'
-        ? { phoneKey: id.phone.e164, countryCode: id.phone.countryCode, phoneNumber: id.phone.phoneNumber, signupCountry: id.phone.countryCode }
+        ? {
+            phoneKey: id.phone.e164,
+            countryCode: id.phone.countryCode,
+            phoneNumber: id.phone.phoneNumber,
+            signupCountry: id.phone.countryCode,
+          }
         : { emailKey: id.email, email: id.email }),
       signupSource: attribution.signupSource ?? null,
       signupCampaign: attribution.signupCampaign ?? null,
@@ -175,20 +208,32 @@ async function createUser(id: Identity, attribution: Attribution, client: Client
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     const winner = await User.findOne(userFilter(id)).lean<UserRecord>();
-    if (!winner) throw conflict({ errorCode: 'ACCOUNT_UNAVAILABLE', messages: ['account: is changing state; try again'] });
+    if (!winner)
+      throw conflict({ errorCode: 'ACCOUNT_UNAVAILABLE', messages: ['account: is changing state; try again'] });
     return { user: winner, isNew: false };
   }
 }
 
 /** Finds the user of an identity or creates it (see `createUser`). */
-export async function findOrCreateUser(id: Identity, attribution: Attribution, client: ClientInfo, now: Date): Promise<{ user: UserRecord; isNew: boolean }> {
+export async function findOrCreateUser(
+  id: Identity,
+  attribution: Attribution,
+  client: ClientInfo,
+  now: Date,
+): Promise<{ user: UserRecord; isNew: boolean }> {
   const existing = await User.findOne(userFilter(id)).lean<UserRecord>();
   return existing ? { user: existing, isNew: false } : createUser(id, attribution, client, now);
 }
 
 export type VerifyInput = { identity: Identity; code: string; verificationId?: string } & Attribution;
 
-export async function verifyCode(deps: AuthDeps, input: VerifyInput, client: ClientInfo, log: Logger, reqId: string): Promise<LoginResult> {
+export async function verifyCode(
+  deps: AuthDeps,
+  input: VerifyInput,
+  client: ClientInfo,
+  log: Logger,
+  reqId: string,
+): Promise<LoginResult> {
   const channel = channelOf(input.identity);
   try {
     const result = await logIn(deps, input, client, log, reqId);
@@ -201,7 +246,13 @@ export async function verifyCode(deps: AuthDeps, input: VerifyInput, client: Cli
   }
 }
 
-async function logIn(deps: AuthDeps, input: VerifyInput, client: ClientInfo, log: Logger, reqId: string): Promise<LoginResult> {
+async function logIn(
+  deps: AuthDeps,
+  input: VerifyInput,
+  client: ClientInfo,
+  log: Logger,
+  reqId: string,
+): Promise<LoginResult> {
   const { config } = deps;
   const id = input.identity;
   const now = deps.clock();
@@ -245,7 +296,10 @@ async function logIn(deps: AuthDeps, input: VerifyInput, client: ClientInfo, log
   // the session fail, the request fails and there was no login (its event is withdrawn); the code
   // was still verified and a new user still exists, so those events stay.
   const session = openSession(config, user, client, now, sessionId);
-  const [{ tokens }] = await Promise.all([session, deps.publisher.publish(events, log, { after: session, cancelIfAfterFails: [login] })]);
+  const [{ tokens }] = await Promise.all([
+    session,
+    deps.publisher.publish(events, log, { after: session, cancelIfAfterFails: [login] }),
+  ]);
 
   log.info({ userId, sessionId: sid, isNew, channel: id.kind, platform: client.platform }, 'login');
   return { ...tokens, user: toPrivateUser(user), isRegistrationComplete: user.isRegistrationComplete === true };

@@ -21,7 +21,8 @@ export async function sweepExpired(conn: Connection, now: Date): Promise<SweepRe
       if (typeof ttl !== 'number') continue;
       const [field] = Object.keys(fields);
       const res = await model.collection.deleteMany({ [field!]: { $lt: new Date(now.getTime() - ttl * 1000) } });
-      if (res.deletedCount > 0) deleted[model.collection.collectionName] = (deleted[model.collection.collectionName] ?? 0) + res.deletedCount;
+      if (res.deletedCount > 0)
+        deleted[model.collection.collectionName] = (deleted[model.collection.collectionName] ?? 0) + res.deletedCount;
     }
   }
   return { deleted };

@@ -54,7 +54,12 @@ export interface IssuedCode {
  * Stores a new code for `subject`; it replaces the earlier one (one document per subject).
  * `opts.bind`: bind it to the requesting device (a `verificationId` is returned, only its hash stored).
  */
-export async function issueCode(config: Config, subject: string, now: Date, opts: { fixedCode?: string; bind?: boolean } = {}): Promise<IssuedCode> {
+export async function issueCode(
+  config: Config,
+  subject: string,
+  now: Date,
+  opts: { fixedCode?: string; bind?: boolean } = {},
+): Promise<IssuedCode> {
   const code = opts.fixedCode ?? randomDigits(config.otp.length);
   const id = new Types.ObjectId();
   const expiresAt = new Date(now.getTime() + config.otp.ttlSeconds * 1000);
@@ -81,7 +86,10 @@ export async function discardCode(subject: string, id: Types.ObjectId): Promise<
 }
 
 const notFound = () =>
-  new AppError(404, { errorCode: OTP_NOT_FOUND, messages: ['code: no usable code for this number; request a new one'] });
+  new AppError(404, {
+    errorCode: OTP_NOT_FOUND,
+    messages: ['code: no usable code for this number; request a new one'],
+  });
 
 /**
  * Checks `code` against the subject's unexpired code and consumes it. With `verificationId`, only a
@@ -123,7 +131,12 @@ export async function consumeCode(
 type CountedCode = { codeId: Types.ObjectId; codeHash: string; attempts: number; isTestNumber?: boolean };
 
 /** A code is usable by an attempt carrying `wanted` (a verificationId's hash, or null for none). */
-function usable(doc: { expiresAt: Date; attempts: number; verificationHash?: string | null }, wanted: string | null, max: number, now: Date): boolean {
+function usable(
+  doc: { expiresAt: Date; attempts: number; verificationHash?: string | null },
+  wanted: string | null,
+  max: number,
+  now: Date,
+): boolean {
   if (!(doc.expiresAt.getTime() > now.getTime()) || doc.attempts >= max) return false;
   const bound = doc.verificationHash ?? null; // codes stored before binding existed have no such field
   if (bound === null || wanted === null) return bound === wanted;
@@ -136,7 +149,12 @@ function usable(doc: { expiresAt: Date; attempts: number; verificationHash?: str
  * the read) reads again; each loss means another attempt was counted or a code was replaced, so the
  * loop ends: once the attempts are used up the read finds the code unusable.
  */
-async function countAttempt(subject: string, wanted: string | null, max: number, now: Date): Promise<CountedCode | null> {
+async function countAttempt(
+  subject: string,
+  wanted: string | null,
+  max: number,
+  now: Date,
+): Promise<CountedCode | null> {
   for (let round = 0; round < max + 8; round++) {
     const seen = await otpCodes().findOne(
       { _id: subject },

@@ -37,7 +37,9 @@ export class RateLimits {
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration }),
       });
     this.limiters = {
-      ...(config.otp.resendCooldownSeconds > 0 ? { 'send-cooldown': make('send-cooldown', 1, config.otp.resendCooldownSeconds) } : {}),
+      ...(config.otp.resendCooldownSeconds > 0
+        ? { 'send-cooldown': make('send-cooldown', 1, config.otp.resendCooldownSeconds) }
+        : {}),
       'send-recipient-hour': make('send-recipient-hour', l.sendPerNumberHour, HOUR),
       'send-recipient-day': make('send-recipient-day', l.sendPerNumberDay, DAY),
       'send-ip-hour': make('send-ip-hour', l.sendPerIpHour, HOUR),

@@ -31,7 +31,8 @@ export class SessionGuard {
       { _id: new Types.ObjectId(sessionId) },
       { projection: { userId: 1, revokedAt: 1, expiresAt: 1 } },
     );
-    const live = !!session && !session.revokedAt && session.expiresAt.getTime() > nowMs && session.userId.toHexString() === userId;
+    const live =
+      !!session && !session.revokedAt && session.expiresAt.getTime() > nowMs && session.userId.toHexString() === userId;
     if (this.ttlMs > 0) {
       if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
       this.cache.delete(key); // re-insert at the end: Map order is the eviction order

@@ -33,9 +33,19 @@ export type RevokeReason = 'logout' | 'revoke-token' | 'refresh-token-reuse' | '
 
 const expiry = (config: Config, now: Date) => new Date(now.getTime() + config.tokens.refreshTtlSeconds * 1000);
 
-function pair(config: Config, user: Pick<UserRecord, '_id' | 'roles'>, sessionId: Types.ObjectId, refreshToken: string, now: Date): TokenPair {
+function pair(
+  config: Config,
+  user: Pick<UserRecord, '_id' | 'roles'>,
+  sessionId: Types.ObjectId,
+  refreshToken: string,
+  now: Date,
+): TokenPair {
   return {
-    accessToken: signAccessToken(config, { sub: user._id.toHexString(), sid: sessionId.toHexString(), roles: user.roles ?? ['user'] }, now),
+    accessToken: signAccessToken(
+      config,
+      { sub: user._id.toHexString(), sid: sessionId.toHexString(), roles: user.roles ?? ['user'] },
+      now,
+    ),
     refreshToken,
     expiresIn: config.tokens.accessTtlSeconds,
     refreshExpiresIn: config.tokens.refreshTtlSeconds,
@@ -67,7 +77,14 @@ export async function openSession(
       deviceId: client.deviceId,
       appVersion: client.appVersion,
     }),
-    refreshTokens().insertOne({ _id: refresh.hash, sessionId, userId: user._id, parentId: null, issuedAt: now, expiresAt }),
+    refreshTokens().insertOne({
+      _id: refresh.hash,
+      sessionId,
+      userId: user._id,
+      parentId: null,
+      issuedAt: now,
+      expiresAt,
+    }),
   ]);
   return { sessionId, tokens: pair(config, user, sessionId, refresh.token, now) };
 }
@@ -99,23 +116,43 @@ export async function refreshSession(config: Config, refreshToken: string, now: 
     const sinceFirstUse = firstUse ? now.getTime() - firstUse.at.getTime() : Infinity;
     if (sinceFirstUse > config.sessions.refreshReuseGraceSeconds * 1000) {
       await revokeSessions({ _id: session._id }, 'refresh-token-reuse', now);
-      log.warn({ sessionId: session._id.toHexString(), userId: user._id.toHexString(), sinceFirstUseMs: sinceFirstUse }, 'refresh token reused after the grace window; session revoked');
-      throw unauthorized({ errorCode: 'REFRESH_TOKEN_REUSED', messages: ['refreshToken: already used; the session has been ended'] });
+      log.warn(
+        { sessionId: session._id.toHexString(), userId: user._id.toHexString(), sinceFirstUseMs: sinceFirstUse },
+        'refresh token reused after the grace window; session revoked',
+      );
+      throw unauthorized({
+        errorCode: 'REFRESH_TOKEN_REUSED',
+        messages: ['refreshToken: already used; the session has been ended'],
+      });
     }
   }
 
   const next = newRefreshToken();
   const expiresAt = expiry(config, now);
   await Promise.all([
-    refreshTokens().insertOne({ _id: next.hash, sessionId: session._id, userId: user._id, parentId: hash, issuedAt: now, expiresAt }),
+    refreshTokens().insertOne({
+      _id: next.hash,
+      sessionId: session._id,
+      userId: user._id,
+      parentId: hash,
+      issuedAt: now,
+      expiresAt,
+    }),
     sessions().updateOne({ _id: session._id }, { $max: { lastUsedAt: now, expiresAt } }),
   ]);
   return pair(config, user, session._id, next.token, now);
 }
 
 /** Revokes the matching sessions that are not revoked yet. @returns how many it revoked. */
-export async function revokeSessions(filter: Record<string, unknown>, reason: RevokeReason, now: Date): Promise<number> {
-  const res = await sessions().updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
+export async function revokeSessions(
+  filter: Record<string, unknown>,
+  reason: RevokeReason,
+  now: Date,
+): Promise<number> {
+  const res = await sessions().updateMany(
+    { ...filter, revokedAt: null },
+    { $set: { revokedAt: now, revokedReason: reason } },
+  );
   return res.modifiedCount;
 }
 
@@ -124,7 +161,10 @@ export async function revokeSessions(filter: Record<string, unknown>, reason: Re
  * @returns false when the token is unknown or someone else's (the route answers 404 either way).
  */
 export async function revokeByRefreshToken(userId: Types.ObjectId, refreshToken: string, now: Date): Promise<boolean> {
-  const token = await refreshTokens().findOne({ _id: hashRefreshToken(refreshToken) }, { projection: { sessionId: 1, userId: 1 } });
+  const token = await refreshTokens().findOne(
+    { _id: hashRefreshToken(refreshToken) },
+    { projection: { sessionId: 1, userId: 1 } },
+  );
   if (!token || !token.userId.equals(userId)) return false;
   await revokeSessions({ _id: token.sessionId, expiresAt: { $gt: now } }, 'revoke-token', now);
   return true;
@@ -144,7 +184,11 @@ export interface SessionView {
 }
 
 /** The user's live sessions, most recently used first. */
-export async function listSessions(userId: Types.ObjectId, currentSessionId: string, now: Date): Promise<SessionView[]> {
+export async function listSessions(
+  userId: Types.ObjectId,
+  currentSessionId: string,
+  now: Date,
+): Promise<SessionView[]> {
   const live = await sessions()
     .find({ userId, revokedAt: null, expiresAt: { $gt: now } })
     .sort({ lastUsedAt: -1 })

@@ -45,7 +45,12 @@ export function verifyAccessToken(config: Config, token: string, now: Date): Acc
   ) {
     throw new jwt.JsonWebTokenError('malformed claims: sub, sid, iat and exp are required');
   }
-  return { sub: payload.sub, sid: payload.sid, roles: Array.isArray(payload.roles) ? payload.roles : [], exp: payload.exp };
+  return {
+    sub: payload.sub,
+    sid: payload.sid,
+    roles: Array.isArray(payload.roles) ? payload.roles : [],
+    exp: payload.exp,
+  };
 }
 
 export function newRefreshToken(): { token: string; hash: string } {

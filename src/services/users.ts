@@ -35,14 +35,16 @@ export function usernameProblem(name: string): string | undefined {
 
 async function liveUser(userId: Types.ObjectId): Promise<UserRecord> {
   const user = await User.findById(userId).lean<UserRecord>();
-  if (!user || user.accountDeletionStatus === 'finalized') throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
+  if (!user || user.accountDeletionStatus === 'finalized')
+    throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
   return user;
 }
 
 /** `GET /auth/me`: the signed-in user as clients see it; 401 when the account no longer exists. */
 export async function currentUser(userId: Types.ObjectId): Promise<PrivateUser> {
   const user = await User.findById(userId).lean<UserRecord>();
-  if (!user) throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
+  if (!user)
+    throw unauthorized({ errorCode: 'SESSION_REVOKED', messages: ['accessToken: the account no longer exists'] });
   return toPrivateUser(user);
 }
 
@@ -69,8 +71,22 @@ export async function isUsernameAvailable(name: string, userId: Types.ObjectId):
 export type ProfileFields = Partial<
   Pick<
     UserRecord,
-    | 'name' | 'surname' | 'birthDate' | 'gender' | 'availabilityStatus' | 'interests' | 'expertise' | 'email'
-    | 'bio' | 'instagram' | 'x' | 'tiktok' | 'snapchat' | 'facebook' | 'timezone' | 'profilePhoto'
+    | 'name'
+    | 'surname'
+    | 'birthDate'
+    | 'gender'
+    | 'availabilityStatus'
+    | 'interests'
+    | 'expertise'
+    | 'email'
+    | 'bio'
+    | 'instagram'
+    | 'x'
+    | 'tiktok'
+    | 'snapchat'
+    | 'facebook'
+    | 'timezone'
+    | 'profilePhoto'
   >
 >;
 
@@ -82,22 +98,32 @@ export interface RegistrationInput extends ProfileFields {
   consentFormVersion?: string;
 }
 
-export async function completeRegistration(deps: UsersDeps, userId: Types.ObjectId, input: RegistrationInput, log: Logger, reqId: string): Promise<PrivateUser> {
+export async function completeRegistration(
+  deps: UsersDeps,
+  userId: Types.ObjectId,
+  input: RegistrationInput,
+  log: Logger,
+  reqId: string,
+): Promise<PrivateUser> {
   const { config } = deps;
   const now = deps.clock();
   const stale: string[] = [];
-  if (input.privacyPolicyVersion !== config.policies.privacyPolicyVersion) stale.push(`privacyPolicyVersion: the current version is ${config.policies.privacyPolicyVersion}`);
-  if (input.termsOfUseVersion !== config.policies.termsOfUseVersion) stale.push(`termsOfUseVersion: the current version is ${config.policies.termsOfUseVersion}`);
+  if (input.privacyPolicyVersion !== config.policies.privacyPolicyVersion)
+    stale.push(`privacyPolicyVersion: the current version is ${config.policies.privacyPolicyVersion}`);
+  if (input.termsOfUseVersion !== config.policies.termsOfUseVersion)
+    stale.push(`termsOfUseVersion: the current version is ${config.policies.termsOfUseVersion}`);
   if (input.consentFormAccepted && input.consentFormVersion !== config.policies.consentFormVersion) {
     stale.push(`consentFormVersion: the current version is ${config.policies.consentFormVersion}`);
   }
   if (stale.length) throw badRequest(stale, { errorCode: 'POLICY_VERSION_STALE' });
 
   const user = await liveUser(userId);
-  if (user.isRegistrationComplete) throw conflict({ errorCode: 'REGISTRATION_ALREADY_COMPLETE', messages: ['registration: already complete'] });
+  if (user.isRegistrationComplete)
+    throw conflict({ errorCode: 'REGISTRATION_ALREADY_COMPLETE', messages: ['registration: already complete'] });
   if (!(await claimUsername(input.username, userId, now))) throw taken();
 
-  const { privacyPolicyVersion, termsOfUseVersion, consentFormAccepted, consentFormVersion, username, ...profile } = input;
+  const { privacyPolicyVersion, termsOfUseVersion, consentFormAccepted, consentFormVersion, username, ...profile } =
+    input;
   const res = await users().updateOne(
     { _id: userId, isRegistrationComplete: false },
     {
@@ -123,13 +149,20 @@ export async function completeRegistration(deps: UsersDeps, userId: Types.Object
   // A name the user held before registering (none today) would be released here.
   if (user.username && user.username !== username) await usernameClaims().deleteOne({ _id: user.username, userId });
 
-  await deps.publisher.publish([registrationCompletedEvent({ userId: userId.toHexString(), completedAt: now.toISOString(), reqId })], log);
+  await deps.publisher.publish(
+    [registrationCompletedEvent({ userId: userId.toHexString(), completedAt: now.toISOString(), reqId })],
+    log,
+  );
   log.info({ userId: userId.toHexString() }, 'registration completed');
   return toPrivateUser(await liveUser(userId));
 }
 
 /** One `$set` of the given fields, only on a live account. */
-export async function updateProfile(deps: UsersDeps, userId: Types.ObjectId, fields: ProfileFields): Promise<PrivateUser> {
+export async function updateProfile(
+  deps: UsersDeps,
+  userId: Types.ObjectId,
+  fields: ProfileFields,
+): Promise<PrivateUser> {
   if (Object.keys(fields).length === 0) return toPrivateUser(await liveUser(userId));
   const after = await users().findOneAndUpdate(
     { _id: userId, accountDeletionStatus: { $ne: 'finalized' } },
@@ -144,24 +177,37 @@ export async function updateProfile(deps: UsersDeps, userId: Types.ObjectId, fie
  * Changes the username, at most once every `USERNAME_CHANGE_INTERVAL_DAYS`. The interval is part of
  * the update's filter, so of two concurrent changes one applies and the other gets 409.
  */
-export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, newUsername: string): Promise<PrivateUser> {
+export async function changeUsername(
+  deps: UsersDeps,
+  userId: Types.ObjectId,
+  newUsername: string,
+): Promise<PrivateUser> {
   const now = deps.clock();
   const user = await liveUser(userId);
-  if (!user.isRegistrationComplete) throw conflict({ errorCode: 'REGISTRATION_INCOMPLETE', messages: ['registration: complete it first'] });
+  if (!user.isRegistrationComplete)
+    throw conflict({ errorCode: 'REGISTRATION_INCOMPLETE', messages: ['registration: complete it first'] });
   if (user.username === newUsername) return toPrivateUser(user);
   const intervalMs = deps.config.accounts.usernameChangeIntervalDays * 86_400_000;
   const tooSoon = (last: Date) => {
     const next = new Date(last.getTime() + intervalMs);
-    return conflict({ errorCode: 'USERNAME_CHANGE_TOO_SOON', messages: [`username: can be changed again after ${next.toISOString()}`], details: { nextChangeAt: next.toISOString() } });
+    return conflict({
+      errorCode: 'USERNAME_CHANGE_TOO_SOON',
+      messages: [`username: can be changed again after ${next.toISOString()}`],
+      details: { nextChangeAt: next.toISOString() },
+    });
   };
-  if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs) throw tooSoon(user.lastUsernameChangeDate);
+  if (user.lastUsernameChangeDate && now.getTime() - user.lastUsernameChangeDate.getTime() < intervalMs)
+    throw tooSoon(user.lastUsernameChangeDate);
   if (!(await claimUsername(newUsername, userId, now))) throw taken();
 
   const before = await users().findOneAndUpdate(
     {
       _id: userId,
       accountDeletionStatus: { $ne: 'finalized' },
-      $or: [{ lastUsernameChangeDate: null }, { lastUsernameChangeDate: { $lte: new Date(now.getTime() - intervalMs) } }],
+      $or: [
+        { lastUsernameChangeDate: null },
+        { lastUsernameChangeDate: { $lte: new Date(now.getTime() - intervalMs) } },
+      ],
     },
     { $set: { username: newUsername, lastUsernameChangeDate: now, updatedAt: now } },
     { returnDocument: 'before', projection: { username: 1 } },
@@ -172,6 +218,7 @@ export async function changeUsername(deps: UsersDeps, userId: Types.ObjectId, ne
     const current = await liveUser(userId);
     throw current.lastUsernameChangeDate ? tooSoon(current.lastUsernameChangeDate) : taken();
   }
-  if (before.username && before.username !== newUsername) await usernameClaims().deleteOne({ _id: before.username, userId });
+  if (before.username && before.username !== newUsername)
+    await usernameClaims().deleteOne({ _id: before.username, userId });
   return toPrivateUser(await liveUser(userId));
 }

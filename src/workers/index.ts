@@ -39,7 +39,10 @@ const lifecycle = installLifecycle({
     { name: 'queues', run: () => closeQueues(producers) },
     { name: 'redis', run: () => closeRedis(connection) },
     { name: 'mongodb', run: () => disconnectMongo() },
-    { name: 'metrics', run: () => new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve())) },
+    {
+      name: 'metrics',
+      run: () => new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve())),
+    },
   ],
 });
 
@@ -53,17 +56,13 @@ try {
 
 for (const name of QUEUE_NAMES) {
   // Checks the payload, then runs the queue's processor (see `jobHandler`).
-  const worker = new Worker(
-    name,
-    jobHandler(name, { logger, config, queues: producers, now: () => new Date() }),
-    {
-      connection,
-      prefix: config.redis.queuePrefix,
-      concurrency: config.workerConcurrency,
-      lockDuration: config.worker.lockDurationMs,
-      stalledInterval: config.worker.stalledIntervalMs,
-    },
-  );
+  const worker = new Worker(name, jobHandler(name, { logger, config, queues: producers, now: () => new Date() }), {
+    connection,
+    prefix: config.redis.queuePrefix,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+  });
   worker.on('completed', () => metrics.completed.inc({ queue: name }));
   worker.on('failed', (job, err) => {
     metrics.failed.inc({ queue: name });

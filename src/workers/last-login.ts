@@ -22,7 +22,11 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
     users().updateOne({ _id: userId }, { $max: { lastLogin: at } }),
     sessions().findOne({ _id: sessionId }),
   ]);
-  if (!session) ctx.log.warn({ sessionId: job.data.sessionId }, 'last-login: session not found; event stored without device details');
+  if (!session)
+    ctx.log.warn(
+      { sessionId: job.data.sessionId },
+      'last-login: session not found; event stored without device details',
+    );
   const [eventRecorded] = await Promise.all([
     insertOnce(loginEvents(), {
       _id: sessionId,

@@ -47,7 +47,12 @@ export function jobHandler(queue: QueueName, deps: JobHandlerDeps): (job: Job) =
     const problems = payloadProblems(queue, job.data, deps.now());
     if (problems) throw new UnrecoverableError(`${queue} job payload refused: ${problems}`);
     // `reqId` is logged only now that the schema has vouched for it.
-    const log = deps.logger.child({ queue, jobId: job.id, attempt: job.attemptsMade + 1, reqId: (job.data as { reqId?: string }).reqId });
+    const log = deps.logger.child({
+      queue,
+      jobId: job.id,
+      attempt: job.attemptsMade + 1,
+      reqId: (job.data as { reqId?: string }).reqId,
+    });
     log.debug('job started');
     const result = await processor(job, { log, config: deps.config, now: deps.now, queues: deps.queues });
     log.debug('job done'); // per-job lines only at debug: failures are logged at warn

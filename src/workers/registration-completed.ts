@@ -12,9 +12,14 @@ import { insertOnce } from '../models/write-once.js';
 import type { JobContext } from './context.js';
 import { NONE } from './signup-attribution.js';
 
-export async function processRegistrationCompleted(job: Job<RegistrationCompletedJob>, ctx: JobContext): Promise<{ recorded: boolean }> {
+export async function processRegistrationCompleted(
+  job: Job<RegistrationCompletedJob>,
+  ctx: JobContext,
+): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
-  const user = await users().findOne<Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>>(
+  const user = await users().findOne<
+    Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>
+  >(
     { _id: userId },
     { projection: { signupSource: 1, signupCampaign: 1, signupCountry: 1, signupPlatform: 1, createdAt: 1 } },
   );

@@ -12,7 +12,10 @@ import type { JobContext } from './context.js';
 
 export const NONE = '(none)';
 
-export async function processSignupAttribution(job: Job<SignupAttributionJob>, ctx: JobContext): Promise<{ recorded: boolean }> {
+export async function processSignupAttribution(
+  job: Job<SignupAttributionJob>,
+  ctx: JobContext,
+): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
   const user = await User.findById(userId).lean<UserRecord>();
   if (!user) {

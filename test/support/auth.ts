@@ -77,11 +77,21 @@ export function codeIn(message: { text: string } | undefined): string {
   return m[1]!;
 }
 
-export function sendOtp(srv: TestServer, body: unknown, ip: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+export function sendOtp(
+  srv: TestServer,
+  body: unknown,
+  ip: string,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   return srv.request('/api/v1/auth/send-otp', json(body, { 'x-forwarded-for': ip, ...headers }));
 }
 
-export function verifyOtp(srv: TestServer, body: unknown, ip: string, headers: Record<string, string> = {}): Promise<TestResponse> {
+export function verifyOtp(
+  srv: TestServer,
+  body: unknown,
+  ip: string,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   return srv.request('/api/v1/auth/verify-otp', json(body, { 'x-forwarded-for': ip, ...headers }));
 }
 
@@ -95,12 +105,15 @@ export async function eventually<T>(
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : await what()} not reached within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${typeof what === 'string' ? what : await what()} not reached within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-export const bearer = (token: string, extra: Record<string, string> = {}): RequestInit => ({ headers: { authorization: `Bearer ${token}`, ...extra } });
+export const bearer = (token: string, extra: Record<string, string> = {}): RequestInit => ({
+  headers: { authorization: `Bearer ${token}`, ...extra },
+});
 
 /** A JSON request with a bearer token (POST unless `method` says otherwise). */
 export const post = (token: string, body: unknown = {}, method = 'POST'): RequestInit => ({
@@ -114,7 +127,12 @@ export async function login(srv: TestServer, phone = freshPhone(), headers: Reco
   const ip = freshIp();
   const sent = await sendOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber }, ip);
   expect(sent.status, sent.text).to.equal(201);
-  const res = await verifyOtp(srv, { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: sent.body.data.code }, ip, headers);
+  const res = await verifyOtp(
+    srv,
+    { countryCode: phone.countryCode, phoneNumber: phone.phoneNumber, code: sent.body.data.code },
+    ip,
+    headers,
+  );
   expect(res.status, res.text).to.equal(200);
   const claims = jwt.decode(res.body.data.accessToken) as jwt.JwtPayload;
   return {

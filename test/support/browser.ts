@@ -9,8 +9,16 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freshIp } from './auth.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** Screenshots go here (git-ignored). */
 export const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 

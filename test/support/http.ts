@@ -69,7 +69,15 @@ export async function startApp(
 ): Promise<TestServer> {
   const logs = captureLogs();
   const logger: Logger = createLogger({ level: 'debug' }, logs.stream);
-  const app = createApp({ config: testConfig(overrides), logger, mongo: mongoose.connection, redis: redis(), queues: queues(), mailer: recordingMailer(), ...deps });
+  const app = createApp({
+    config: testConfig(overrides),
+    logger,
+    mongo: mongoose.connection,
+    redis: redis(),
+    queues: queues(),
+    mailer: recordingMailer(),
+    ...deps,
+  });
   return listen(app, logs);
 }
 

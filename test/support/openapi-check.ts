@@ -56,7 +56,9 @@ function rewriteRefs(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/') ? `${COMPONENTS_ID}#/$defs/${v.slice('#/components/schemas/'.length)}` : rewriteRefs(v),
+        k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
+          ? `${COMPONENTS_ID}#/$defs/${v.slice('#/components/schemas/'.length)}`
+          : rewriteRefs(v),
       ]),
     );
   }
@@ -64,11 +66,19 @@ function rewriteRefs(value: unknown): unknown {
 }
 
 // ajv-formats is CommonJS; its default export is `module.exports` under NodeNext.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 export function createAjv(doc: OpenApiDocument = spec): Ajv2020 {
   // strict: unknown keywords and formats are errors, so a typo in the document cannot silently validate nothing.
-  const ajv = new Ajv2020({ strict: true, strictTypes: false, strictTuples: false, allowUnionTypes: true, allErrors: true });
+  const ajv = new Ajv2020({
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    allowUnionTypes: true,
+    allErrors: true,
+  });
   addFormats(ajv);
   ajv.addSchema({ $id: COMPONENTS_ID, $defs: rewriteRefs(doc.components.schemas) as Record<string, JsonSchema> });
   return ajv;
@@ -98,11 +108,13 @@ export function compileAll(doc: OpenApiDocument = spec): number {
     local.getSchema(`${COMPONENTS_ID}#/$defs/${name}`);
     n++;
   }
-  for (const r of Object.values(doc.components.responses)) for (const m of Object.values(r.content ?? {})) compile(m.schema);
+  for (const r of Object.values(doc.components.responses))
+    for (const m of Object.values(r.content ?? {})) compile(m.schema);
   for (const h of Object.values(doc.components.headers)) compile(h.schema);
   for (const p of Object.values(doc.components.parameters)) compile(p.schema);
   for (const op of operations(doc)) {
-    for (const r of Object.values(op.operation.responses)) for (const m of Object.values(resolve(r, doc).content ?? {})) compile(m.schema);
+    for (const r of Object.values(op.operation.responses))
+      for (const m of Object.values(resolve(r, doc).content ?? {})) compile(m.schema);
     for (const m of Object.values(op.operation.requestBody?.content ?? {})) compile(m.schema);
     for (const p of op.operation.parameters) if (!('$ref' in p)) compile(p.schema);
   }
@@ -160,10 +172,13 @@ export function appRoutes(app: Express): AppRoute[] {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const paths = (Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path]).filter((p): p is string => typeof p === 'string');
+        const paths = (Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path]).filter(
+          (p): p is string => typeof p === 'string',
+        );
         for (const p of paths) {
           for (const [method, on] of Object.entries(layer.route.methods)) {
-            if (on && method !== '_all') out.push({ method: method.toLowerCase(), path: toTemplate(joinPath(prefix, p)) });
+            if (on && method !== '_all')
+              out.push({ method: method.toLowerCase(), path: toTemplate(joinPath(prefix, p)) });
           }
         }
       } else if (layer.handle?.stack) {
@@ -235,15 +250,29 @@ export const violations: Violation[] = [];
 let currentTest: string | undefined;
 export const stats = { responses: 0, checked: 0, jsonBodiesValidated: 0, skipped: 0 };
 
-type Verdict = { skipped: true; reason: string } | { skipped: false; against: string; problems: string[]; jsonValidated: boolean };
+type Verdict =
+  { skipped: true; reason: string } | { skipped: false; against: string; problems: string[]; jsonValidated: boolean };
 
 const describeErrors = (errors: ErrorObject[] | null | undefined) =>
-  (errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? `: ${String(e.params.additionalProperty)}` : ''}${e.keyword === 'const' || e.keyword === 'enum' ? ` ${JSON.stringify(e.params)}` : ''}`);
+  (errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '(root)'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? `: ${String(e.params.additionalProperty)}` : ''}${e.keyword === 'const' || e.keyword === 'enum' ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 
-function checkAgainst(responses: Record<string, ResponseObject | RefObject>, against: string, res: ObservedResponse, method: string): Verdict {
+function checkAgainst(
+  responses: Record<string, ResponseObject | RefObject>,
+  against: string,
+  res: ObservedResponse,
+  method: string,
+): Verdict {
   const documented = responses[String(res.status)];
   if (!documented) {
-    return { skipped: false, against, problems: [`status ${res.status} is not documented (documented: ${Object.keys(responses).join(', ')})`], jsonValidated: false };
+    return {
+      skipped: false,
+      against,
+      problems: [`status ${res.status} is not documented (documented: ${Object.keys(responses).join(', ')})`],
+      jsonValidated: false,
+    };
   }
   const response = resolve(documented);
   const problems: string[] = [];
@@ -255,7 +284,12 @@ function checkAgainst(responses: Record<string, ResponseObject | RefObject>, aga
       if (header.required) problems.push(`header ${name} is required but missing`);
       continue;
     }
-    const typed = header.schema.type === 'integer' || header.schema.type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
+    const typed =
+      header.schema.type === 'integer' || header.schema.type === 'number'
+        ? /^-?\d+(\.\d+)?$/.test(value)
+          ? Number(value)
+          : value
+        : value;
     const validate = validatorFor(header.schema);
     if (!validate(typed)) problems.push(`header ${name} "${value}": ${describeErrors(validate.errors).join('; ')}`);
   }
@@ -266,7 +300,8 @@ function checkAgainst(responses: Record<string, ResponseObject | RefObject>, aga
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const media: MediaTypeObject | undefined = content[contentType];
     if (!res.text) problems.push(`an empty body; documented: ${Object.keys(content).join(', ')}`);
-    else if (!media) problems.push(`content type "${contentType}" is not documented (documented: ${Object.keys(content).join(', ')})`);
+    else if (!media)
+      problems.push(`content type "${contentType}" is not documented (documented: ${Object.keys(content).join(', ')})`);
     else if (contentType === 'application/json' || contentType.endsWith('+json')) {
       if (res.body === undefined) problems.push('the body is not valid JSON');
       else {
@@ -280,7 +315,12 @@ function checkAgainst(responses: Record<string, ResponseObject | RefObject>, aga
 }
 
 /** Checks one response; returns what it found without recording it. */
-export function validateResponse(app: Express | undefined, rawMethod: string, url: string, res: ObservedResponse): Verdict {
+export function validateResponse(
+  app: Express | undefined,
+  rawMethod: string,
+  url: string,
+  res: ObservedResponse,
+): Verdict {
   const method = rawMethod.toUpperCase();
   const path = new URL(url, 'http://localhost').pathname;
   const template = documentedPathOf(path);
@@ -288,7 +328,12 @@ export function validateResponse(app: Express | undefined, rawMethod: string, ur
     const item = spec.paths[template]!;
     const op = item[method.toLowerCase() as HttpMethod] ?? (method === 'HEAD' ? item.get : undefined);
     if (op) return checkAgainst(op.responses, `${method === 'HEAD' ? 'GET' : method} ${template}`, res, method);
-    return checkAgainst(spec['x-unmatched-requests'].wrongMethod, `wrong method on ${template} (x-unmatched-requests.wrongMethod)`, res, method);
+    return checkAgainst(
+      spec['x-unmatched-requests'].wrongMethod,
+      `wrong method on ${template} (x-unmatched-requests.wrongMethod)`,
+      res,
+      method,
+    );
   }
   const isJson = /^application\/json/i.test(res.headers.get('content-type') ?? '');
   if (isOpsPath(path)) {
@@ -298,9 +343,19 @@ export function validateResponse(app: Express | undefined, rawMethod: string, ur
   }
   if (app && !servesTheApi(app)) return { skipped: true, reason: 'a test’s own app, not the API' };
   if (app && routesOf(app).some((r) => matchesTemplate(r.path, path))) {
-    return { skipped: false, against: 'no operation', problems: [`the app serves ${path}, but the document has no such path`], jsonValidated: false };
+    return {
+      skipped: false,
+      against: 'no operation',
+      problems: [`the app serves ${path}, but the document has no such path`],
+      jsonValidated: false,
+    };
   }
-  return checkAgainst(spec['x-unmatched-requests'].unknownRoute, 'unknown route (x-unmatched-requests.unknownRoute)', res, method);
+  return checkAgainst(
+    spec['x-unmatched-requests'].unknownRoute,
+    'unknown route (x-unmatched-requests.unknownRoute)',
+    res,
+    method,
+  );
 }
 
 /** Called by `request()` of `./http.ts` for every response; never throws. */
@@ -310,7 +365,12 @@ export function checkResponse(app: Express | undefined, method: string, url: str
   try {
     verdict = validateResponse(app, method, url, res);
   } catch (err) {
-    verdict = { skipped: false, against: 'the checker', problems: [`the check failed: ${(err as Error).stack ?? String(err)}`], jsonValidated: false };
+    verdict = {
+      skipped: false,
+      against: 'the checker',
+      problems: [`the check failed: ${(err as Error).stack ?? String(err)}`],
+      jsonValidated: false,
+    };
   }
   if (verdict.skipped) {
     stats.skipped++;
@@ -340,10 +400,14 @@ export function violationReport(): string | undefined {
     if (g) g.count++;
     else groups.set(key, { v, count: 1 });
   }
-  const lines = [`${violations.length} of ${stats.checked} checked responses do not match the OpenAPI document (src/openapi/spec.ts):`];
+  const lines = [
+    `${violations.length} of ${stats.checked} checked responses do not match the OpenAPI document (src/openapi/spec.ts):`,
+  ];
   let i = 0;
   for (const { v, count } of groups.values()) {
-    lines.push(`  ${++i}. ${v.request} → ${v.status}, checked against ${v.against}${count > 1 ? ` (${count} times)` : ''}`);
+    lines.push(
+      `  ${++i}. ${v.request} → ${v.status}, checked against ${v.against}${count > 1 ? ` (${count} times)` : ''}`,
+    );
     for (const p of v.problems) lines.push(`       - ${p}`);
     lines.push(`       body: ${v.body}`);
     lines.push(`       in: ${v.test}`);

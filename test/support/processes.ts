@@ -17,7 +17,10 @@ export interface AppProcess {
   /** Parsed JSON log lines so far (non-JSON output is kept as `{ raw }`). */
   logs: Record<string, unknown>[];
   stderr: () => string;
-  waitForLog: (match: (line: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>;
+  waitForLog: (
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop: () => Promise<void>;
 }

@@ -33,9 +33,28 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ];
     // A lone node does not know its own address (CLUSTER SLOTS would name it ""): announce it.
-    if (this.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1');
+    if (this.cluster)
+      args.push(
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-announce-ip',
+        '127.0.0.1',
+      );
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       if (await redisPing(this.port)) {
@@ -54,8 +73,10 @@ export class PrivateRedis {
       await admin.connect();
       const info = async () => String(await admin.call('CLUSTER', 'INFO'));
       if (/cluster_slots_assigned:0\b/.test(await info())) await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      for (let i = 0; i < 200 && !/cluster_state:ok/.test(await info()); i++) await new Promise((r) => setTimeout(r, 50));
-      if (!/cluster_state:ok/.test(await info())) throw new Error('private one-node cluster did not reach cluster_state:ok');
+      for (let i = 0; i < 200 && !/cluster_state:ok/.test(await info()); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      if (!/cluster_state:ok/.test(await info()))
+        throw new Error('private one-node cluster did not reach cluster_state:ok');
     } finally {
       admin.disconnect();
     }

@@ -37,7 +37,8 @@ const OPERATOR_INPUT: Record<string, string> = {
   SMTP_URL: 'smtps://mailer:secret@smtp.example.net:465',
 };
 
-const readAppJson = async (): Promise<AppJson> => JSON.parse(await readFile(new URL('../../app.json', import.meta.url), 'utf8')) as AppJson;
+const readAppJson = async (): Promise<AppJson> =>
+  JSON.parse(await readFile(new URL('../../app.json', import.meta.url), 'utf8')) as AppJson;
 const addonName = (a: AppJson['addons'][number]) => (typeof a === 'string' ? a : a.plan).split(':')[0]!;
 
 /** The environment of a dyno deployed from app.json: generated secrets, fixed values, operator input, add-on vars. */
@@ -71,13 +72,18 @@ describe('app.json (Heroku)', () => {
   it('deploys: loadConfig accepts the environment a deploy from app.json has', async () => {
     const app = await readAppJson();
     const config = loadConfig(deployedEnv(app));
-    expect(config).to.deep.include({ nodeEnv: 'production', isProduction: true, mongodbUri: OPERATOR_INPUT.MONGODB_URI });
+    expect(config).to.deep.include({
+      nodeEnv: 'production',
+      isProduction: true,
+      mongodbUri: OPERATOR_INPUT.MONGODB_URI,
+    });
     expect(config.http.trustProxy).to.equal(1);
     expect(config.redis).to.deep.include({ url: ADDON_VARS['heroku-redis']!.REDIS_URL, tlsRejectUnauthorized: false });
     expect(config.otp.exposeCode).to.equal(false);
     expect(config.sms.provider).to.equal('twilio');
     expect(config.mail.transport).to.equal('smtp');
-    for (const key of ['JWT_SECRET', 'OTP_HMAC_SECRET', 'METRICS_TOKEN']) expect(app.env[key], key).to.deep.include({ generator: 'secret' });
+    for (const key of ['JWT_SECRET', 'OTP_HMAC_SECRET', 'METRICS_TOKEN'])
+      expect(app.env[key], key).to.deep.include({ generator: 'secret' });
   });
 
   it('names only keys the config schema knows', async () => {
@@ -88,7 +94,10 @@ describe('app.json (Heroku)', () => {
 
   it('has an entry (or an add-on) for every key production requires', async () => {
     const app = await readAppJson();
-    const provided = new Set([...Object.keys(app.env), ...app.addons.flatMap((a) => Object.keys(ADDON_VARS[addonName(a)] ?? {}))]);
+    const provided = new Set([
+      ...Object.keys(app.env),
+      ...app.addons.flatMap((a) => Object.keys(ADDON_VARS[addonName(a)] ?? {})),
+    ]);
     const required = requiredInProduction();
     expect(required).to.include.members(['MONGODB_URI', 'REDIS_URL', 'JWT_SECRET', 'OTP_HMAC_SECRET']);
     expect(required.filter((k) => !provided.has(k))).to.deep.equal([]);

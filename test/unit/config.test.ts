@@ -27,7 +27,10 @@ describe('config', () => {
   it('refuses production without its required keys, naming every one', () => {
     const p = problems({ NODE_ENV: 'production' });
     for (const key of ['MONGODB_URI', 'REDIS_URL', 'JWT_SECRET', 'OTP_HMAC_SECRET']) {
-      expect(p.some((m) => m.startsWith(`${key}:`)), key).to.equal(true);
+      expect(
+        p.some((m) => m.startsWith(`${key}:`)),
+        key,
+      ).to.equal(true);
     }
   });
 
@@ -41,7 +44,10 @@ describe('config', () => {
       PORT: 'eighty',
     });
     expect(p).to.have.length(3);
-    expect(p.join('\n')).to.include('MONGODB_URI').and.include('JWT_SECRET: JWT_SECRET must be at least 32 bytes').and.include('PORT');
+    expect(p.join('\n'))
+      .to.include('MONGODB_URI')
+      .and.include('JWT_SECRET: JWT_SECRET must be at least 32 bytes')
+      .and.include('PORT');
   });
 
   it('refuses the development secrets in production', () => {
@@ -94,7 +100,11 @@ describe('config', () => {
   });
 
   it('takes a Redis Cluster as comma-separated seed nodes, and requires a hash-tagged queue prefix for it', () => {
-    const c = loadConfig({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'rediss://:pw@n1.example:7000, rediss://:pw@n2.example:7001' });
+    const c = loadConfig({
+      ...REMOTE_DEV,
+      REDIS_CLUSTER: 'true',
+      REDIS_URL: 'rediss://:pw@n1.example:7000, rediss://:pw@n2.example:7001',
+    });
     expect(c.redis).to.deep.include({
       cluster: true,
       url: 'rediss://:pw@n1.example:7000',
@@ -102,26 +112,58 @@ describe('config', () => {
       queuePrefix: '{allmine}',
     });
     expect(loadConfig({}).redis).to.deep.include({ cluster: false, urls: ['redis://127.0.0.1:6379'] });
-    expect(problems({ ...REMOTE_DEV, REDIS_URL: 'redis://a:1,redis://b:2' })).to.deep.equal(['REDIS_URL: several URLs need REDIS_CLUSTER=true']);
-    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1', QUEUE_PREFIX: 'allmine' })).to.deep.equal([
-      'QUEUE_PREFIX: must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})',
+    expect(problems({ ...REMOTE_DEV, REDIS_URL: 'redis://a:1,redis://b:2' })).to.deep.equal([
+      'REDIS_URL: several URLs need REDIS_CLUSTER=true',
     ]);
-    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2' })).to.deep.equal(['REDIS_URL: a Redis Cluster has only database 0; drop the /<db> path']);
-    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1,rediss://b:2' })).to.deep.equal(['REDIS_URL: mixes redis:// and rediss:// URLs']);
+    expect(
+      problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1', QUEUE_PREFIX: 'allmine' }),
+    ).to.deep.equal(['QUEUE_PREFIX: must contain a {hash tag} when REDIS_CLUSTER=true (e.g. {allmine})']);
+    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1/2' })).to.deep.equal([
+      'REDIS_URL: a Redis Cluster has only database 0; drop the /<db> path',
+    ]);
+    expect(problems({ ...REMOTE_DEV, REDIS_CLUSTER: 'true', REDIS_URL: 'redis://a:1,rediss://b:2' })).to.deep.equal([
+      'REDIS_URL: mixes redis:// and rediss:// URLs',
+    ]);
     expect(problems({ REDIS_URL: 'http://a:1' })[0]).to.match(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
   });
 
   it('refuses code exposure, the console SMS provider and unapproved test numbers in production', () => {
-    const base = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'redis://r', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG, SMTP_URL: TWILIO.SMTP_URL };
-    expect(problems({ ...base, ...TWILIO, OTP_EXPOSE_CODE: 'true' })).to.deep.equal(['OTP_EXPOSE_CODE: OTP_EXPOSE_CODE must be off in production']);
-    expect(problems({ ...base, SMS_PROVIDER: 'console' })).to.deep.equal(['SMS_PROVIDER: console sends no SMS; not allowed in production']);
-    expect(problems({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234' })[0]).to.match(/^OTP_TEST_NUMBERS: test numbers are refused in production/);
-    const allowed = loadConfig({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234', OTP_TEST_NUMBERS_IN_PRODUCTION: 'true' });
+    const base = {
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db/a',
+      REDIS_URL: 'redis://r',
+      JWT_SECRET: STRONG,
+      OTP_HMAC_SECRET: STRONG,
+      SMTP_URL: TWILIO.SMTP_URL,
+    };
+    expect(problems({ ...base, ...TWILIO, OTP_EXPOSE_CODE: 'true' })).to.deep.equal([
+      'OTP_EXPOSE_CODE: OTP_EXPOSE_CODE must be off in production',
+    ]);
+    expect(problems({ ...base, SMS_PROVIDER: 'console' })).to.deep.equal([
+      'SMS_PROVIDER: console sends no SMS; not allowed in production',
+    ]);
+    expect(problems({ ...base, ...TWILIO, OTP_TEST_NUMBERS: '+905550000001=1234' })[0]).to.match(
+      /^OTP_TEST_NUMBERS: test numbers are refused in production/,
+    );
+    const allowed = loadConfig({
+      ...base,
+      ...TWILIO,
+      OTP_TEST_NUMBERS: '+905550000001=1234',
+      OTP_TEST_NUMBERS_IN_PRODUCTION: 'true',
+    });
     expect(allowed.otp.testNumbers).to.deep.equal({ '+905550000001': '1234' });
-    expect(problems({ ...base, ...TWILIO, MAIL_TRANSPORT: 'json' })).to.deep.equal(['MAIL_TRANSPORT: json sends no mail; not allowed in production']);
-    expect(problems({ ...base, ...TWILIO, SMTP_URL: '' })).to.deep.equal(['SMTP_URL: is required when MAIL_TRANSPORT=smtp']);
-    expect(problems({ ...base, ...TWILIO, SMTP_URL: 'smtp://u:p@mail.example:587' })).to.deep.equal(['SMTP_URL: use smtps:// or add ?requireTLS=true in production']);
-    expect(loadConfig({ ...base, ...TWILIO, SMTP_URL: 'smtps://u:p@mail.example:465' }).mail.smtpUrl).to.equal('smtps://u:p@mail.example:465');
+    expect(problems({ ...base, ...TWILIO, MAIL_TRANSPORT: 'json' })).to.deep.equal([
+      'MAIL_TRANSPORT: json sends no mail; not allowed in production',
+    ]);
+    expect(problems({ ...base, ...TWILIO, SMTP_URL: '' })).to.deep.equal([
+      'SMTP_URL: is required when MAIL_TRANSPORT=smtp',
+    ]);
+    expect(problems({ ...base, ...TWILIO, SMTP_URL: 'smtp://u:p@mail.example:587' })).to.deep.equal([
+      'SMTP_URL: use smtps:// or add ?requireTLS=true in production',
+    ]);
+    expect(loadConfig({ ...base, ...TWILIO, SMTP_URL: 'smtps://u:p@mail.example:465' }).mail.smtpUrl).to.equal(
+      'smtps://u:p@mail.example:465',
+    );
     expect(problems({ ...base, SMS_PROVIDER: 'netgsm' })).to.deep.equal([
       'NETGSM_USERCODE: is required when SMS_PROVIDER=netgsm',
       'NETGSM_PASSWORD: is required when SMS_PROVIDER=netgsm',
@@ -146,21 +188,39 @@ describe('config', () => {
   it('parses TRUST_PROXY as boolean, hop count or address list', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).to.equal(true);
     expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).to.equal(false);
-    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal(['loopback', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).to.deep.equal([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
   });
 
   it('refuses TRUST_PROXY=true in production (a client would pick its own IP); takes a hop count or addresses', () => {
-    const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/a', REDIS_URL: 'rediss://r:6380', JWT_SECRET: STRONG, OTP_HMAC_SECRET: STRONG, ...TWILIO };
+    const production = {
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db/a',
+      REDIS_URL: 'rediss://r:6380',
+      JWT_SECRET: STRONG,
+      OTP_HMAC_SECRET: STRONG,
+      ...TWILIO,
+    };
     const refused = problems({ ...production, TRUST_PROXY: 'true' });
     expect(refused).to.have.length(1);
-    expect(refused[0]).to.match(/^TRUST_PROXY: true is refused in production/).and.include('hop count (Heroku: 1)');
+    expect(refused[0])
+      .to.match(/^TRUST_PROXY: true is refused in production/)
+      .and.include('hop count (Heroku: 1)');
     expect(loadConfig({ ...production, TRUST_PROXY: '1' }).http.trustProxy).to.equal(1);
-    expect(loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).http.trustProxy).to.deep.equal(['10.0.0.0/8', '192.168.1.1']);
+    expect(loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).http.trustProxy).to.deep.equal([
+      '10.0.0.0/8',
+      '192.168.1.1',
+    ]);
     expect(loadConfig(production).http.trustProxy).to.equal(false);
   });
 
   it('refuses development/test defaults next to a MongoDB or Redis on another host, naming the keys', () => {
-    const remote = { MONGODB_URI: 'mongodb+srv://app:pw@cluster0.example.net/allmine', REDIS_URL: 'rediss://:pw@ec2-1-2-3-4.compute.example.com:6380' };
+    const remote = {
+      MONGODB_URI: 'mongodb+srv://app:pw@cluster0.example.net/allmine',
+      REDIS_URL: 'rediss://:pw@ec2-1-2-3-4.compute.example.com:6380',
+    };
     // NODE_ENV unset: the production shell that forgot it. Refused, even with the opt-out.
     for (const env of [remote, { ...remote, ALLOW_REMOTE_DEV_SERVICES: 'true' }]) {
       expect(problems(env)).to.deep.equal([
@@ -171,10 +231,14 @@ describe('config', () => {
       'NODE_ENV: is not set, but MONGODB_URI points to a non-local host; set NODE_ENV=production (or NODE_ENV=development with ALLOW_REMOTE_DEV_SERVICES=true to develop against remote services)',
     ]);
     // One remote host in a replica set or a cluster seed list is enough.
-    expect(problems({ NODE_ENV: 'test', MONGODB_URI: 'mongodb://127.0.0.1:27017,10.0.0.7:27017/app?replicaSet=rs0' })).to.deep.equal([
+    expect(
+      problems({ NODE_ENV: 'test', MONGODB_URI: 'mongodb://127.0.0.1:27017,10.0.0.7:27017/app?replicaSet=rs0' }),
+    ).to.deep.equal([
       'NODE_ENV: is test, but MONGODB_URI points to a non-local host; set NODE_ENV=production, or ALLOW_REMOTE_DEV_SERVICES=true to test against remote services',
     ]);
-    expect(problems({ NODE_ENV: 'development', REDIS_URL: 'redis://[2001:db8::1]:6379' })[0]).to.match(/^NODE_ENV: is development, but REDIS_URL points to a non-local host/);
+    expect(problems({ NODE_ENV: 'development', REDIS_URL: 'redis://[2001:db8::1]:6379' })[0]).to.match(
+      /^NODE_ENV: is development, but REDIS_URL points to a non-local host/,
+    );
     // The explicit opt-out, with NODE_ENV set on purpose.
     const dev = loadConfig({ ...remote, ...REMOTE_DEV });
     expect(dev).to.deep.include({ nodeEnv: 'development', mongodbUri: remote.MONGODB_URI });

@@ -27,10 +27,23 @@ describe('logger redaction', () => {
     expect((line?.body as Record<string, unknown>).code).to.equal('[REDACTED]');
   });
 
-  it('the tests\' code check (showsCode) finds a code shown in a log, and not the same digits inside ids, pids or times', () => {
-    const shown = ['{"code":"4242"}', '{"body":{"otp":"4242"}}', '{"msg":"test number 4242 used"}', '{"msg":"code=4242"}', '{"code":4242}', "{\"msg\":\"sent '4242'\"}"];
+  it("the tests' code check (showsCode) finds a code shown in a log, and not the same digits inside ids, pids or times", () => {
+    const shown = [
+      '{"code":"4242"}',
+      '{"body":{"otp":"4242"}}',
+      '{"msg":"test number 4242 used"}',
+      '{"msg":"code=4242"}',
+      '{"code":4242}',
+      '{"msg":"sent \'4242\'"}',
+    ];
     for (const text of shown) expect(text, text).to.match(showsCode('4242'));
-    const chance = ['{"pid":14242}', '{"reqId":"0b3e4242-1c2d-4e5f-8a9b-c0d1e2f34242"}', '{"userId":"6b0b8cb545af4242e6126e2a"}', '{"time":"2026-11-29T02:14:24.2424Z"}', '{"codeId":"42421c2d3e4f5a6b7c8d9e0f"}'];
+    const chance = [
+      '{"pid":14242}',
+      '{"reqId":"0b3e4242-1c2d-4e5f-8a9b-c0d1e2f34242"}',
+      '{"userId":"6b0b8cb545af4242e6126e2a"}',
+      '{"time":"2026-11-29T02:14:24.2424Z"}',
+      '{"codeId":"42421c2d3e4f5a6b7c8d9e0f"}',
+    ];
     for (const text of chance) expect(text, text).to.not.match(showsCode('4242'));
   });
 

@@ -75,7 +75,9 @@ async function startSmtpDouble(options: DoubleOptions = {}): Promise<SmtpDouble>
       double.rcpts.push(address.address);
       const code = options.rcptCode?.(address.address);
       if (code === undefined) return callback();
-      const err = Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), { responseCode: code });
+      const err = Object.assign(new Error(`<${address.address}>: Recipient address rejected: User unknown`), {
+        responseCode: code,
+      });
       return callback(err);
     },
     onData(stream, session, callback) {
@@ -101,7 +103,9 @@ async function startSmtpDouble(options: DoubleOptions = {}): Promise<SmtpDouble>
 }
 
 /** A raw TCP server that lets `onSocket` drive (or ignore) each connection; closes them all on close. */
-async function startTcpDouble(onSocket: (socket: Socket) => void): Promise<{ port: number; sockets: Socket[]; close: () => Promise<void> }> {
+async function startTcpDouble(
+  onSocket: (socket: Socket) => void,
+): Promise<{ port: number; sockets: Socket[]; close: () => Promise<void> }> {
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
     sockets.push(socket);
@@ -122,7 +126,8 @@ async function startTcpDouble(onSocket: (socket: Socket) => void): Promise<{ por
 }
 
 /** `username:password@` with both parts percent-encoded, as they must be in an SMTP_URL. */
-const credentials = (user = USER, password = PASSWORD) => `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`;
+const credentials = (user = USER, password = PASSWORD) =>
+  `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`;
 
 /** Header name (lower case) → unfolded value, from the raw message; body after the blank line. */
 function parseMessage(raw: string): { headers: Record<string, string>; body: string } {
@@ -209,7 +214,9 @@ describe('mail: smtp transport', () => {
     expect(headers.subject).to.equal(SUBJECT);
     expect(headers.from).to.equal(FROM);
     expect(headers.to).to.equal(TO);
-    expect(headers['message-id']).to.equal(out.messageId).and.match(/^<.+@allmine\.app>$/);
+    expect(headers['message-id'])
+      .to.equal(out.messageId)
+      .and.match(/^<.+@allmine\.app>$/);
     expect(headers['content-type']).to.match(/^text\/plain; charset=utf-8$/i);
     expect(body.replace(/\r\n/g, '\n')).to.include(TEXT);
   });
@@ -290,7 +297,10 @@ describe('mail: smtp transport', () => {
     tcp = await startTcpDouble(() => {
       /* stays silent */
     });
-    mailer = createMailer(mailConfig({ timeoutMs: 300, smtpUrl: `smtp://${credentials()}127.0.0.1:${tcp.port}` }), silent);
+    mailer = createMailer(
+      mailConfig({ timeoutMs: 300, smtpUrl: `smtp://${credentials()}127.0.0.1:${tcp.port}` }),
+      silent,
+    );
 
     const started = Date.now();
     const err = await sendExpectingError(mailer, TO);
@@ -324,9 +334,10 @@ describe('mail: smtp transport', () => {
     expect(err.reason).to.equal('timeout');
     expect(elapsed).to.be.within(250, 1000);
     const socket = tcp.sockets[0]!;
-    expect(await waitFor(() => socket.destroyed || socket.readyState === 'closed', 1500), 'the aborted send closed its connection').to.equal(
-      true,
-    );
+    expect(
+      await waitFor(() => socket.destroyed || socket.readyState === 'closed', 1500),
+      'the aborted send closed its connection',
+    ).to.equal(true);
     for (const t of timers) clearInterval(t);
   });
 
@@ -357,7 +368,9 @@ describe('mail: json transport', () => {
       const out = await mailer.send({ to: TO, subject: SUBJECT, text: TEXT });
 
       expect(mailer.transport).to.equal('json');
-      expect(out.messageId).to.be.a('string').and.match(/^<.+@allmine\.app>$/);
+      expect(out.messageId)
+        .to.be.a('string')
+        .and.match(/^<.+@allmine\.app>$/);
       const lines = logs.lines();
       expect(lines).to.have.length(1);
       const [line] = lines;

@@ -94,7 +94,13 @@ function smsConfig(overrides: {
     provider: overrides.provider,
     timeoutMs: overrides.timeoutMs ?? 2000,
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, baseUrl: 'http://127.0.0.1:1', ...overrides.twilio },
-    netgsm: { usercode: NETGSM_USER, password: NETGSM_PASSWORD, header: 'ALLMINE', baseUrl: 'http://127.0.0.1:1', ...overrides.netgsm },
+    netgsm: {
+      usercode: NETGSM_USER,
+      password: NETGSM_PASSWORD,
+      header: 'ALLMINE',
+      baseUrl: 'http://127.0.0.1:1',
+      ...overrides.netgsm,
+    },
   };
 }
 
@@ -121,7 +127,10 @@ describe('sms providers: twilio', () => {
       json(res, 201, { sid: 'SM0123456789abcdef0123456789abcdef', status: 'accepted', to: '+905551234567' }),
     );
     const provider = createSmsProvider(
-      smsConfig({ provider: 'twilio', twilio: { baseUrl: double.baseUrl, messagingServiceSid: SERVICE_SID, from: '+15005550006' } }),
+      smsConfig({
+        provider: 'twilio',
+        twilio: { baseUrl: double.baseUrl, messagingServiceSid: SERVICE_SID, from: '+15005550006' },
+      }),
       silent,
     );
 
@@ -229,8 +238,13 @@ describe('sms providers: netgsm', () => {
   });
 
   it('POSTs JSON to /sms/rest/v2/send with Basic auth, the national number and TR encoding, and returns the jobid', async () => {
-    double = await startDouble((res) => json(res, 200, { code: '00', description: 'queued', jobid: '17377215342605050417149344' }));
-    const provider = createSmsProvider(smsConfig({ provider: 'netgsm', netgsm: { baseUrl: `${double.baseUrl}/` } }), silent);
+    double = await startDouble((res) =>
+      json(res, 200, { code: '00', description: 'queued', jobid: '17377215342605050417149344' }),
+    );
+    const provider = createSmsProvider(
+      smsConfig({ provider: 'netgsm', netgsm: { baseUrl: `${double.baseUrl}/` } }),
+      silent,
+    );
     const text = 'Allmine doğrulama kodunuz: 739104';
 
     const out = await provider.send({ to: '+905551234567', text });
@@ -306,7 +320,10 @@ describe('sms providers: netgsm', () => {
     double = await startDouble(() => {
       /* never answers */
     });
-    const provider = createSmsProvider(smsConfig({ provider: 'netgsm', timeoutMs: 200, netgsm: { baseUrl: double.baseUrl } }), silent);
+    const provider = createSmsProvider(
+      smsConfig({ provider: 'netgsm', timeoutMs: 200, netgsm: { baseUrl: double.baseUrl } }),
+      silent,
+    );
 
     const started = Date.now();
     const err = await sendExpectingError(provider, '+905551234567', TEXT);
@@ -318,7 +335,10 @@ describe('sms providers: netgsm', () => {
 
   it('reports `network` when nothing listens on the port', async () => {
     const port = await freePort();
-    const provider = createSmsProvider(smsConfig({ provider: 'netgsm', netgsm: { baseUrl: `http://127.0.0.1:${port}` } }), silent);
+    const provider = createSmsProvider(
+      smsConfig({ provider: 'netgsm', netgsm: { baseUrl: `http://127.0.0.1:${port}` } }),
+      silent,
+    );
 
     const err = await sendExpectingError(provider, '+905551234567', TEXT);
 
@@ -339,12 +359,17 @@ describe('sms providers: netgsm', () => {
 describe('sms providers: console', () => {
   it('logs one info line with the masked phone and the length, never the text', async () => {
     const logs = captureLogs();
-    const provider = createSmsProvider(smsConfig({ provider: 'console' }), createLogger({ level: 'info' }, logs.stream));
+    const provider = createSmsProvider(
+      smsConfig({ provider: 'console' }),
+      createLogger({ level: 'info' }, logs.stream),
+    );
 
     const out = await provider.send({ to: '+905551234567', text: TEXT });
 
     expect(provider.name).to.equal('console');
-    expect(out.providerMessageId).to.be.a('string').and.match(/^console-/);
+    expect(out.providerMessageId)
+      .to.be.a('string')
+      .and.match(/^console-/);
     const lines = logs.lines();
     expect(lines).to.have.length(1);
     const [line] = lines;
@@ -363,7 +388,9 @@ describe('sms providers: console', () => {
 describe('createSmsProvider', () => {
   it('picks the provider named in the config', () => {
     expect(createSmsProvider(smsConfig({ provider: 'console' }), silent).name).to.equal('console');
-    expect(createSmsProvider(smsConfig({ provider: 'twilio', twilio: { from: '+15005550006' } }), silent).name).to.equal('twilio');
+    expect(
+      createSmsProvider(smsConfig({ provider: 'twilio', twilio: { from: '+15005550006' } }), silent).name,
+    ).to.equal('twilio');
     expect(createSmsProvider(smsConfig({ provider: 'netgsm' }), silent).name).to.equal('netgsm');
   });
 
@@ -373,7 +400,10 @@ describe('createSmsProvider', () => {
       /TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID/,
     );
     expect(() =>
-      createSmsProvider(smsConfig({ provider: 'twilio', twilio: { authToken: undefined, from: '+15005550006' } }), silent),
+      createSmsProvider(
+        smsConfig({ provider: 'twilio', twilio: { authToken: undefined, from: '+15005550006' } }),
+        silent,
+      ),
     ).to.throw(Error, /TWILIO_AUTH_TOKEN/);
     let thrown: unknown;
     try {
@@ -382,6 +412,8 @@ describe('createSmsProvider', () => {
       thrown = error;
     }
     expect(thrown).to.be.instanceOf(Error).and.not.instanceOf(SmsDeliveryError);
-    expect((thrown as Error).message).to.include('NETGSM_HEADER').and.not.include(NETGSM_PASSWORD);
+    expect((thrown as Error).message)
+      .to.include('NETGSM_HEADER')
+      .and.not.include(NETGSM_PASSWORD);
   });
 });

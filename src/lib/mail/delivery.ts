@@ -42,7 +42,12 @@ export class MailDeliveryError extends Error {
   readonly responseCode?: number;
   readonly errorCode?: string;
 
-  constructor(transport: MailTransportName, reason: MailFailureReason, message: string, options: MailDeliveryErrorOptions = {}) {
+  constructor(
+    transport: MailTransportName,
+    reason: MailFailureReason,
+    message: string,
+    options: MailDeliveryErrorOptions = {},
+  ) {
     super(message);
     this.name = 'MailDeliveryError';
     this.transport = transport;
@@ -83,14 +88,20 @@ function safeCode(value: unknown): string | undefined {
  *   connection, an unknown error) → `network`; the message names the system
  *   code behind it (`ECONNREFUSED`, `ENOTFOUND`) when there is one.
  */
-export function toMailDeliveryError(transport: MailTransportName, error: unknown, timeoutMs: number): MailDeliveryError {
+export function toMailDeliveryError(
+  transport: MailTransportName,
+  error: unknown,
+  timeoutMs: number,
+): MailDeliveryError {
   if (error instanceof MailDeliveryError) return error;
   const e = (error ?? {}) as { code?: unknown; originalCode?: unknown; responseCode?: unknown };
   const code = safeCode(e.code);
   const systemCode = safeCode(e.originalCode) ?? code;
 
   if (code === 'ETIMEDOUT' || code === 'EABORT') {
-    return new MailDeliveryError(transport, 'timeout', `${transport}: no response within ${timeoutMs} ms`, { errorCode: code });
+    return new MailDeliveryError(transport, 'timeout', `${transport}: no response within ${timeoutMs} ms`, {
+      errorCode: code,
+    });
   }
   if (typeof e.responseCode === 'number' && Number.isInteger(e.responseCode)) {
     const responseCode = e.responseCode;
@@ -100,9 +111,16 @@ export function toMailDeliveryError(transport: MailTransportName, error: unknown
     });
   }
   if (code !== undefined && REFUSED_CODES.has(code)) {
-    return new MailDeliveryError(transport, 'rejected', `${transport}: message not accepted (${code})`, { errorCode: code });
+    return new MailDeliveryError(transport, 'rejected', `${transport}: message not accepted (${code})`, {
+      errorCode: code,
+    });
   }
-  return new MailDeliveryError(transport, 'network', `${transport}: connection failed (${systemCode ?? 'connection error'})`, {
-    ...(systemCode === undefined ? {} : { errorCode: systemCode }),
-  });
+  return new MailDeliveryError(
+    transport,
+    'network',
+    `${transport}: connection failed (${systemCode ?? 'connection error'})`,
+    {
+      ...(systemCode === undefined ? {} : { errorCode: systemCode }),
+    },
+  );
 }

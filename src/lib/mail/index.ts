@@ -125,7 +125,10 @@ class SmtpMailer implements Mailer {
     // Mail re-emits transport-level errors; without a listener an 'error' event would crash the process.
     // Only the code is logged: nodemailer messages can echo server replies.
     this.transporter.on('error', (err: { code?: unknown }) => {
-      logger.warn({ transport: this.transport, errorCode: typeof err.code === 'string' ? err.code : undefined }, 'mail transport error');
+      logger.warn(
+        { transport: this.transport, errorCode: typeof err.code === 'string' ? err.code : undefined },
+        'mail transport error',
+      );
     });
   }
 
@@ -136,7 +139,11 @@ class SmtpMailer implements Mailer {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new MailDeliveryError(this.transport, 'timeout', `${this.transport}: no response within ${timeoutMs} ms`, { errorCode: 'ETIMEDOUT' }));
+        reject(
+          new MailDeliveryError(this.transport, 'timeout', `${this.transport}: no response within ${timeoutMs} ms`, {
+            errorCode: 'ETIMEDOUT',
+          }),
+        );
         // Stops the send inside nodemailer: drops it from the pool queue or closes its connection.
         controller.abort();
       }, timeoutMs);

@@ -101,11 +101,18 @@ export async function postWithDeadline(
     text = await res.text();
   } catch (error) {
     if (isTimeout(error) || signal.aborted) {
-      throw new SmsDeliveryError(provider, 'timeout', `${provider}: no response within ${timeoutMs} ms`, { cause: error });
+      throw new SmsDeliveryError(provider, 'timeout', `${provider}: no response within ${timeoutMs} ms`, {
+        cause: error,
+      });
     }
-    throw new SmsDeliveryError(provider, 'network', `${provider}: request failed before a response (${networkCode(error)})`, {
-      cause: error,
-    });
+    throw new SmsDeliveryError(
+      provider,
+      'network',
+      `${provider}: request failed before a response (${networkCode(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
   let json: unknown;
   try {

@@ -51,11 +51,9 @@ export interface NetgsmOptions {
 export function netgsmOptions(sms: SmsConfig): NetgsmOptions {
   const { usercode, password, header, baseUrl } = sms.netgsm;
   if (!usercode || !password || !header) {
-    const missing = [
-      !usercode && 'NETGSM_USERCODE',
-      !password && 'NETGSM_PASSWORD',
-      !header && 'NETGSM_HEADER',
-    ].filter(Boolean);
+    const missing = [!usercode && 'NETGSM_USERCODE', !password && 'NETGSM_PASSWORD', !header && 'NETGSM_HEADER'].filter(
+      Boolean,
+    );
     throw new Error(`SMS provider netgsm is missing ${missing.join(', ')}`);
   }
   return { usercode, password, header, baseUrl, timeoutMs: sms.timeoutMs };
