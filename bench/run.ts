@@ -22,10 +22,13 @@
  * 4. Soak (`--soak-minutes=N`, default 5, 0 to skip): a steady login rate
  *    (a third of the best, or --soak-rate=N) for N minutes; web and worker
  *    RSS and live heap after a forced GC (bench/memory-probe.mjs) each minute.
+ * 5. Reports at size (bench/analytics.ts): the 90-day signups and 30-day
+ *    retention reports over 10,000 and then 1,000,000 stored signups.
  *
  * Flags: --quick (fewer logins, a history of 10,000), --history=N, --soak-minutes=N,
  * --skip-login (start at the worker phases; the sustained load then runs at
- * --rate=N logins/s), --skip-history (no second login table), --skip-drain
+ * --rate=N logins/s), --skip-history (no second login table), --skip-analytics (no reports at
+ * size: 10,000 and 1,000,000 signups, bench/analytics.ts), --skip-drain
  * (no 20,000-job drain), --cpu-prof (V8 CPU profiles of the web and the floor,
  * summarized as CPU ms per login by origin: package, Node, our code).
  */
@@ -46,6 +49,7 @@ import { closeRedis, createRedis } from '../src/lib/redis.js';
 import { registerModels } from '../src/models/index.js';
 import { ensureIndexes } from '../src/models/indexes.js';
 import { createLogger } from '../src/lib/logger.js';
+import { benchAnalytics } from './analytics.js';
 import { cpuByOrigin } from './profile.js';
 
 const args = process.argv.slice(2);
@@ -53,6 +57,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes('--quick');
 const soakMinutes = Number(flag('soak-minutes') ?? (quick ? 0 : 5));
+const skipAnalytics = args.includes('--skip-analytics');
 const CONCURRENCIES = [1, 8, 32];
 const LOGINS_PER_RUN = quick ? 200 : 600;
 const WARMUP_LOGINS = 50;
@@ -1115,6 +1120,12 @@ if (cpuProf && !skipLogin) {
   ]);
 }
 rmSync(PROFILE_DIR, { recursive: true, force: true });
+if (!skipAnalytics) {
+  // Last: it drops and refills the analytics facts and rollups (bench/analytics.ts).
+  console.log(`## reports at size: 90-day signups and 30-day retention over stored signups (bench/analytics.ts)`);
+  await benchAnalytics({ sizes: quick ? [10_000, 100_000] : [10_000, 1_000_000], log: (line) => console.log(line) });
+  console.log('');
+}
 await closeQueues(queues);
 await closeRedis(redis);
 await mongoose.disconnect();

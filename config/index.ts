@@ -187,6 +187,20 @@ function schemaFor(nodeEnv: NodeEnv) {
       CORS_ORIGINS: list.default([]),
       TRUST_PROXY: trustProxy.default(false),
       BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(16 * 1024),
+      /** The time zone of the reports when a request gives no `tz` (an IANA name). */
+      ANALYTICS_DEFAULT_TZ: z
+        .string()
+        .default('UTC')
+        .refine((v) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: v });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'must be an IANA time zone such as UTC or Europe/Istanbul'),
+      /** The largest CSV spend upload (PUT /api/v1/analytics/spend); a JSON one is held to BODY_LIMIT_BYTES. */
+      ANALYTICS_SPEND_MAX_BYTES: int(1024, 10 * 1024 * 1024).default(1024 * 1024),
       /** Hard deadline for a graceful shutdown; Heroku kills at 30 s. */
       SHUTDOWN_TIMEOUT_MS: int(1000, 28_000).default(20_000),
       WORKER_CONCURRENCY: int(1, 256).default(10),
@@ -273,6 +287,8 @@ function schemaFor(nodeEnv: NodeEnv) {
       ACCOUNT_DELETION_FINALIZE_NOW: bool.default(false),
       /** How often the worker looks for deletion requests that are due. */
       ACCOUNT_DELETION_SWEEP_EVERY_MS: int(1000, 24 * 3600 * 1000).default(60_000),
+      /** How long an audit event is kept (`audit_events`); a change applies to events recorded from then on. */
+      AUDIT_RETENTION_DAYS: int(1, 3650).default(180),
 
       /**
        * How often the worker deletes expired documents (codes, refresh-token uses, undelivered outbox
@@ -450,6 +466,7 @@ export type Config = Readonly<{
   redis: { url: string; urls: string[]; cluster: boolean; tlsRejectUnauthorized: boolean; queuePrefix: string };
   jwt: { secret: string; issuer: string; audience: string };
   http: { corsOrigins: string[]; trustProxy: boolean | number | string[]; bodyLimitBytes: number };
+  analytics: { defaultTz: string; spendMaxBytes: number };
   shutdownTimeoutMs: number;
   workerConcurrency: number;
   readinessTimeoutMs: number;
@@ -482,6 +499,7 @@ export type Config = Readonly<{
     deletionSweepEveryMs: number;
   };
   outbox: { relayEveryMs: number; relayAfterMs: number };
+  audit: { retentionDays: number };
   expirySweepEveryMs: number;
   worker: { lockDurationMs: number; stalledIntervalMs: number };
   /** The OpenAPI document's `servers` (and the playground's server list). */
@@ -548,6 +566,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
     },
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     http: { corsOrigins: e.CORS_ORIGINS, trustProxy: e.TRUST_PROXY, bodyLimitBytes: e.BODY_LIMIT_BYTES },
+    analytics: { defaultTz: e.ANALYTICS_DEFAULT_TZ, spendMaxBytes: e.ANALYTICS_SPEND_MAX_BYTES },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
@@ -600,6 +619,7 @@ export function loadConfig(env: Env = process.env, overrides: Env = {}): Config 
       deletionSweepEveryMs: e.ACCOUNT_DELETION_SWEEP_EVERY_MS,
     },
     outbox: { relayEveryMs: e.OUTBOX_RELAY_EVERY_MS, relayAfterMs: e.OUTBOX_RELAY_AFTER_MS },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     expirySweepEveryMs: e.EXPIRY_SWEEP_EVERY_MS,
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
     docs: {

@@ -17,6 +17,7 @@ import { createSmsProvider, type SmsProvider } from './lib/sms/index.js';
 import { clientHeaders } from './middleware/client-headers.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
+import { adminRouter } from './routes/admin.js';
 import { analyticsRouter } from './routes/analytics.js';
 import { authRouter } from './routes/auth.js';
 import { dashboardRouter } from './routes/dashboard.js';
@@ -84,11 +85,12 @@ export function createApp(deps: AppDeps): Express {
   const clock = deps.clock ?? (() => new Date());
   const guard = new SessionGuard(config.sessions.cacheTtlMs, clock);
   const publisher = deps.publisher ?? new Publisher(deps.queues, clock);
+  const limits = new RateLimits(deps.redis, config);
   app.use(
     authRouter({
       config,
       publisher,
-      limits: new RateLimits(deps.redis, config),
+      limits,
       sms: deps.sms ?? createSmsProvider(config.sms, deps.logger),
       mailer: deps.mailer,
       guard,
@@ -98,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(usersRouter({ config, publisher, guard, clock }));
   app.use(analyticsRouter({ config, guard, clock }));
+  app.use(adminRouter({ config, limits, guard, clock }));
   app.use(dashboardRouter());
   app.use(docsRouter(config));
   app.use(metricsRouter(deps));

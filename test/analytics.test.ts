@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { Worker } from 'bullmq';
 import { randomBytes, randomInt } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { Types } from 'mongoose';
 import { closeQueues, createQueues, QUEUE_NAMES, type Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -11,32 +10,17 @@ import { Session } from '../src/models/session.js';
 import { User } from '../src/models/user.js';
 import { jobHandler } from '../src/workers/processors.js';
 import { bearer, eventually, freshIp, freshPhone, login, post, sendOtp, verifyOtp } from './support/auth.js';
-import { childEnv, testConfig } from './support/env.js';
+import { testConfig } from './support/env.js';
 import { redis } from './support/hooks.js';
 import { json, startApp, type TestServer } from './support/http.js';
+import { runCli } from './support/processes.js';
 
 const DAY = 86_400_000;
 const SOURCES = ['instagram_ads', 'tiktok_ads', 'google_search'];
 const CAMPAIGNS = ['spring_launch', 'summer_promo', 'autumn_push', 'winter_sale'];
 
 /** Runs a CLI of src/cli the way an operator would; resolves to its exit code and output. */
-function cli(
-  name: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 describe('marketing reports (contract §5)', function () {
   this.timeout(120_000);
@@ -143,6 +127,17 @@ describe('marketing reports (contract §5)', function () {
       60_000,
       '50 login facts',
     );
+    // Each fact is counted in its rollup right after it is stored.
+    await eventually(
+      async () => {
+        const f = (
+          await srv.request(`/api/v1/analytics/funnel?from=${days[0]}&to=${days[2]}`, bearer(marketer.accessToken))
+        ).body.data;
+        return f.signups === 50 && f.registrationsCompleted === 10 && f.logins === 50 && f.otpSent === 50;
+      },
+      30_000,
+      'the rollups up to date',
+    );
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.close()));
@@ -157,13 +152,14 @@ describe('marketing reports (contract §5)', function () {
   const report = (token: string, query: string) => srv.request(`/api/v1/analytics/signups?${query}`, bearer(token));
 
   function expectedRows(dims: ('day' | 'source' | 'campaign')[]) {
-    const rows = new Map<string, Record<string, string | number>>();
+    const rows = new Map<string, Record<string, unknown>>();
     for (const p of plan) {
       const key = dims.map((d) => p[d]).join('|');
-      const row = rows.get(key) ?? {
+      const row: Record<string, unknown> = rows.get(key) ?? {
         ...Object.fromEntries(dims.map((d) => [d, p[d]])),
         signups: 0,
         registrationsCompleted: 0,
+        spend: [],
       };
       (row.signups as number)++;
       if (p.completes) (row.registrationsCompleted as number)++;
@@ -179,9 +175,10 @@ describe('marketing reports (contract §5)', function () {
     expect(res.body.data).to.deep.equal({
       from: days[0],
       to: days[2],
+      tz: 'UTC',
       groupBy: ['day', 'source', 'campaign'],
       rows: expected,
-      totals: { signups: 50, registrationsCompleted: 10 },
+      totals: { signups: 50, registrationsCompleted: 10, spend: [] },
     });
     expect(res.body.data.rows.some((r: { source: string }) => r.source === '(none)')).to.equal(true);
   });
@@ -201,6 +198,7 @@ describe('marketing reports (contract §5)', function () {
     expect(filtered.body.data.totals).to.deep.equal({
       signups: tiktok.length,
       registrationsCompleted: tiktok.filter((p) => p.completes).length,
+      spend: [],
     });
   });
 
@@ -212,10 +210,12 @@ describe('marketing reports (contract §5)', function () {
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/csv/);
     expect(res.headers.get('content-disposition')).to.include(`signups_${days[0]}_${days[2]}.csv`);
+    const header =
+      'day,source,campaign,signups,registrationsCompleted,currency,spend,costPerSignup,costPerCompletedRegistration';
     const expected = [
-      'day,source,campaign,signups,registrationsCompleted',
+      header,
       ...expectedRows(['day', 'source', 'campaign']).map(
-        (r) => `${r.day},${r.source},${r.campaign},${r.signups},${r.registrationsCompleted}`,
+        (r) => `${r.day},${r.source},${r.campaign},${r.signups},${r.registrationsCompleted},,,,`,
       ),
     ];
     expect(res.text).to.equal(`${expected.join('\r\n')}\r\n`);
@@ -230,8 +230,10 @@ describe('marketing reports (contract §5)', function () {
     expect(res.body.data).to.deep.equal({
       from: days[0],
       to: days[2],
+      tz: 'UTC',
       source: null,
       campaign: null,
+      medium: null,
       otpSent: 50,
       otpVerified: 50,
       signups: 50,
@@ -262,7 +264,7 @@ describe('marketing reports (contract §5)', function () {
     const cases: [string, string][] = [
       [`from=${days[2]}&to=${days[0]}`, 'from: must not be after to'],
       ['from=2026-02-30', 'from: must be a UTC day YYYY-MM-DD'],
-      ['groupBy=day,weekday', 'groupBy: "weekday" is not one of day, source, campaign, country, platform'],
+      ['groupBy=day,weekday', 'groupBy: "weekday" is not one of day, source, campaign, medium, country, platform'],
       ['format=xml', 'format: must be json or csv'],
       ['from=2020-01-01&to=2026-01-01', 'to: the range is at most 366 days'],
       ['limit=5', 'limit: unknown query parameter'],

@@ -9,28 +9,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
+import type { Browser, Page } from 'playwright-core';
 import { User } from '../src/models/user.js';
-import { eventually, freshPhone } from './support/auth.js';
-import { startApp, type TestServer } from './support/http.js';
-import { CHROMIUM, CHROMIUM_ARGS, OUTPUT, openPage } from './support/browser.js';
+import { recordFact } from '../src/services/rollups.js';
+import { freshPhone, login, post } from './support/auth.js';
+import type { TestServer } from './support/http.js';
+import { OUTPUT, openPage, signInWithCode as signIn, startPageTest } from './support/browser.js';
 
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 const todayStart = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
 const daysAgo = (n: number) => isoDay(todayStart - n * DAY_MS);
-
-/** Signs in through the page's own form; the test server puts the code in send-otp's answer and the page prefills it. */
-async function signIn(page: Page, phone: { countryCode: string; phoneNumber: string }): Promise<void> {
-  await page.getByLabel('Country code').fill(phone.countryCode);
-  await page.getByLabel('Phone number').fill(phone.phoneNumber);
-  await page.getByRole('button', { name: 'Send code' }).click();
-  const code = page.getByLabel('Code', { exact: true });
-  await code.waitFor({ state: 'visible' });
-  await eventually(async () => /^\d{4}$/.test(await code.inputValue()), 10_000, 'the code prefilled');
-  await page.getByRole('button', { name: 'Verify and sign in' }).click();
-}
 
 /**
  * Waits until the reports' current load has finished; returns 'ready' or 'error'. (Locators, not
@@ -51,13 +40,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    ${CHROMIUM} is missing: skipping the dashboard tests (apt-get install -y chromium)`);
-      this.skip();
-    }
-    srv = await startApp({ TRUST_PROXY: 'true' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    fs.mkdirSync(OUTPUT, { recursive: true });
+    ({ srv, browser } = await startPageTest(this, 'the dashboard tests'));
   });
   after(async () => {
     await browser?.close();
@@ -124,47 +107,57 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         phoneNumber: marketer.phoneNumber,
         roles: ['user', 'marketing'],
       });
-      const attributions = [];
-      const completions = [];
+      // The facts go through the worker's own path, so the rollups the reports read count them (they are
+      // kept afterwards, as facts always are: their sources are this run's own).
       for (const [source, campaign, signups, completed] of seed) {
         for (const [i, day] of days.entries()) {
           for (let n = 0; n < signups[i]!; n++) {
             const _id = new Types.ObjectId();
             const at = new Date(Date.parse(`${day}T10:00:00Z`) + n * 60_000);
-            attributions.push({
-              _id,
-              source,
-              campaign,
-              country: 'TR',
-              platform: 'mobile_ios',
-              day,
-              signedUpAt: at,
-              recordedAt: at,
-            });
+            const facts = { source, campaign, country: 'TR', platform: 'mobile_ios', signedUpAt: at };
+            await recordFact('signup', { _id, ...facts, day, recordedAt: at });
             if (n < completed[i]!)
-              completions.push({
+              await recordFact('completion', {
                 _id,
+                ...facts,
                 signupDay: day,
-                source,
-                campaign,
-                country: 'TR',
-                platform: 'mobile_ios',
                 day,
                 completedAt: new Date(at.getTime() + 3_600_000),
                 recordedAt: at,
               });
+            // The first signup of each group comes back the next day.
+            if (n === 0)
+              await recordFact('return', {
+                _id: `${_id.toHexString()}:1`,
+                n: 1,
+                ...facts,
+                medium: '(none)',
+                at: new Date(at.getTime() + 25 * 3_600_000),
+              });
           }
         }
       }
-      await SignupAttribution.insertMany(attributions);
-      await RegistrationCompletion.insertMany(completions);
+      // Spend, uploaded by another marketer (the page's sign-in would meet this number's resend cooldown).
+      const uploader = freshPhone();
+      await User.create({
+        phoneKey: uploader.e164,
+        countryCode: uploader.countryCode,
+        phoneNumber: uploader.phoneNumber,
+        roles: ['user', 'marketing'],
+      });
+      const spent = await srv.request(
+        '/api/v1/analytics/spend',
+        post(
+          (await login(srv, uploader)).accessToken,
+          { rows: [{ day: days[0], source: src.a, campaign: `${tag}_spring`, amount: '12.50', currency: 'USD' }] },
+          'PUT',
+        ),
+      );
+      expect(spent.status, spent.text).to.equal(200);
       ctx = await openPage(browser!, { acceptDownloads: true });
     });
     after(async () => {
       await ctx?.context.close();
-      const sources = Object.values(src);
-      await SignupAttribution.deleteMany({ source: { $in: sources } });
-      await RegistrationCompletion.deleteMany({ source: { $in: sources } });
     });
 
     it('signs in with a phone code, loads the range and shows the chart, campaign table and funnel of the data', async () => {
@@ -226,23 +219,69 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         expect(dataset!.data, source).to.deep.equal(expected);
       }
 
-      // Table: one row per (source, campaign) with signups, completed registrations and the rate.
+      // Table: one row per (source, campaign) with signups, completed registrations, the rate and the costs.
       const ours = page.locator(`#campaign-table tbody tr[data-source^="${tag}_"]`);
       expect(await ours.count()).to.equal(seed.length);
       for (const [source, campaign, signups, completed] of seed) {
         const row = page.locator(`#campaign-table tbody tr[data-source="${source}"][data-campaign="${campaign}"]`);
         const cells = (await row.locator('th, td').allTextContents()).map((t) => t.trim());
+        // 12.50 USD over 3 signups and 2 completed registrations; no spend elsewhere.
+        const costs =
+          source === src.a && campaign === `${tag}_spring` ? ['USD 12.50', 'USD 4.17', 'USD 6.25'] : ['—', '—', '—'];
         expect(cells, `${source} / ${campaign}`).to.deep.equal([
           source,
           campaign,
           String(sum(signups)),
           String(sum(completed)),
           rate(sum(completed), sum(signups)),
+          ...costs,
         ]);
       }
 
-      // Funnel: the API's four numbers, a bar each, and step-to-step conversion.
+      // Cohort table: one row per signup day, the API's retention shares ("—" while a day has not ended).
       const token = await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`);
+      const retention = await srv.request(`/api/v1/analytics/retention?from=${range.from}&to=${range.to}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(retention.status, retention.text).to.equal(200);
+      const share = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+      const cohortRows = retention.body.data.rows as {
+        day: string;
+        signups: number;
+        retentionDay1: number | null;
+        retentionDay7: number | null;
+        retentionDay30: number | null;
+      }[];
+      expect(cohortRows.map((r) => r.day)).to.include.members(days);
+      for (const r of cohortRows) {
+        const cells = (
+          await page.locator(`#cohort-table tbody tr[data-day="${r.day}"]`).locator('th, td').allTextContents()
+        ).map((t) => t.trim());
+        expect(cells, r.day).to.deep.equal([
+          r.day,
+          r.signups.toLocaleString('en-US'),
+          share(r.retentionDay1),
+          share(r.retentionDay7),
+          share(r.retentionDay30),
+        ]);
+      }
+      const ourCohort = await srv.request(`/api/v1/analytics/retention?from=${days[0]}&to=${days[0]}&source=${src.b}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(ourCohort.body.data.rows).to.deep.equal([
+        {
+          day: days[0],
+          signups: 1,
+          returnedDay1: 1,
+          retentionDay1: 1,
+          returnedDay7: 0,
+          retentionDay7: null,
+          returnedDay30: 0,
+          retentionDay30: null,
+        },
+      ]);
+
+      // Funnel: the API's four numbers, a bar each, and step-to-step conversion.
       const api = await srv.request(`/api/v1/analytics/funnel?from=${range.from}&to=${range.to}`, {
         headers: { authorization: `Bearer ${token}`, 'x-platform': 'admin' },
       });
@@ -272,11 +311,16 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         .readFileSync(await download.path(), 'utf8')
         .trim()
         .split(/\r?\n/);
-      expect(csv[0]).to.equal('day,source,signups,registrationsCompleted');
+      expect(csv[0]).to.equal(
+        'day,source,signups,registrationsCompleted,currency,spend,costPerSignup,costPerCompletedRegistration',
+      );
       for (const source of Object.values(src)) {
         const lines = csv.filter((l) => l.split(',')[1] === source);
+        const spend = (day: string) => (source === src.a && day === days[0] ? 'USD,12.5,6.25,12.5' : ',,,'); // 2 signups, 1 completed that day
         const expected = days.flatMap((day, i) =>
-          signupsOf(source, i) > 0 ? [`${day},${source},${signupsOf(source, i)},${completionsOf(source, i)}`] : [],
+          signupsOf(source, i) > 0
+            ? [`${day},${source},${signupsOf(source, i)},${completionsOf(source, i)},${spend(day)}`]
+            : [],
         );
         expect(lines, source).to.deep.equal(expected);
       }
@@ -305,10 +349,10 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       expect(await evaluate<string>(page, `sessionStorage.getItem('allmine.dashboard.refreshToken')`)).to.not.equal(
         before,
       );
-      // The three reports were refused together and shared one refresh (refresh tokens rotate).
+      // The four reports were refused together and shared one refresh (refresh tokens rotate).
       expect(refreshes).to.deep.equal(['POST']);
-      // Chromium logs every failed load: those three 401s, nothing else.
-      expect(problems.console).to.have.length(3);
+      // Chromium logs every failed load: those four 401s, nothing else.
+      expect(problems.console).to.have.length(4);
       expect(
         problems.console.every((t) => /status of 401/.test(t)),
         problems.console.join('\n'),

@@ -125,6 +125,9 @@ describe('errors carry an errorCode to branch on', () => {
     expect(codesOf('/api/v1/users/me/account-deletion', 'post', '409')).to.deep.equal(['ACCOUNT_DELETED']);
     expect(codesOf('/api/v1/users/me/account-deletion', 'delete', '409')).to.include('ACCOUNT_DELETED');
     expect(codesOf('/api/v1/users/me/account-deletion/finalize-now', 'post', '409')).to.deep.equal(['ACCOUNT_DELETED']);
-    expect(codesOf('/api/v1/auth/verify-otp', 'post', '409')).to.deep.equal(['ACCOUNT_UNAVAILABLE']);
+    expect(codesOf('/api/v1/auth/verify-otp', 'post', '409')).to.deep.equal([
+      'ACCOUNT_SUSPENDED',
+      'ACCOUNT_UNAVAILABLE',
+    ]);
   });
 });

@@ -13,6 +13,7 @@ import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { createLogger } from '../src/lib/logger.js';
 import { closeRedis, createRedis, redisReady, type Redis } from '../src/lib/redis.js';
 import { FunnelEvent, LoginEvent, SignupAttribution } from '../src/models/analytics.js';
+import { AuditEvent } from '../src/models/audit-event.js';
 import { Outbox } from '../src/models/outbox.js';
 import { User } from '../src/models/user.js';
 import { signupsReport } from '../src/services/analytics.js';
@@ -93,7 +94,8 @@ describe('no lost side effects (contract §5)', function () {
       const duringOutage = [...userIds];
       const outageSeconds = (Date.now() - stoppedAt) / 1000;
       expect(duringOutage.length).to.be.at.least(20);
-      // Each login's last-login and signup events wait in the MongoDB outbox, one document per request.
+      // Each login's last-login and signup events (and its funnel fact) wait in the MongoDB outbox, one document
+      // per request. (The login's audit event is the last-login job's to record.)
       await eventually(
         async () => (await outboxEventsOf(duringOutage)).length === 2 * duringOutage.length,
         10_000,
@@ -127,9 +129,23 @@ describe('no lost side effects (contract §5)', function () {
           90_000,
           'every login event',
         );
+        await eventually(
+          async () => (await AuditEvent.countDocuments({ targetUserId: { $in: ids }, type: 'login' })) === n,
+          90_000,
+          'every login audited',
+        );
+        await eventually(
+          async () => (await FunnelEvent.countDocuments({ step: 'otp-verified', source })) === n,
+          90_000,
+          'every verified code in the funnel',
+        );
         const days = { from: firstDay, to: new Date().toISOString().slice(0, 10) };
-        const before = await signupsReport(days, ['source'], { source });
-        expect(before.totals.signups).to.equal(n);
+        // The rollup counts each fact a moment after it is stored.
+        await eventually(
+          async () => (await signupsReport(days, ['source'], { source })).totals.signups === n,
+          30_000,
+          'every signup in the report',
+        );
 
         // Delivered, the outbox documents are gone.
         expect(await Outbox.countDocuments({ 'events.data.userId': { $in: userIds } })).to.equal(0);
@@ -143,11 +159,17 @@ describe('no lost side effects (contract §5)', function () {
           'relayed again',
         );
         // Every re-sent job has run again (its job id is back, finished).
+        const resentLogins = undelivered
+          .flatMap((d) => d.events)
+          .filter((e) => e.queue === 'last-login')
+          .map((e) => e.jobId);
+        expect(resentLogins).to.have.length(duringOutage.length);
         await eventually(
           async () => {
-            const jobs = await Promise.all(
-              duringOutage.map((id) => privateQueues['signup-attribution'].getJob(signupAttributionJobId(id))),
-            );
+            const jobs = await Promise.all([
+              ...duringOutage.map((id) => privateQueues['signup-attribution'].getJob(signupAttributionJobId(id))),
+              ...resentLogins.map((id) => privateQueues['last-login'].getJob(id)),
+            ]);
             return jobs.every((j) => (j?.finishedOn ?? 0) >= resentAt);
           },
           90_000,
@@ -158,6 +180,7 @@ describe('no lost side effects (contract §5)', function () {
         expect(after.totals.signups).to.equal(n);
         expect(await SignupAttribution.countDocuments({ source })).to.equal(n);
         expect(await LoginEvent.countDocuments({ userId: { $in: ids } })).to.equal(n);
+        expect(await AuditEvent.countDocuments({ targetUserId: { $in: ids }, type: 'login' })).to.equal(n);
         expect(await FunnelEvent.countDocuments({ step: 'otp-verified', source })).to.equal(n);
       } finally {
         await worker.stop();

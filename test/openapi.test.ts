@@ -76,7 +76,7 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
     expect(doc.info.title).to.equal('Allmine auth API');
     expect(doc.info.version).to.match(/^\d+\.\d+\.\d+/);
     expect(doc.servers).to.deep.equal(SERVERS);
-    expect(doc.tags.map((t) => t.name)).to.deep.equal(['Authentication', 'Users', 'Analytics', 'Health']);
+    expect(doc.tags.map((t) => t.name)).to.deep.equal(['Authentication', 'Users', 'Analytics', 'Admin', 'Health']);
     expect(JSON.parse(JSON.stringify(doc))).to.deep.equal(doc); // plain JSON: servable as /openapi.json as it is
   });
 
@@ -140,6 +140,7 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
       if (
         path.startsWith('/api/v1/users') ||
         path.startsWith('/api/v1/analytics') ||
+        path.startsWith('/api/v1/admin') ||
         ['/api/v1/auth/logout', '/api/v1/auth/revoke-token', '/api/v1/auth/sessions', '/api/v1/auth/me'].includes(path)
       ) {
         expect(jwt, `${where} requires JWT-auth`).to.equal(true);
@@ -169,6 +170,14 @@ describe('OpenAPI document (src/openapi/spec.ts)', () => {
         'POST /api/v1/users/me/account-deletion',
         'DELETE /api/v1/users/me/account-deletion',
         'POST /api/v1/users/me/account-deletion/finalize-now',
+        'POST /api/v1/admin/users/{id}/suspend',
+        'POST /api/v1/admin/users/{id}/unsuspend',
+        'POST /api/v1/admin/users/{id}/sessions/revoke',
+        'DELETE /api/v1/admin/users/{id}/sessions/{sessionId}',
+        'POST /api/v1/admin/users/{id}/limits/reset',
+        'PUT /api/v1/admin/users/{id}/roles',
+        'POST /api/v1/admin/users/{id}/account-deletion/finalize',
+        'PUT /api/v1/analytics/spend',
       ].sort(),
     );
     expect(doc.components.securitySchemes['JWT-auth']).to.include({

@@ -330,7 +330,7 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     expect(await OtpCode.countDocuments({ _id: `phone:${phone.e164}` })).to.equal(0);
   });
 
-  it('answers 409 for an account that cannot log in, and opens no session', async () => {
+  it('answers 409 ACCOUNT_SUSPENDED for a suspended account, and opens no session', async () => {
     const { phone, ip, code } = await codeFor();
     const user = await User.create({
       phoneKey: phone.e164,
@@ -341,7 +341,7 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
     const res = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code }, ip);
     expect(res.status).to.equal(409);
     expect(res.body.errors[0]).to.equal('Resource already exists or cannot be changed in its current state');
-    expect(res.body.errorCode).to.equal('ACCOUNT_UNAVAILABLE');
+    expect(res.body.errorCode).to.equal('ACCOUNT_SUSPENDED');
     expect(await Session.countDocuments({ userId: user._id })).to.equal(0);
   });
 

@@ -3,12 +3,20 @@
 'use strict';
 
 (function main() {
-  const API = '/api/v1';
-  const STORE = {
-    access: 'allmine.dashboard.accessToken',
-    refresh: 'allmine.dashboard.refreshToken',
-    who: 'allmine.dashboard.who',
-  };
+  const {
+    authFetch,
+    authJson,
+    envelope,
+    tokens,
+    ApiError,
+    SignedOut,
+    byId: $,
+    showMessage,
+    busy,
+    views,
+    signOut,
+    signInForm,
+  } = window.AllmineSession;
   const DAY_MS = 86400000;
   const PALETTE = [
     '#4e79a7',
@@ -25,26 +33,9 @@
   const NONE = '(none)';
   const NONE_COLOR = '#b8bec9';
 
-  const $ = (id) => {
-    const el = document.getElementById(id);
-    if (!el) throw new Error(`#${id} is missing from the page`);
-    return el;
-  };
   const ui = {
-    account: $('account'),
-    accountLabel: $('account-label'),
     signOut: $('sign-out'),
     signIn: $('sign-in'),
-    signInError: $('sign-in-error'),
-    phoneForm: $('phone-form'),
-    countryCode: $('country-code'),
-    phoneNumber: $('phone-number'),
-    sendCode: $('send-code'),
-    codeForm: $('code-form'),
-    codeHint: $('code-hint'),
-    code: $('otp-code'),
-    verify: $('verify-code'),
-    changeNumber: $('change-number'),
     forbidden: $('forbidden'),
     forbiddenMessage: $('forbidden-message'),
     forbiddenSignOut: $('forbidden-sign-out'),
@@ -60,6 +51,8 @@
     canvas: $('signups-chart'),
     tableBody: $('campaign-table').querySelector('tbody'),
     tableFoot: $('campaign-table').querySelector('tfoot'),
+    cohortBody: $('cohort-table').querySelector('tbody'),
+    cohortFoot: $('cohort-table').querySelector('tfoot'),
     funnel: $('funnel'),
   };
 
@@ -79,206 +72,30 @@
   });
   const clockTime = new Intl.DateTimeFormat('en-US', { hour: '2-digit', minute: '2-digit' });
 
-  // ------------------------------------------------------------------ tokens (sessionStorage)
+  // ------------------------------------------------------------------ views, sign in
 
-  const tokens = {
-    get access() {
-      return sessionStorage.getItem(STORE.access);
-    },
-    get refresh() {
-      return sessionStorage.getItem(STORE.refresh);
-    },
-    save(data) {
-      sessionStorage.setItem(STORE.access, data.accessToken);
-      sessionStorage.setItem(STORE.refresh, data.refreshToken);
-    },
-    clear() {
-      for (const key of Object.values(STORE)) sessionStorage.removeItem(key);
-    },
-  };
+  const show = views({ 'sign-in': ui.signIn, forbidden: ui.forbidden, reports: ui.reports });
 
-  // ------------------------------------------------------------------ HTTP
-
-  class ApiError extends Error {
-    constructor(status, message, body) {
-      super(message);
-      this.status = status;
-      this.body = body;
-    }
-  }
-
-  /** Reads the envelope of a response; throws ApiError with `errors.join(' — ')` when it is not a success. */
-  async function envelope(res) {
-    let body = null;
-    try {
-      body = await res.json();
-    } catch {
-      // Not JSON (a proxy's error page, say): the status line has to do.
-    }
-    if (res.ok && body && body.isSuccess) return body.data;
-    const errors =
-      body && Array.isArray(body.errors) && body.errors.length > 0
-        ? body.errors
-        : [`${res.status} ${res.statusText || 'request failed'}`];
-    throw new ApiError(res.status, errors.join(' — '), body);
-  }
-
-  async function request(path, { method = 'GET', body, auth = false } = {}) {
-    const headers = { 'X-Platform': 'admin' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (auth && tokens.access) headers.Authorization = `Bearer ${tokens.access}`;
-    try {
-      return await fetch(API + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ApiError(0, 'Network error: the server could not be reached.');
-    }
-  }
-
-  const postJson = async (path, body) => envelope(await request(path, { method: 'POST', body }));
-
-  // Three reports load at once; when the access token has expired they all get 401 together and share
-  // one refresh (refresh tokens rotate on every use).
-  let refreshing = null;
-  function refreshTokens() {
-    refreshing ??= (async () => {
-      const refreshToken = tokens.refresh;
-      if (!refreshToken) return false;
-      try {
-        tokens.save(await postJson('/auth/refresh', { refreshToken }));
-        return true;
-      } catch {
-        return false;
-      }
-    })().finally(() => {
-      refreshing = null;
-    });
-    return refreshing;
-  }
-
-  class SignedOut extends Error {}
-
-  /** An authenticated GET: on 401, one refresh and one retry; after that the user has to sign in again. */
-  async function authGet(path) {
-    const sentWith = tokens.access;
-    let res = await request(path, { auth: true });
-    if (res.status === 401) {
-      // Another request may have refreshed already while this one was in flight.
-      const renewed = tokens.access !== sentWith || (await refreshTokens());
-      if (!renewed) throw new SignedOut();
-      res = await request(path, { auth: true });
-      if (res.status === 401) throw new SignedOut();
-    }
-    return res;
-  }
-
-  // ------------------------------------------------------------------ views
-
-  function show(view) {
-    ui.signIn.hidden = view !== 'sign-in';
-    ui.forbidden.hidden = view !== 'forbidden';
-    ui.reports.hidden = view !== 'reports';
-    const signedIn = view !== 'sign-in';
-    ui.account.hidden = !signedIn;
-    ui.accountLabel.textContent = signedIn ? sessionStorage.getItem(STORE.who) || '' : '';
-  }
-
-  function showMessage(el, message) {
-    el.textContent = message || '';
-    el.hidden = !message;
-  }
-
-  function busy(button, isBusy, label) {
-    button.disabled = isBusy;
-    if (label) {
-      button.dataset.label ??= button.textContent;
-      button.textContent = isBusy ? label : button.dataset.label;
-    }
-  }
-
-  // ------------------------------------------------------------------ sign in
-
-  let pendingPhone = null; // { countryCode, phoneNumber } between send-otp and verify-otp
-
-  function showSignIn(message) {
-    tokens.clear();
-    destroyChart();
-    pendingPhone = null;
-    ui.codeForm.hidden = true;
-    ui.phoneForm.hidden = false;
-    ui.code.value = '';
-    showMessage(ui.signInError, message);
-    show('sign-in');
-    ui.phoneNumber.focus();
-  }
-
-  ui.phoneForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const countryCode = ui.countryCode.value.trim().replace(/^\+/, '');
-    const phoneNumber = ui.phoneNumber.value.replace(/[\s().-]/g, '');
-    if (!/^\d{1,4}$/.test(countryCode))
-      return showMessage(ui.signInError, 'Enter the country code as digits, for example 90.');
-    if (!/^\d{4,15}$/.test(phoneNumber))
-      return showMessage(ui.signInError, 'Enter the phone number as digits, without the country code.');
-    showMessage(ui.signInError, '');
-    busy(ui.sendCode, true, 'Sending…');
-    try {
-      const data = await postJson('/auth/send-otp', { countryCode, phoneNumber });
-      pendingPhone = { countryCode, phoneNumber };
-      ui.phoneForm.hidden = true;
-      ui.codeForm.hidden = false;
-      ui.codeHint.textContent = `We sent a code to ${data.countryCode || `+${countryCode}`} ${data.phoneNumber || phoneNumber}.`;
-      // Development and test servers return the code; production never does.
-      ui.code.value = typeof data.code === 'string' ? data.code : '';
-      ui.code.focus();
-    } catch (err) {
-      showMessage(ui.signInError, err.message);
-    } finally {
-      busy(ui.sendCode, false, 'Sending…');
-    }
-  });
-
-  ui.codeForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const code = ui.code.value.trim();
-    if (!pendingPhone) return showSignIn();
-    if (!/^\d{4,8}$/.test(code)) return showMessage(ui.signInError, 'Enter the code from the SMS.');
-    showMessage(ui.signInError, '');
-    busy(ui.verify, true, 'Signing in…');
-    try {
-      const data = await postJson('/auth/verify-otp', { ...pendingPhone, code });
-      tokens.save(data);
-      sessionStorage.setItem(STORE.who, `+${pendingPhone.countryCode} ${pendingPhone.phoneNumber}`);
-      pendingPhone = null;
-      ui.code.value = '';
+  const signIn = signInForm({
+    note: 'Reports need the marketing or admin role.',
+    onSignedIn: async () => {
       show('reports');
       await loadReports();
-    } catch (err) {
-      showMessage(ui.signInError, err.message);
-    } finally {
-      busy(ui.verify, false, 'Signing in…');
-    }
+    },
   });
 
-  ui.changeNumber.addEventListener('click', () => showSignIn());
-  ui.signOut.addEventListener('click', () => signOut());
-  ui.forbiddenSignOut.addEventListener('click', () => signOut());
-
-  /** Ends the session on the server too (best effort), then shows the sign-in form. */
-  function signOut() {
-    const access = tokens.access;
-    if (access) {
-      fetch(`${API}/auth/logout`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${access}`, 'X-Platform': 'admin' },
-      }).catch(() => {});
-    }
-    showSignIn();
+  function showSignIn(message) {
+    destroyChart();
+    signIn.reset(message);
+    show('sign-in');
   }
+
+  const signOutAndShowSignIn = () => {
+    signOut();
+    showSignIn();
+  };
+  ui.signOut.addEventListener('click', signOutAndShowSignIn);
+  ui.forbiddenSignOut.addEventListener('click', signOutAndShowSignIn);
 
   // ------------------------------------------------------------------ date range
 
@@ -330,11 +147,11 @@
     ui.reports.setAttribute('aria-busy', 'true');
     busy(ui.load, true, 'Loading…');
     ui.status.textContent = 'Loading…';
-    const get = async (path) => envelope(await authGet(path));
     const results = await Promise.allSettled([
-      get(signupsUrl(range, 'day,source')),
-      get(signupsUrl(range, 'source,campaign')),
-      get(`/analytics/funnel?${query(range)}`),
+      authJson(signupsUrl(range, 'day,source')),
+      authJson(signupsUrl(range, 'source,campaign')),
+      authJson(`/analytics/funnel?${query(range)}`),
+      authJson(`/analytics/retention?${query(range)}`),
     ]);
     if (seq !== loadSeq) return; // a newer load has started; its results win
     busy(ui.load, false, 'Loading…');
@@ -345,10 +162,11 @@
     const denied = failures.find((e) => e instanceof ApiError && e.status === 403);
     if (denied) return showForbidden(denied.message);
 
-    const [byDay, byCampaign, funnel] = results;
+    const [byDay, byCampaign, funnel, retention] = results;
     if (byDay.status === 'fulfilled') renderChart(range, byDay.value);
     if (byCampaign.status === 'fulfilled') renderTable(byCampaign.value);
     if (funnel.status === 'fulfilled') renderFunnel(funnel.value);
+    if (retention.status === 'fulfilled') renderCohorts(retention.value);
     if (failures.length > 0) {
       const unexpected = failures.find((e) => !(e instanceof ApiError));
       if (unexpected) console.error(unexpected); // a bug in this page, not a server answer
@@ -470,6 +288,18 @@
     return el;
   }
 
+  const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /** Spend lines as text, one per currency (never converted): `USD 60.00 · TRY 300.00`; — without spend. */
+  const perCurrency = (spend, key) => {
+    const parts = (spend || []).filter((s) => s[key] !== null).map((s) => `${s.currency} ${money.format(s[key])}`);
+    return parts.length ? parts.join(' · ') : '—';
+  };
+  const costCells = (spend) => [
+    cell('td', perCurrency(spend, 'amount'), 'num spend'),
+    cell('td', perCurrency(spend, 'costPerSignup'), 'num'),
+    cell('td', perCurrency(spend, 'costPerCompletedRegistration'), 'num'),
+  ];
+
   function renderTable(data) {
     const rows = [...data.rows].sort(
       (a, b) =>
@@ -490,13 +320,14 @@
         cell('td', integer.format(row.signups), 'num'),
         cell('td', integer.format(row.registrationsCompleted), 'num'),
         cell('td', rate(row.registrationsCompleted, row.signups), 'num'),
+        ...costCells(row.spend),
       );
       ui.tableBody.append(tr);
     }
     if (rows.length === 0) {
       const tr = document.createElement('tr');
       const td = cell('td', 'No signups in this range.', 'empty');
-      td.colSpan = 5;
+      td.colSpan = 8;
       tr.append(td);
       ui.tableBody.append(tr);
     }
@@ -510,8 +341,45 @@
       cell('td', integer.format(totals.signups), 'num'),
       cell('td', integer.format(totals.registrationsCompleted), 'num'),
       cell('td', rate(totals.registrationsCompleted, totals.signups), 'num'),
+      ...costCells(totals.spend),
     );
     ui.tableFoot.replaceChildren(foot);
+  }
+
+  // ------------------------------------------------------------------ cohorts
+
+  const share = (v) => (v === null ? '—' : percent.format(v));
+
+  function cohortRow(label, r) {
+    const tr = document.createElement('tr');
+    const head = cell('th', label);
+    head.scope = 'row';
+    tr.append(
+      head,
+      cell('td', integer.format(r.signups), 'num'),
+      cell('td', share(r.retentionDay1), 'num'),
+      cell('td', share(r.retentionDay7), 'num'),
+      cell('td', share(r.retentionDay30), 'num'),
+    );
+    return tr;
+  }
+
+  function renderCohorts(data) {
+    ui.cohortBody.replaceChildren(
+      ...data.rows.map((r) => {
+        const tr = cohortRow(r.day, r);
+        tr.dataset.day = r.day;
+        return tr;
+      }),
+    );
+    if (data.rows.length === 0) {
+      const tr = document.createElement('tr');
+      const td = cell('td', 'No signups in this range.', 'empty');
+      td.colSpan = 5;
+      tr.append(td);
+      ui.cohortBody.append(tr);
+    }
+    ui.cohortFoot.replaceChildren(cohortRow('All', data.totals));
   }
 
   // ------------------------------------------------------------------ funnel
@@ -568,7 +436,7 @@
     showMessage(ui.reportError, '');
     busy(ui.exportCsv, true, 'Exporting…');
     try {
-      const res = await authGet(signupsUrl(range, 'day,source', { format: 'csv' }));
+      const res = await authFetch(signupsUrl(range, 'day,source', { format: 'csv' }));
       if (!res.ok) await envelope(res); // throws with the server's message
       const blob = await res.blob();
       const url = URL.createObjectURL(blob);

@@ -12,11 +12,10 @@
 import { loadConfig } from '../../config/index.js';
 import { bootOrExit } from '../lib/lifecycle.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
-import { normalizePhone } from '../lib/phone.js';
-import { users } from '../models/collections.js';
+import { normalizeInternationalPhone } from '../lib/phone.js';
 import { ROLES, User, type Role, type UserRecord } from '../models/user.js';
-import { revokeSessions } from '../services/sessions.js';
-import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { recordOnce } from '../services/audit.js';
+import { grantRole, revokeRole } from '../services/roles.js';
 
 const USAGE = `usage: grant-role <+E.164 phone number> <${ROLES.join('|')}> [--revoke]`;
 
@@ -30,33 +29,35 @@ const revoke = args.includes('--revoke');
 const [rawPhone, role] = args.filter((a) => a !== '--revoke');
 if (!rawPhone || !role) fail('missing arguments');
 if (!(ROLES as readonly string[]).includes(role)) fail(`unknown role "${role}"`);
+if (revoke && role === 'user') fail('the role "user" cannot be removed');
 
-let e164: string;
-try {
-  const parsed = parsePhoneNumberWithError(rawPhone);
-  const phone = normalizePhone(parsed.countryCallingCode, parsed.nationalNumber);
-  if ('error' in phone) fail(phone.error);
-  e164 = phone.e164;
-} catch {
-  fail(`"${rawPhone}" is not a phone number in international format (+<country code><number>)`);
-}
+const phone = rawPhone.trim().startsWith('+')
+  ? normalizeInternationalPhone(rawPhone)
+  : { error: 'not in international format' };
+if ('error' in phone) fail(`"${rawPhone}" is not a mobile number in international format (+<country code><number>)`);
 
 const config = await bootOrExit(() => loadConfig());
 await connectMongo(config);
 try {
-  const user = await User.findOne({ phoneKey: e164 }).lean<UserRecord>();
-  if (!user) fail(`no user has the number ${e164}; they must log in once first`);
-  const roles = new Set<Role>(user.roles ?? ['user']);
-  if (revoke) roles.delete(role as Role);
-  else roles.add(role as Role);
-  roles.add('user');
+  const user = await User.findOne({ phoneKey: phone.e164 }, { _id: 1 }).lean<Pick<UserRecord, '_id'>>();
+  if (!user) fail(`no user has the number ${phone.e164}; they must log in once first`);
   const now = new Date();
-  await users().updateOne({ _id: user._id }, { $set: { roles: [...roles], updatedAt: now } });
-  // After the roles are written: a refresh racing with this may still sign the old role, but only for a
-  // session that is ended here.
-  const ended = revoke ? await revokeSessions({ userId: user._id, expiresAt: { $gt: now } }, 'role-revoked', now) : 0;
+  const change = revoke
+    ? await revokeRole(user._id, role as Exclude<Role, 'user'>, now)
+    : await grantRole(user._id, role as Role, now);
+  if (!change) fail(`the account of ${phone.e164} has been deleted`);
+  if (change.added.length + change.removed.length > 0) {
+    await recordOnce(config, `roles-changed-cli-${user._id.toHexString()}-${now.getTime()}`, {
+      type: 'roles-changed',
+      at: now,
+      actorKind: 'cli',
+      targetUserId: user._id,
+      count: change.revokedSessions,
+      details: { before: change.before, after: change.after, added: change.added, removed: change.removed },
+    });
+  }
   process.stdout.write(
-    `${user._id.toHexString()}: roles ${[...roles].join(', ')}${revoke ? `; ${ended} session(s) ended` : ''}\n`,
+    `${user._id.toHexString()}: roles ${change.after.join(', ')}${revoke ? `; ${change.revokedSessions} session(s) ended` : ''}\n`,
   );
 } finally {
   await disconnectMongo();

@@ -18,6 +18,8 @@ export interface FunnelJob {
   platform: string;
   source: string | null;
   campaign: string | null;
+  /** The verify request's `signupMedium` (optional: older producers and the outbox may lack it). */
+  medium?: string | null;
 }
 
 export const funnelJobId = (step: FunnelStep, codeId: string) => `${step}-${codeId}`;

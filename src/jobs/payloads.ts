@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { PLATFORMS } from '../lib/client-info.js';
+import { WORKER_AUDIT_TYPES } from './audit.js';
 import type { QueueName } from './queues.js';
 
 /** How far a login may lie ahead of the worker's clock (clock skew between dynos), and no further. */
@@ -51,7 +52,36 @@ const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
       platform: z.enum(PLATFORMS),
       source: attribution,
       campaign: attribution,
+      medium: attribution.optional(),
     }),
+  audit: () =>
+    z
+      .object({
+        type: z.enum(WORKER_AUDIT_TYPES),
+        at: isoTime,
+        userId: objectId,
+        actorKind: z.enum(['user', 'anonymous']),
+        sessionId: objectId.optional(),
+        actorSessionId: objectId.optional(),
+        codeId: objectId.optional(),
+        attempt: z.number().int().min(1).max(100).optional(),
+        channel: z.enum(['phone', 'email']).optional(),
+        platform: z.enum(PLATFORMS).optional(),
+        count: z.number().int().min(0).optional(),
+        reqId,
+      })
+      .refine((d) => d.type !== 'verify-failed' || (d.codeId !== undefined && d.attempt !== undefined), {
+        message: 'codeId and attempt are required for verify-failed',
+        path: ['codeId'],
+      })
+      .refine(
+        (d) => !['login', 'refresh-token-reuse', 'session-revoked'].includes(d.type) || d.sessionId !== undefined,
+        { message: 'is required for this type', path: ['sessionId'] },
+      )
+      .refine((d) => d.type !== 'logout' || d.actorSessionId !== undefined, {
+        message: 'is required for logout',
+        path: ['actorSessionId'],
+      }),
   // Job schedulers' jobs: nothing to carry.
   'account-deletion': () => z.object({}),
   'outbox-relay': () => z.object({}),

@@ -12,6 +12,7 @@ export const QUEUE_NAMES = [
   'last-login',
   'registration-completed',
   'funnel',
+  'audit',
   'account-deletion',
   'outbox-relay',
   'expiry-sweep',

@@ -45,3 +45,24 @@ export function normalizePhone(rawCountryCode: string, rawNumber: string): Norma
     return { error: `phoneNumber: not a valid mobile number for country code ${countryCode}` };
   }
 }
+
+/**
+ * A number in international format: `+905551234567`, `+90 555 123 45 67`, `00905551234567`, or its digits
+ * alone (a `+` in a query string that was not percent-encoded arrives as a space). Validated and
+ * normalized as `normalizePhone` does. Errors name the field `phone`.
+ */
+export function normalizeInternationalPhone(raw: string): NormalizedPhone | { error: string } {
+  const digits = raw
+    .trim()
+    .replace(SEPARATORS, '')
+    .replace(/^(?:\+|00)/, '');
+  const error = { error: 'phone: not a mobile number in international format (+<country code><number>)' };
+  if (!/^\d{5,18}$/.test(digits)) return error;
+  try {
+    const parsed = parsePhoneNumberWithError(`+${digits}`);
+    const phone = normalizePhone(parsed.countryCallingCode, parsed.nationalNumber);
+    return 'error' in phone ? error : phone;
+  } catch {
+    return error;
+  }
+}

@@ -13,26 +13,40 @@ function describe(e: ValidationError): string[] {
     case 'field':
       return [`${e.path}: ${String(e.msg)}`];
     case 'unknown_fields':
-      return e.fields.map((f) => `${f.path}: unknown field`);
+      return e.fields.map((f) => `${f.path}: ${f.location === 'query' ? 'unknown query parameter' : 'unknown field'}`);
     default:
       return [String(e.msg)];
   }
 }
 
+const report: RequestHandler = (req, _res, next) => {
+  const result = validationResult(req);
+  if (!result.isEmpty()) {
+    const messages = [...new Set(result.array({ onlyFirstError: true }).flatMap(describe))];
+    throw badRequest(messages);
+  }
+  next();
+};
+
+/** Checks the JSON body (and path parameters the schema names with `in: ['params']`). */
 export function validateBody(schema: Schema): RequestHandler[] {
-  const check: RequestHandler = (req, _res, next) => {
+  const check: RequestHandler = (req, res, next) => {
     // A JSON body that is an array or a scalar is not an object we can read fields from.
     if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
       throw badRequest(['body: must be a JSON object']);
     }
-    const result = validationResult(req);
-    if (!result.isEmpty()) {
-      const messages = [...new Set(result.array({ onlyFirstError: true }).flatMap(describe))];
-      throw badRequest(messages);
-    }
-    next();
+    report(req, res, next);
   };
   return [...checkSchema(schema, ['body']), checkExact([], { message: 'unknown field' }), check];
+}
+
+/**
+ * Checks the query string (and path parameters the schema names with `in: ['params']`): an unknown
+ * parameter is `<name>: unknown query parameter`. A parameter given twice arrives as an array: the
+ * schema's checks must refuse what is not a string.
+ */
+export function validateQuery(schema: Schema): RequestHandler[] {
+  return [...checkSchema(schema, ['query']), checkExact([], { message: 'unknown query parameter' }), report];
 }
 
 /**

@@ -2,8 +2,23 @@
  * What the worker records. Each is keyed so that processing a job twice
  * inserts nothing the second time: one attribution and one registration
  * completion per user, one login event per session.
+ *
+ * The facts the reports count also carry their place in a rollup's log (`rollupId`, `seq`, `rollupInc`:
+ * src/services/rollups.ts); facts written before the rollups existed have none and are counted by the rebuild.
  */
 import { model, Schema } from 'mongoose';
+
+/** A fact's place in the log of its rollup document (src/services/rollups.ts). */
+export const rollupLogFields = {
+  rollupId: { type: String },
+  seq: { type: Number },
+  rollupInc: { type: [{ _id: false, p: String, n: Number }], default: undefined },
+};
+/** One fact per (rollup, seq): the compare-and-set of the rollup's `v` hands out each seq once. */
+export const ROLLUP_LOG_INDEX = [
+  { rollupId: 1, seq: 1 },
+  { unique: true, sparse: true },
+] as const;
 
 const signupAttributionSchema = new Schema(
   {
@@ -12,14 +27,18 @@ const signupAttributionSchema = new Schema(
     campaign: { type: String, required: true },
     country: { type: String, default: null },
     platform: { type: String, default: null },
+    medium: { type: String }, // '(none)' when the signup had none; absent on facts recorded before it existed
+    clickIdType: { type: String }, // gclid, fbclid, ttclid, other; absent without a click id
     /** UTC day of the signup, `YYYY-MM-DD`, for per-day reports. */
     day: { type: String, required: true },
     signedUpAt: { type: Date, required: true },
     recordedAt: { type: Date, required: true },
+    ...rollupLogFields,
   },
   { collection: 'signup_attributions', versionKey: false },
 );
 signupAttributionSchema.index({ day: 1, source: 1, campaign: 1 });
+signupAttributionSchema.index(...ROLLUP_LOG_INDEX);
 export const SignupAttribution = model('SignupAttribution', signupAttributionSchema);
 
 const loginEventSchema = new Schema(
@@ -47,14 +66,19 @@ const registrationCompletionSchema = new Schema(
     campaign: { type: String, required: true },
     country: { type: String, default: null },
     platform: { type: String, default: null },
+    medium: { type: String },
+    /** The signup instant: the rollups bucket completions by the signup's quarter hour. */
+    signedUpAt: { type: Date },
     /** UTC day of the completion, `YYYY-MM-DD`. */
     day: { type: String, required: true },
     completedAt: { type: Date, required: true },
     recordedAt: { type: Date, required: true },
+    ...rollupLogFields,
   },
   { collection: 'registration_completions', versionKey: false },
 );
 registrationCompletionSchema.index({ signupDay: 1, source: 1, campaign: 1 });
+registrationCompletionSchema.index(...ROLLUP_LOG_INDEX);
 export const RegistrationCompletion = model('RegistrationCompletion', registrationCompletionSchema);
 
 /**
@@ -73,8 +97,11 @@ const funnelEventSchema = new Schema(
     platform: { type: String, default: null },
     source: { type: String, default: null },
     campaign: { type: String, default: null },
+    medium: { type: String, default: null },
+    ...rollupLogFields,
   },
   { collection: 'funnel_events', versionKey: false },
 );
 funnelEventSchema.index({ step: 1, day: 1, source: 1, campaign: 1 });
+funnelEventSchema.index(...ROLLUP_LOG_INDEX);
 export const FunnelEvent = model('FunnelEvent', funnelEventSchema);

@@ -7,10 +7,12 @@
  */
 import type { mongo, Types } from 'mongoose';
 import { AccountFinalization, UsernameClaim } from './account.js';
+import { AuditEvent, type ActorKind, type AuditType } from './audit-event.js';
 import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
 import { OtpCode } from './otp-code.js';
 import { Outbox } from './outbox.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
+import { AnalyticsRollup, AnalyticsSpend, RetentionReturn } from './rollup.js';
 import { Session, type SessionRecord } from './session.js';
 import { User, type UserRecord } from './user.js';
 
@@ -72,25 +74,29 @@ export interface AccountFinalizationDoc {
 }
 
 /** `signup_attributions`: one per user, by the user's id. */
-export interface SignupAttributionDoc {
+export interface SignupAttributionDoc extends RollupLogFields {
   _id: Types.ObjectId;
   source: string;
   campaign: string;
   country: string | null;
   platform: string | null;
+  medium?: string;
+  clickIdType?: string;
   day: string;
   signedUpAt: Date;
   recordedAt: Date;
 }
 
 /** `registration_completions`: one per user, by the user's id. */
-export interface RegistrationCompletionDoc {
+export interface RegistrationCompletionDoc extends RollupLogFields {
   _id: Types.ObjectId;
   signupDay: string;
   source: string;
   campaign: string;
   country: string | null;
   platform: string | null;
+  medium?: string;
+  signedUpAt?: Date;
   day: string;
   completedAt: Date;
   recordedAt: Date;
@@ -109,7 +115,7 @@ export interface LoginEventDoc {
 }
 
 /** `funnel_events`: one per code sent or verified and per login, by `<step>-<codeId>` / `login-<sessionId>`. */
-export interface FunnelEventDoc {
+export interface FunnelEventDoc extends RollupLogFields {
   _id: string;
   step: 'otp-sent' | 'otp-verified' | 'login';
   day: string;
@@ -119,6 +125,76 @@ export interface FunnelEventDoc {
   platform: string | null;
   source: string | null;
   campaign: string | null;
+  medium?: string | null;
+}
+
+/** A fact's place in its rollup's log (src/services/rollups.ts); absent on facts older than the rollups. */
+export interface RollupLogFields {
+  rollupId?: string;
+  seq?: number;
+  rollupInc?: { p: string; n: number }[];
+}
+
+/** `analytics_rollups`: one per kind and UTC day, counters per cell (src/services/rollups.ts). */
+export interface AnalyticsRollupDoc {
+  _id: string;
+  kind: string;
+  day: string;
+  v: number;
+  /** Per cell (dimension values), per counter: the day's totals. */
+  t: Record<string, Record<string, number>>;
+  /** The same per quarter hour of the UTC day (`0`-`95`). */
+  s: Record<string, Record<string, Record<string, number>>>;
+  /** `t` and `s` with cells of source, campaign and medium only (not on funnel rollups). */
+  u?: Record<string, Record<string, number>>;
+  w?: Record<string, Record<string, Record<string, number>>>;
+}
+
+/** `retention_returns`: a user back on day 1, 7 or 30 after signup, by `<userId>:<n>`. */
+export interface RetentionReturnDoc extends RollupLogFields {
+  _id: string;
+  n: number;
+  signedUpAt: Date;
+  source: string;
+  campaign: string;
+  medium: string;
+  country: string | null;
+  platform: string | null;
+  at: Date;
+}
+
+/** `analytics_spend`: one per day, source, campaign and currency. */
+export interface AnalyticsSpendDoc {
+  _id: string;
+  day: string;
+  source: string;
+  campaign: string;
+  currency: string;
+  amount4: number;
+  uploadedAt: Date;
+}
+
+/** `audit_events`: one per fact, by a deterministic id (worker) or a fresh one (admin API). */
+export interface AuditEventDoc {
+  _id: string;
+  type: AuditType;
+  at: Date;
+  actorKind: ActorKind;
+  actorId: Types.ObjectId | null;
+  actorRoles: string[];
+  targetUserId: Types.ObjectId | null;
+  sessionId: Types.ObjectId | null;
+  reqId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  platform: string | null;
+  deviceId: string | null;
+  appVersion: string | null;
+  reason: string | null;
+  count: number | null;
+  attempts?: number[];
+  details: Record<string, unknown> | null;
+  expiresAt: Date;
 }
 
 export type SessionDoc = SessionRecord;
@@ -136,5 +212,9 @@ export const signupAttributions = () => typed<SignupAttributionDoc>(SignupAttrib
 export const registrationCompletions = () => typed<RegistrationCompletionDoc>(RegistrationCompletion);
 export const loginEvents = () => typed<LoginEventDoc>(LoginEvent);
 export const funnelEvents = () => typed<FunnelEventDoc>(FunnelEvent);
+export const analyticsRollups = () => typed<AnalyticsRollupDoc>(AnalyticsRollup);
+export const retentionReturns = () => typed<RetentionReturnDoc>(RetentionReturn);
+export const analyticsSpend = () => typed<AnalyticsSpendDoc>(AnalyticsSpend);
+export const auditEvents = () => typed<AuditEventDoc>(AuditEvent);
 export const sessions = () => typed<SessionDoc>(Session);
 export const users = () => typed<UserDoc>(User);

@@ -4,10 +4,12 @@
  * explicit for entry points that only need the registry (the index setup).
  */
 import { AccountFinalization, UsernameClaim } from './account.js';
+import { AuditEvent } from './audit-event.js';
 import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
 import { Outbox } from './outbox.js';
 import { OtpCode } from './otp-code.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
+import { AnalyticsRollup, AnalyticsSpend, RetentionReturn } from './rollup.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
@@ -24,6 +26,10 @@ export const MODELS = [
   AccountFinalization,
   FunnelEvent,
   Outbox,
+  AuditEvent,
+  AnalyticsRollup,
+  RetentionReturn,
+  AnalyticsSpend,
 ] as const;
 
 export function registerModels(): typeof MODELS {

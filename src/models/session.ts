@@ -13,7 +13,7 @@ const sessionSchema = new Schema(
     /** Slides forward on every refresh (30 days of inactivity end a session). */
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
-    /** `logout`, `revoke-token`, `refresh-token-reuse`, `account-deleted`. */
+    /** `logout`, `revoke-token`, `refresh-token-reuse`, `account-deleted`, `role-revoked`, `suspended`, `staff-revoked` (`RevokeReason`). */
     revokedReason: { type: String, default: null },
     ip: { type: String, default: null },
     userAgent: { type: String, default: null },

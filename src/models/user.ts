@@ -32,7 +32,11 @@ export const EXPERTISE = [
   'developer',
   'creator',
 ] as const;
-export const ROLES = ['user', 'admin', 'marketing'] as const;
+/**
+ * `user`: everyone. `marketing`: the reports. `support`: the admin API's look-ups and account actions
+ * (sessions, limits, suspension). `admin`: all of that, plus roles and erasure (docs/operations.md#roles).
+ */
+export const ROLES = ['user', 'admin', 'marketing', 'support'] as const;
 export type Role = (typeof ROLES)[number];
 
 const nullString = { type: String, default: null };
@@ -50,6 +54,12 @@ const userSchema = new Schema(
     username: nullString,
     signupSource: nullString,
     signupCampaign: nullString,
+    // First-touch attribution beyond the contract's two fields: written once, with them; not in the user object.
+    signupMedium: nullString,
+    signupContent: nullString,
+    signupTerm: nullString,
+    clickId: nullString,
+    clickIdType: { type: String, enum: ['gclid', 'fbclid', 'ttclid', 'other', null], default: null },
     profilePhoto: nullString,
     availabilityStatus: { type: String, enum: [...AVAILABILITY, null], default: null },
     birthDate: nullDate,
@@ -88,11 +98,15 @@ const userSchema = new Schema(
     signupPlatform: nullString,
     suspendedAt: nullDate,
   },
-  { timestamps: true, collection: 'users' },
+  // No version key: users are written by update operators and inserts, never by a document `save()`
+  // (users stored before this carry an unread `__v: 0`).
+  { timestamps: true, collection: 'users', versionKey: false },
 );
 
 // The deletion sweep: pending requests that are due.
 userSchema.index({ accountDeletionStatus: 1, accountDeletionScheduledFor: 1 });
+// Support's look-up by e-mail also finds the profile address (not a login identity, not unique).
+userSchema.index({ email: 1 });
 
 export type UserFields = InferSchemaType<typeof userSchema>;
 export type UserRecord = UserFields & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };

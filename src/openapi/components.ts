@@ -7,6 +7,7 @@
  */
 import { LANGUAGES, PLATFORMS } from '../lib/client-info.js';
 import { AVAILABILITY, DELETION_STATUSES, EXPERTISE, GENDERS, PRIVATE_USER_FIELDS, ROLES } from '../models/user.js';
+import { CURSOR, PAGE_LIMIT } from '../schemas/admin.js';
 import { ATTRIBUTION } from '../schemas/auth.js';
 import { HANDLE, TIMEZONE, USERNAME } from '../schemas/users.js';
 import {
@@ -24,7 +25,14 @@ import {
   validationFailed,
 } from './builders.js';
 import { exampleUser } from './examples.js';
-import type { HeaderObject, JsonSchema, ParameterObject, RequestBodyObject, ResponseObject } from './types.js';
+import type {
+  HeaderObject,
+  JsonSchema,
+  ParameterObject,
+  RefObject,
+  RequestBodyObject,
+  ResponseObject,
+} from './types.js';
 
 /** A `data` type that gets a success envelope, `<Type>Envelope`, and the status it comes with. */
 export type Envelope = [type: string, status: 200 | 201];
@@ -158,6 +166,46 @@ export const emptyBody = (): RequestBodyObject =>
 export const fieldsRefused = (): ResponseObject => validationFailed('The body has fields (it takes none).', {});
 
 // ---------------------------------------------------------------------------------------------
+// Paged lists (the admin API's look-up and audit trail, a user's security events).
+
+/** How every paged list pages, said once for their descriptions. */
+export const PAGING = `Paged: \`limit\` items per page (${PAGE_LIMIT.min}–${PAGE_LIMIT.max}, default ${PAGE_LIMIT.default}); while \`nextCursor\` is not \`null\`, pass it as \`cursor\` (with the same other parameters) for the next page. Cursors are opaque and keep their place when newer items arrive.`;
+
+/** `limit` and `cursor`: the query parameters of a paged list. */
+export function pageParameters(): ParameterObject[] {
+  return [
+    {
+      name: 'limit',
+      in: 'query',
+      description: `Items per page, ${PAGE_LIMIT.min}–${PAGE_LIMIT.max} (default ${PAGE_LIMIT.default}).`,
+      schema: { type: 'integer', minimum: PAGE_LIMIT.min, maximum: PAGE_LIMIT.max, default: PAGE_LIMIT.default },
+    },
+    {
+      name: 'cursor',
+      in: 'query',
+      description: 'The `nextCursor` of the previous page; absent for the first page.',
+      schema: { type: 'string', pattern: CURSOR.pattern },
+    },
+  ];
+}
+
+/** One page of a list: `items` and the cursor of the next page. */
+export function pageSchema(items: JsonSchema | RefObject, description: string): JsonSchema {
+  return strictObject(
+    {
+      items: { type: 'array', maxItems: PAGE_LIMIT.max, items },
+      nextCursor: {
+        type: ['string', 'null'],
+        pattern: CURSOR.pattern,
+        description: 'Pass as `cursor` for the next page; `null` on the last page.',
+      },
+    },
+    ['items', 'nextCursor'],
+    description,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reusable parameters, headers and responses.
 
 export function parameters(): Record<string, ParameterObject> {
@@ -248,7 +296,7 @@ export function globalResponses(): Record<string, ResponseObject> {
     }),
     Unauthorized: errorResponse(401, {
       description:
-        'The access token is missing, malformed, wrongly signed, expired, for another issuer or audience, or its session has ended (logout, revoke-token, refresh-token theft, account deletion).',
+        'The access token is missing, malformed, wrongly signed, expired, for another issuer or audience, or its session has ended (logout, revoke-token, refresh-token theft, account deletion, a removed role, a suspension, or sessions ended by support).',
       errorCodes: ['TOKEN_MISSING', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED'],
       // Only `/api/v1` operations answer it, and every response there is no-store.
       headers: {

@@ -3,7 +3,7 @@
  * headers, the default limits and the decisions, in Markdown (Swagger UI renders it above the operations).
  */
 export const DESCRIPTION = `The phone-OTP login backend of the Allmine mobile-app API (the **Authentication** group, plus the
-registration, account-deletion and marketing-report endpoints built on it).
+registration, account-deletion, marketing-report and support (admin) endpoints built on it).
 
 ## The envelope
 Every response body, success or error, is JSON in one envelope:
@@ -25,10 +25,10 @@ also carry \`errorCode\` (a stable UPPER_SNAKE string: branch on it, never on me
 |---|---|---|
 | 400 | \`Validation failed\` | a malformed body or query (one entry per problem, e.g. \`phoneNumber: not a valid mobile number for country code 90\`; unknown fields are refused), a body that is not valid JSON, \`OTP_INVALID\`, \`POLICY_VERSION_STALE\` |
 | 401 | \`Authentication required\` | \`TOKEN_MISSING\`, \`TOKEN_INVALID\`, \`TOKEN_EXPIRED\`, \`SESSION_REVOKED\`; refresh: \`REFRESH_TOKEN_INVALID\`, \`REFRESH_TOKEN_REUSED\` |
-| 403 | \`Insufficient permissions\` | \`ROLE_REQUIRED\` (a role is missing), \`FEATURE_DISABLED\` |
-| 404 | \`Resource not found\` | an unknown route, \`OTP_NOT_FOUND\`, \`REFRESH_TOKEN_NOT_FOUND\` |
+| 403 | \`Insufficient permissions\` | \`ROLE_REQUIRED\` (a role is missing), \`FEATURE_DISABLED\`, \`SELF_ACTION_REFUSED\` |
+| 404 | \`Resource not found\` | an unknown route, \`OTP_NOT_FOUND\`, \`REFRESH_TOKEN_NOT_FOUND\`, \`USER_NOT_FOUND\`, \`SESSION_NOT_FOUND\` |
 | 405 | \`Method not allowed\` | a known path with another method (\`Allow\` lists the methods it serves) |
-| 409 | \`Resource already exists or cannot be changed in its current state\` | \`ACCOUNT_UNAVAILABLE\`, \`ACCOUNT_DELETED\`, \`REGISTRATION_ALREADY_COMPLETE\`, \`REGISTRATION_INCOMPLETE\`, \`USERNAME_TAKEN\`, \`USERNAME_CHANGE_TOO_SOON\`, \`NO_PENDING_DELETION\` |
+| 409 | \`Resource already exists or cannot be changed in its current state\` | \`ACCOUNT_SUSPENDED\`, \`ACCOUNT_UNAVAILABLE\`, \`ACCOUNT_DELETED\`, \`REGISTRATION_ALREADY_COMPLETE\`, \`REGISTRATION_INCOMPLETE\`, \`USERNAME_TAKEN\`, \`USERNAME_CHANGE_TOO_SOON\`, \`NO_PENDING_DELETION\` |
 | 413 | \`Request body too large\` | a body over 16 KiB |
 | 415 | \`Unsupported media type\` | a JSON body in a charset other than UTF-8, or an unsupported \`Content-Encoding\` |
 | 429 | \`Too many requests\` | \`RATE_LIMITED\`, with \`Retry-After\` and \`details: { retryAfterSeconds, limits }\` |
@@ -72,7 +72,12 @@ sessions and login events.
   one user. Attribution (\`signupSource\`, \`signupCampaign\`) is written once, at signup (first touch).
 - Side effects (signup attribution, last login, funnel events) run in a worker; \`lastLogin\` may lag the login.
 - Request bodies are strict: unknown fields are 400. \`code\` appears in send-otp responses only in development and test.
-- A suspended account or a finalized deletion cannot log in (409); a pending deletion can (so it can be cancelled).
+- A suspended account (409 \`ACCOUNT_SUSPENDED\`) or a finalized deletion (409 \`ACCOUNT_UNAVAILABLE\`) cannot log in; a
+  pending deletion can (so it can be cancelled).
+- Roles: \`user\`, \`admin\`, \`marketing\`, \`support\`. The **Admin** operations serve \`support\` and \`admin\`; only
+  \`admin\` changes roles, erases accounts and suspends an admin; nobody removes \`admin\` from themselves. Every
+  state-changing admin call takes a \`reason\` (3–500 characters), and every admin call is in the audit trail
+  before it answers. Paged lists take \`limit\` (1–100, default 20) and \`cursor\` (the previous page's \`nextCursor\`).
 - Reports count signup cohorts by UTC day; users without attribution count under \`(none)\`.
 
 ## Not in this document

@@ -11,7 +11,7 @@
  * receives validates against it (`test/support/openapi-check.ts`).
  *
  * This file puts the document together; the parts live elsewhere:
- * - `src/routes/<group>.openapi.ts` (auth, users, analytics, health): each group's paths, one function per
+ * - `src/routes/<group>.openapi.ts` (auth, users, analytics, admin, health): each group's paths, one function per
  *   operation, and the schemas only that group uses, next to the group's router;
  * - `./components.ts`: the components the groups share (the user object, the envelopes, parameters,
  *   headers, the responses any request can get); `./builders.ts`: the helpers all of them are written
@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { adminPaths, adminSchemas } from '../routes/admin.openapi.js';
 import { analyticsPaths, analyticsSchemas } from '../routes/analytics.openapi.js';
 import { authPaths, authSchemas } from '../routes/auth.openapi.js';
 import { healthPaths, healthSchemas } from '../routes/health.openapi.js';
@@ -44,6 +45,7 @@ function componentSchemas(otpLength: number): Record<string, JsonSchema> {
   const auth = authSchemas(otpLength);
   const users = usersSchemas();
   const analytics = analyticsSchemas();
+  const admin = adminSchemas();
   const health = healthSchemas();
   return {
     ...envelopeSchemas([
@@ -51,16 +53,19 @@ function componentSchemas(otpLength: number): Record<string, JsonSchema> {
       ['PrivateUser', 200],
       ...users.envelopes,
       ...analytics.envelopes,
+      ...admin.envelopes,
       ...health.envelopes,
     ]),
     PrivateUser: userSchema(),
     ...auth.data,
     ...users.data,
     ...analytics.data,
+    ...admin.data,
     ...health.data,
     ...auth.requests,
     EmptyRequest: emptyRequestSchema(),
     ...users.requests,
+    ...admin.requests,
   };
 }
 
@@ -107,9 +112,17 @@ export function buildOpenApiSpec(options: OpenApiOptions): OpenApiDocument {
       { name: 'Authentication', description: 'Phone and e-mail codes, tokens, sessions.' },
       { name: 'Users', description: 'Registration, profile, usernames, account deletion.' },
       { name: 'Analytics', description: 'Marketing reports for roles `admin` and `marketing`.' },
+      {
+        name: 'Admin',
+        description:
+          'Support and security operations on user accounts for roles `support` and `admin` (roles and erasure: `admin` only); every state-changing call takes a `reason`, and every call is audited.',
+      },
       { name: 'Health', description: 'Liveness and readiness probes.' },
     ],
-    paths: { ...withNoStore({ ...authPaths(otpLength), ...usersPaths(), ...analyticsPaths() }), ...healthPaths() },
+    paths: {
+      ...withNoStore({ ...authPaths(otpLength), ...usersPaths(), ...analyticsPaths(), ...adminPaths() }),
+      ...healthPaths(),
+    },
     components: {
       schemas,
       responses: globalResponses(),

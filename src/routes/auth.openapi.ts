@@ -35,7 +35,15 @@ import type {
   RefObject,
   ResponseObject,
 } from '../openapi/types.js';
-import { ATTRIBUTION, AUTH_LENGTHS, CODE, VERIFICATION_ID } from '../schemas/auth.js';
+import {
+  ATTRIBUTION,
+  AUTH_LENGTHS,
+  CLICK_ID,
+  CLICK_ID_PAIR,
+  CLICK_ID_TYPES,
+  CODE,
+  VERIFICATION_ID,
+} from '../schemas/auth.js';
 
 const JWT_PATTERN = '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$';
 const EXAMPLE_ACCESS_TOKEN =
@@ -165,6 +173,29 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
     description:
       'Optional marketing attribution: 1–64 characters of `A-Z a-z 0-9 . _ -`. Recorded only when this login creates the user (first touch); `null` counts as absent.',
   };
+  const utm = (what: string) => ({
+    ...attribution,
+    description: `Optional ${what}, written once like \`signupSource\` (same rules; not in the user object). Reports group and filter by the medium.`,
+  });
+  const clickId = {
+    type: ['string', 'null'],
+    pattern: CLICK_ID.pattern,
+    description: `Optional ad click id (gclid, fbclid, ttclid, …): 1–256 characters of \`A-Z a-z 0-9 . _ -\`, written once with the attribution. ${CLICK_ID_PAIR.message}.`,
+  };
+  const clickIdType = {
+    type: ['string', 'null'],
+    enum: [...CLICK_ID_TYPES, null],
+    description: `Which network's click id \`clickId\` is. ${CLICK_ID_PAIR.message}.`,
+  };
+  const firstTouch = {
+    signupSource: attribution,
+    signupCampaign: attribution,
+    signupMedium: utm('UTM medium'),
+    signupContent: utm('UTM content'),
+    signupTerm: utm('UTM term'),
+    clickId,
+    clickIdType,
+  };
   const code = {
     type: 'string',
     pattern: CODE.pattern(otpLength),
@@ -207,15 +238,13 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   };
   return {
     SendOtpRequest: strictObject({ countryCode, phoneNumber, bindToDevice }, ['countryCode', 'phoneNumber']),
-    VerifyOtpRequest: strictObject(
-      { countryCode, phoneNumber, code, signupSource: attribution, signupCampaign: attribution, verificationId },
-      ['countryCode', 'phoneNumber', 'code'],
-    ),
+    VerifyOtpRequest: strictObject({ countryCode, phoneNumber, code, ...firstTouch, verificationId }, [
+      'countryCode',
+      'phoneNumber',
+      'code',
+    ]),
     SendOtpEmailRequest: strictObject({ email, bindToDevice }, ['email']),
-    VerifyOtpEmailRequest: strictObject(
-      { email, code, signupSource: attribution, signupCampaign: attribution, verificationId },
-      ['email', 'code'],
-    ),
+    VerifyOtpEmailRequest: strictObject({ email, code, ...firstTouch, verificationId }, ['email', 'code']),
     RefreshTokenRequest: strictObject(
       {
         refreshToken: {
@@ -325,11 +354,15 @@ function verifyErrors(): Record<string, ResponseObject | RefObject> {
     }),
     '409': errorResponse(409, {
       description:
-        'The account cannot log in in its current state (suspended, or a finalized deletion still being processed). No session is opened.',
-      errorCodes: ['ACCOUNT_UNAVAILABLE'],
+        'The account cannot log in in its current state: suspended by support (`ACCOUNT_SUSPENDED`), or a finalized deletion still being processed (`ACCOUNT_UNAVAILABLE`). The code was right (and is used up); no session is opened.',
+      errorCodes: ['ACCOUNT_SUSPENDED', 'ACCOUNT_UNAVAILABLE'],
       examples: {
-        accountUnavailable: {
+        accountSuspended: {
           summary: 'A suspended account',
+          value: errorBody(409, ['account: suspended; contact support'], { errorCode: 'ACCOUNT_SUSPENDED' }),
+        },
+        accountUnavailable: {
+          summary: 'A deletion being finalized',
           value: errorBody(409, ['account: cannot log in in its current state'], { errorCode: 'ACCOUNT_UNAVAILABLE' }),
         },
       },

@@ -5,16 +5,24 @@
  * Thin: validate, call a service, send.
  */
 import { Router, type Request, type Response } from 'express';
-import { matchedData, type Schema } from 'express-validator';
+import { matchedData, type Meta, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
 import { badRequest, notFound } from '../lib/errors.js';
 import { normalizePhone, type NormalizedPhone } from '../lib/phone.js';
-import { ATTRIBUTION, AUTH_LENGTHS, CODE, VERIFICATION_ID } from '../schemas/auth.js';
+import {
+  ATTRIBUTION,
+  AUTH_LENGTHS,
+  CLICK_ID,
+  CLICK_ID_PAIR,
+  CLICK_ID_TYPES,
+  CODE,
+  VERIFICATION_ID,
+} from '../schemas/auth.js';
 import { regex } from '../schemas/pattern.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { loginEmail, requiredString, validateBody } from '../middleware/validate.js';
-import { sendCode, verifyCode, type AuthDeps, type Identity } from '../services/auth.js';
-import { listSessions, refreshSession, revokeByRefreshToken, revokeSessions } from '../services/sessions.js';
+import { sendCode, verifyCode, type AuthDeps, type ClickIdType, type Identity } from '../services/auth.js';
+import { listSessions, logOut, refreshSession, revokeOwnSession } from '../services/sessions.js';
 import { currentUser } from '../services/users.js';
 import { defineRoute } from './define.js';
 
@@ -22,6 +30,27 @@ const attribution = {
   optional: { options: { values: 'null' as const } },
   isString: { errorMessage: 'must be a string', bail: true },
   matches: { options: regex(ATTRIBUTION.pattern), errorMessage: ATTRIBUTION.message },
+};
+
+/** verify-otp: the ad click id and its network; each needs the other (a `null` counts as absent). */
+const clickIdFields = {
+  clickId: {
+    optional: { options: { values: 'null' as const } },
+    isString: { errorMessage: 'must be a string', bail: true },
+    matches: { options: regex(CLICK_ID.pattern), errorMessage: CLICK_ID.message },
+    custom: {
+      options: (_v: unknown, { req }: Meta) => (req.body as Record<string, unknown>).clickIdType != null,
+      errorMessage: CLICK_ID_PAIR.message,
+    },
+  },
+  clickIdType: {
+    optional: { options: { values: 'null' as const } },
+    isIn: { options: [CLICK_ID_TYPES], errorMessage: `must be one of ${CLICK_ID_TYPES.join(', ')}`, bail: true },
+    custom: {
+      options: (_v: unknown, { req }: Meta) => (req.body as Record<string, unknown>).clickId != null,
+      errorMessage: CLICK_ID_PAIR.message,
+    },
+  },
 };
 
 /** send-otp: bind the code to the requesting device (a JSON boolean; absent means false). */
@@ -73,6 +102,10 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
     code: codeField,
     signupSource: attribution,
     signupCampaign: attribution,
+    signupMedium: attribution,
+    signupContent: attribution,
+    signupTerm: attribution,
+    ...clickIdFields,
     verificationId: verificationIdField,
   };
 
@@ -80,13 +113,17 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
     (identityOf: (data: Record<string, string>) => Identity) => async (req: Request, res: Response) => {
       const data = matchedData(req) as Record<string, string>;
       const identity = identityOf(data);
-      const input = {
-        identity,
-        code: data.code!,
-        signupSource: data.signupSource,
-        signupCampaign: data.signupCampaign,
-        verificationId: data.verificationId,
+      const { signupSource, signupCampaign, signupMedium, signupContent, signupTerm, clickId, clickIdType } = data;
+      const attribution = {
+        signupSource,
+        signupCampaign,
+        signupMedium,
+        signupContent,
+        signupTerm,
+        clickId,
+        clickIdType: clickIdType as ClickIdType | undefined,
       };
+      const input = { identity, code: data.code!, ...attribution, verificationId: data.verificationId };
       sendData(res, 200, await verifyCode(deps, input, req.client, req.log, req.id));
     };
 
@@ -130,7 +167,15 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       ...validateBody(refreshTokenField),
       async (req, res) => {
         const { refreshToken } = matchedData(req) as { refreshToken: string };
-        sendData(res, 200, await refreshSession(deps.config, refreshToken, deps.clock(), req.log));
+        sendData(
+          res,
+          200,
+          await refreshSession(deps.config, refreshToken, deps.clock(), {
+            publisher: deps.publisher,
+            reqId: req.id,
+            log: req.log,
+          }),
+        );
       },
     ],
   });
@@ -140,10 +185,12 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       signedIn,
       ...validateBody({}),
       async (req, res) => {
-        const { userId } = authOf(req);
-        const now = deps.clock();
-        // Only live sessions count: an expired one ended by itself.
-        const revokedSessions = await revokeSessions({ userId, expiresAt: { $gt: now } }, 'logout', now);
+        const { userId, sessionId } = authOf(req);
+        const revokedSessions = await logOut(userId, sessionId, deps.clock(), {
+          publisher: deps.publisher,
+          reqId: req.id,
+          log: req.log,
+        });
         deps.guard.forget();
         req.log.info({ userId: userId.toHexString(), revokedSessions }, 'logout');
         sendData(res, 200, { revokedSessions });
@@ -157,7 +204,12 @@ export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
       ...validateBody(refreshTokenField),
       async (req, res) => {
         const { refreshToken } = matchedData(req) as { refreshToken: string };
-        const revoked = await revokeByRefreshToken(authOf(req).userId, refreshToken, deps.clock());
+        const { userId, sessionId } = authOf(req);
+        const revoked = await revokeOwnSession(userId, sessionId, refreshToken, deps.clock(), {
+          publisher: deps.publisher,
+          reqId: req.id,
+          log: req.log,
+        });
         if (!revoked)
           throw notFound({ errorCode: 'REFRESH_TOKEN_NOT_FOUND', messages: ['refreshToken: no such token of yours'] });
         deps.guard.forget();

@@ -1,11 +1,13 @@
 /**
- * The marketers' dashboard: one static page (`public/dashboard/`) that signs in
- * with a phone code and draws the analytics reports. No build step: the page's
+ * The staff pages under /dashboard (`public/dashboard/`), both signing in with a
+ * phone code: the marketers' dashboard (`/dashboard`, the analytics reports) and
+ * the support page (`/dashboard/support`, the admin API; its sign-in and API
+ * calls live in `session.js`, meant for both pages). No build step: the pages'
  * own files are served as they are, and Chart.js comes from its npm package.
  *
  * Helmet's default Content-Security-Policy applies (script-src 'self'), so the
- * page has no inline script. Unknown files under /dashboard/ fall through to the
- * app's 404.
+ * pages have no inline script. Unknown files under /dashboard/ fall through to
+ * the app's 404.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +17,7 @@ import { projectRoot } from '../lib/project-root.js';
 import { defineRoute } from './define.js';
 
 /**
- * The page and its script and styles are not fingerprinted, so browsers revalidate them on every
+ * The pages and their scripts and styles are not fingerprinted, so browsers revalidate them on every
  * load (a cheap 304 thanks to ETag / Last-Modified) and a deploy takes effect at once.
  */
 const REVALIDATE = 'no-cache';
@@ -25,6 +27,7 @@ const VENDOR = 'public, max-age=86400';
 export function dashboardRouter(): Router {
   const dir = path.join(projectRoot(), 'public', 'dashboard');
   const indexHtml = path.join(dir, 'index.html');
+  const supportHtml = path.join(dir, 'support.html');
   // `chart.js` resolves to dist/chart.cjs; the UMD bundle sits next to it (the package's exports map
   // does not list it, so it cannot be resolved by name). Resolved now: a missing dependency fails at boot.
   const chartJs = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
@@ -41,6 +44,7 @@ export function dashboardRouter(): Router {
     });
 
   defineRoute(router, '/dashboard', { get: [sendFile(indexHtml, REVALIDATE)] });
+  defineRoute(router, '/dashboard/support', { get: [sendFile(supportHtml, REVALIDATE)] });
   defineRoute(router, '/dashboard/vendor/chart.umd.min.js', { get: [sendFile(chartJs, VENDOR)] });
   router.use(
     '/dashboard',

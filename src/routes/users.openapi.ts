@@ -4,7 +4,7 @@
  * paths, one function per operation. Built with the shared blocks of `src/openapi/`; the request rules come
  * from `src/schemas/users.ts`, as the validators' do. `src/openapi/spec.ts` adds it to the document.
  */
-import { AVAILABILITY, DELETION_STATUSES, EXPERTISE, GENDERS } from '../models/user.js';
+import { AVAILABILITY, DELETION_STATUSES, EXPERTISE, GENDERS, ROLES } from '../models/user.js';
 import {
   DATE_TIME,
   EMAIL_RULES,
@@ -17,16 +17,25 @@ import {
   OBJECT_ID,
   okBody,
   operation,
+  schemaRef,
   signedIn,
   strictObject,
   successResponse,
   TS,
   validationFailed,
 } from '../openapi/builders.js';
-import { emptyBody, fieldsRefused, type ResourceSchemas } from '../openapi/components.js';
+import {
+  emptyBody,
+  fieldsRefused,
+  PAGING,
+  pageParameters,
+  pageSchema,
+  type ResourceSchemas,
+} from '../openapi/components.js';
 import { exampleRegistration, exampleUser } from '../openapi/examples.js';
 import type { JsonSchema, OperationObject, PathItemObject, ResponseObject } from '../openapi/types.js';
 import { HANDLE, PROFILE_LENGTHS, RESERVED_USERNAMES, TIMEZONE, USERNAME } from '../schemas/users.js';
+import { SECURITY_EVENT_TYPES } from '../models/audit-event.js';
 
 /**
  * The reserved usernames, compared case-insensitively as the app does (`Admin` is refused like `admin`).
@@ -82,7 +91,65 @@ function dataSchemas(): Record<string, JsonSchema> {
       'finalizedAt',
       'userId',
     ]),
+    SecurityEvent: securityEventSchema(),
+    SecurityEventPage: pageSchema(schemaRef('SecurityEvent'), 'A page of the user’s security events, newest first.'),
   };
+}
+
+function securityEventSchema(): JsonSchema {
+  const own = (description: string) => ({
+    type: ['string', 'null'],
+    description: `${description} Only on the user’s own actions (their session’s); \`null\` on staff actions.`,
+  });
+  const roles = { type: 'array', uniqueItems: true, items: { enum: [...ROLES] } };
+  return strictObject(
+    {
+      id: { type: 'string', minLength: 1 },
+      type: {
+        enum: [...SECURITY_EVENT_TYPES],
+        description:
+          '`login` a sign-in; `verify-failed` wrong codes were tried on your number or address (`count` of them, on one code); `refresh-token-reuse` a used refresh token came back (probably stolen): that session was ended; `logout`, `session-revoked` (one session), `sessions-revoked` (all, by staff) sessions ended; `roles-changed`; `suspended` / `unsuspended`; `deletion-requested` / `deletion-cancelled`.',
+      },
+      at: DATE_TIME,
+      actor: {
+        enum: ['you', 'staff', 'system', 'unknown'],
+        description:
+          'Who did it: you, our staff, the system, or someone unknown (wrong codes, a reused refresh token).',
+      },
+      sessionId: { ...OBJECT_ID, type: ['string', 'null'], description: 'The session opened, ended or reused.' },
+      currentSession: { type: 'boolean', description: 'The session is the one making this request.' },
+      ip: own('The address, as the place it happened (no geolocation).'),
+      platform: own('`X-Platform` of the device.'),
+      deviceId: own('`X-Device-ID` of the device.'),
+      appVersion: own('`X-App-Version` of the device.'),
+      userAgent: own('The user agent.'),
+      count: {
+        type: ['integer', 'null'],
+        minimum: 0,
+        description: '`verify-failed`: wrong codes; `logout` and `sessions-revoked`: sessions ended.',
+      },
+      details: {
+        anyOf: [strictObject({ added: roles, removed: roles }, ['added', 'removed']), { type: 'null' }],
+        description: '`roles-changed`: the roles added and removed; otherwise `null`.',
+      },
+    },
+    [
+      'id',
+      'type',
+      'at',
+      'actor',
+      'sessionId',
+      'currentSession',
+      'ip',
+      'platform',
+      'deviceId',
+      'appVersion',
+      'userAgent',
+      'count',
+      'details',
+    ],
+    'One event of the user’s own security activity.',
+  );
 }
 
 // Request bodies: the constraints of the express-validator schemas in ./users.ts. Strings the validators
@@ -228,6 +295,7 @@ export function usersSchemas(): ResourceSchemas {
       ['UsernameAvailability', 200],
       ['AccountDeletionStatus', 200],
       ['AccountFinalization', 200],
+      ['SecurityEventPage', 200],
     ],
     requests: requestSchemas(),
   };
@@ -548,6 +616,75 @@ function finalizeAccountDeletionNow(): OperationObject {
   });
 }
 
+function listSecurityEvents(): OperationObject {
+  const login = {
+    id: 'login-65a4f0c2e4b0a1b2c3d4e5f7',
+    type: 'login',
+    at: TS,
+    actor: 'you',
+    sessionId: '65a4f0c2e4b0a1b2c3d4e5f7',
+    currentSession: true,
+    ip: '203.0.113.7',
+    platform: 'mobile_ios',
+    deviceId: 'device-A1',
+    appVersion: '2.4.1',
+    userAgent: 'Allmine/2.4.1 iOS',
+    count: null,
+    details: null,
+  };
+  const guesses = {
+    ...login,
+    id: 'verify-failed-65a4f0c2e4b0a1b2c3d4e5f9',
+    type: 'verify-failed',
+    at: '2026-01-15T10:20:00.000Z',
+    actor: 'unknown',
+    sessionId: null,
+    currentSession: false,
+    ip: null,
+    platform: 'web',
+    deviceId: null,
+    appVersion: null,
+    userAgent: null,
+    count: 5,
+  };
+  const staffEnded = {
+    ...guesses,
+    id: '65a4f0c2e4b0a1b2c3d4e5b2',
+    type: 'sessions-revoked',
+    at: '2026-01-15T10:10:00.000Z',
+    actor: 'staff',
+    platform: null,
+    count: 2,
+  };
+  return operation({
+    operationId: 'listSecurityEvents',
+    summary: 'My recent security activity',
+    description: `The caller’s own security activity, newest first: sign-ins (with the device and the address they came from), wrong codes tried on their number or address, sessions ended (by them, by staff, or because a used refresh token came back), role changes, suspensions, deletion requests and cancellations. Staff actions show that staff acted, never who or from where. Kept \`AUDIT_RETENTION_DAYS\` (180); sign-ins appear once the worker has recorded them (usually within a second). ${PAGING}`,
+    tags: ['Users'],
+    security: JWT,
+    parameters: pageParameters(),
+    responses: {
+      '200': successResponse('A page of events.', 'SecurityEventPageEnvelope', {
+        page: {
+          summary: 'A sign-in, earlier wrong codes, sessions ended by staff',
+          value: okBody({ items: [login, guesses, staffEnded], nextCursor: null }),
+        },
+      }),
+      '400': validationFailed(
+        '`limit` or `cursor` is invalid, or a parameter is unknown (`<name>: unknown query parameter`).',
+        {
+          badLimit: {
+            summary: 'limit out of range',
+            value: errorBody(400, ['limit: must be an integer from 1 to 100']),
+          },
+        },
+      ),
+      ...signedIn({ db: true, bodyValidated: true }),
+    },
+    'x-mutating': false,
+  });
+}
+
 /** The paths of the group, each operation a function of this file. */
 export function usersPaths(): Record<string, PathItemObject> {
   return {
@@ -557,5 +694,6 @@ export function usersPaths(): Record<string, PathItemObject> {
     '/api/v1/users/username': { patch: changeUsername() },
     '/api/v1/users/me/account-deletion': { post: requestAccountDeletion(), delete: cancelAccountDeletion() },
     '/api/v1/users/me/account-deletion/finalize-now': { post: finalizeAccountDeletionNow() },
+    '/api/v1/users/me/security-events': { get: listSecurityEvents() },
   };
 }

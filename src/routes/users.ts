@@ -3,16 +3,24 @@
  * and account deletion (docs/api.md#account-deletion). All JWT-protected. Thin: validate,
  * call a service, send.
  */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { matchedData, type ParamSchema, type Schema } from 'express-validator';
 import { sendData } from '../lib/envelope.js';
 import { authenticate, authOf, type AuthenticateDeps } from '../middleware/authenticate.js';
 import { parseTimezone } from '../middleware/client-headers.js';
-import { charLength, charLengthWithin, emailProblem, normalizeEmail, validateBody } from '../middleware/validate.js';
+import {
+  charLength,
+  charLengthWithin,
+  emailProblem,
+  normalizeEmail,
+  validateBody,
+  validateQuery,
+} from '../middleware/validate.js';
 import { AVAILABILITY, EXPERTISE, GENDERS } from '../models/user.js';
 import { regex } from '../schemas/pattern.js';
 import { HANDLE, PROFILE_LENGTHS, TIMEZONE } from '../schemas/users.js';
-import { cancelDeletion, finalizeNow, requestDeletion } from '../services/account-deletion.js';
+import { cancelDeletion, finalizeNow, requestDeletion, type OwnRequest } from '../services/account-deletion.js';
+import { ownSecurityEvents } from '../services/audit.js';
 import {
   changeUsername,
   completeRegistration,
@@ -22,6 +30,7 @@ import {
   type UsersDeps,
 } from '../services/users.js';
 import { defineRoute } from './define.js';
+import { pageOf, pageParams } from './query-params.js';
 
 type Check = (value: unknown) => true;
 const fail = (message: string): never => {
@@ -227,13 +236,24 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
     ],
   });
 
+  /** The caller's request, as the audit trail records it. */
+  const own = (req: Request): OwnRequest => ({
+    publisher: deps.publisher,
+    reqId: req.id,
+    log: req.log,
+    sessionId: authOf(req).sessionId,
+  });
+
   defineRoute(router, '/api/v1/users/me/account-deletion', {
     post: [
       signedIn,
       ...validateBody({}),
-      async (req, res) => sendData(res, 200, await requestDeletion(config, authOf(req).userId, clock())),
+      async (req, res) => sendData(res, 200, await requestDeletion(config, authOf(req).userId, clock(), own(req))),
     ],
-    delete: [signedIn, async (req, res) => sendData(res, 200, await cancelDeletion(authOf(req).userId, clock()))],
+    delete: [
+      signedIn,
+      async (req, res) => sendData(res, 200, await cancelDeletion(authOf(req).userId, clock(), own(req))),
+    ],
   });
 
   defineRoute(router, '/api/v1/users/me/account-deletion/finalize-now', {
@@ -241,10 +261,21 @@ export function usersRouter(deps: UsersDeps & AuthenticateDeps): Router {
       signedIn,
       ...validateBody({}),
       async (req, res) => {
-        const result = await finalizeNow(config, authOf(req).userId, clock());
+        const result = await finalizeNow(config, authOf(req).userId, clock(), own(req));
         deps.guard.forget();
         req.log.info({ userId: result.userId }, 'account finalized (finalize-now)');
         sendData(res, 200, result);
+      },
+    ],
+  });
+
+  defineRoute(router, '/api/v1/users/me/security-events', {
+    get: [
+      signedIn,
+      ...validateQuery(pageParams),
+      async (req, res) => {
+        const { userId, sessionId } = authOf(req);
+        sendData(res, 200, await ownSecurityEvents(userId, sessionId, pageOf(matchedData(req))));
       },
     ],
   });

@@ -10,6 +10,18 @@ export const ATTRIBUTION = {
   message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
 } as const;
 
+/**
+ * `clickId` of verify-otp: the ad network's click id (gclid, fbclid, ttclid, …), the attribution charset
+ * but longer (a gclid runs to about 100 characters); `clickIdType` says which network's it is, and the two
+ * come together.
+ */
+export const CLICK_ID = {
+  pattern: '^[A-Za-z0-9._-]{1,256}$',
+  message: 'must be 1-256 characters of A-Z a-z 0-9 . _ -',
+} as const;
+export const CLICK_ID_TYPES = ['gclid', 'fbclid', 'ttclid', 'other'] as const;
+export const CLICK_ID_PAIR = { message: 'clickId and clickIdType come together' } as const;
+
 /** The `verificationId` send-otp returns for a bound code (256 random bits, base64url). */
 export const VERIFICATION_ID = {
   pattern: '^[A-Za-z0-9_-]{43}$',

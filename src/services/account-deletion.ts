@@ -10,11 +10,45 @@
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
+import { auditEvent, type WorkerAuditType } from '../jobs/audit.js';
 import { conflict, forbidden } from '../lib/errors.js';
-import { accountFinalizations, loginEvents, sessions, usernameClaims, users } from '../models/collections.js';
+import {
+  accountFinalizations,
+  auditEvents,
+  loginEvents,
+  sessions,
+  usernameClaims,
+  users,
+} from '../models/collections.js';
 import { User, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
-import { revokeSessions } from './sessions.js';
+import { revokeSessions, type AuditTrail } from './sessions.js';
+
+/** The account holder's own request, to be recorded in the audit trail: its session and the trail. */
+export type OwnRequest = AuditTrail & { sessionId: string };
+
+/** Records a deletion step the account holder took (through the outbox). */
+async function audit(
+  own: OwnRequest | undefined,
+  type: WorkerAuditType,
+  userId: Types.ObjectId,
+  at: Date,
+): Promise<void> {
+  if (!own) return;
+  await own.publisher.publish(
+    [
+      auditEvent({
+        type,
+        at: at.toISOString(),
+        userId: userId.toHexString(),
+        actorKind: 'user',
+        actorSessionId: own.sessionId,
+        reqId: own.reqId,
+      }),
+    ],
+    own.log,
+  );
+}
 
 export interface DeletionStatus {
   status: UserRecord['accountDeletionStatus'];
@@ -66,7 +100,12 @@ const DELETION_PROJECTION = {
  * One conditional update: it applies only to a user with no live request, whatever else changes the
  * user meanwhile (the worker's `lastLogin`, a profile update).
  */
-export async function requestDeletion(config: Config, userId: Types.ObjectId, now: Date): Promise<DeletionStatus> {
+export async function requestDeletion(
+  config: Config,
+  userId: Types.ObjectId,
+  now: Date,
+  own?: OwnRequest,
+): Promise<DeletionStatus> {
   const fields = {
     accountDeletionStatus: 'pending' as const,
     accountDeletionRequestedAt: now,
@@ -78,18 +117,24 @@ export async function requestDeletion(config: Config, userId: Types.ObjectId, no
     { _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } },
     { $set: { ...fields, updatedAt: now } },
   );
-  if (res.matchedCount === 1) return deletionStatusOf(fields);
+  if (res.matchedCount === 1) {
+    await audit(own, 'deletion-requested', userId, now);
+    return deletionStatusOf(fields);
+  }
   return deletionStatusOf(await userOrConflict(userId)); // pending already (or gone: 409)
 }
 
 /** @throws 409 when no request is pending. */
-export async function cancelDeletion(userId: Types.ObjectId, now: Date): Promise<DeletionStatus> {
+export async function cancelDeletion(userId: Types.ObjectId, now: Date, own?: OwnRequest): Promise<DeletionStatus> {
   const after = await users().findOneAndUpdate(
     { _id: userId, accountDeletionStatus: 'pending' },
     { $set: { accountDeletionStatus: 'cancelled', accountDeletionCancelledAt: now, updatedAt: now } },
     { returnDocument: 'after', projection: DELETION_PROJECTION },
   );
-  if (after) return deletionStatusOf(after as unknown as UserRecord);
+  if (after) {
+    await audit(own, 'deletion-cancelled', userId, now);
+    return deletionStatusOf(after as unknown as UserRecord);
+  }
   await userOrConflict(userId); // gone: 409 ACCOUNT_DELETED
   throw conflict({ errorCode: 'NO_PENDING_DELETION', messages: ['account: no deletion request is pending'] });
 }
@@ -99,11 +144,28 @@ export async function finalizeNow(
   config: Config,
   userId: Types.ObjectId,
   now: Date,
+  own?: OwnRequest,
 ): Promise<DeletionStatus & { userId: string }> {
   if (!config.accounts.finalizeNowEnabled)
     throw forbidden({ errorCode: 'FEATURE_DISABLED', messages: ['account-deletion: finalize-now is not enabled'] });
+  return finalizeUser(userId, 'finalize-now', now, (first) =>
+    first ? audit(own, 'deletion-finalized', userId, now) : Promise.resolve(),
+  );
+}
+
+/**
+ * Finalizes a live account at once (finalize-now, and the admin API's erasure).
+ * @param recorded runs once the erasure is done, told whether this call was the one that finalized it.
+ * @throws 409 ACCOUNT_DELETED when the account is already erased.
+ */
+export async function finalizeUser(
+  userId: Types.ObjectId,
+  by: FinalizedBy,
+  now: Date,
+  recorded: (first: boolean) => Promise<unknown>,
+): Promise<DeletionStatus & { userId: string }> {
   const user = await userOrConflict(userId);
-  await finalizeAccount(user, 'finalize-now', now);
+  await recorded(await finalizeAccount(user, by, now));
   const after = await User.findById(userId).lean<UserRecord>();
   return { ...deletionStatusOf(after ?? user), userId: userId.toHexString() };
 }
@@ -136,9 +198,11 @@ const ERASED = {
  * Erases the account. Safe to run any number of times, concurrently too.
  * @returns whether this call was the one that finalized it.
  */
+export type FinalizedBy = 'finalize-now' | 'scheduled' | 'staff';
+
 export async function finalizeAccount(
   user: Pick<UserRecord, '_id' | 'accountDeletionRequestedAt'>,
-  by: 'finalize-now' | 'scheduled',
+  by: FinalizedBy,
   now: Date,
 ): Promise<boolean> {
   const userId = user._id;
@@ -173,12 +237,24 @@ export async function finalizeAccount(
     // Login history holds IPs and devices: personal data. Signup attributions hold none and are kept.
     loginEvents().deleteMany({ userId }),
     sessions().updateMany({ userId }, { $set: { ip: null, userAgent: null, deviceId: null } }),
+    // The user's own addresses and devices in the audit trail go too; staff members' stay with their actions.
+    auditEvents().updateMany(
+      { targetUserId: userId, actorKind: { $in: ['user', 'anonymous'] } },
+      { $set: { ip: null, userAgent: null, deviceId: null, appVersion: null } },
+    ),
   ]);
   return first;
 }
 
-/** Finalizes every pending request whose `scheduledFor` has passed (the worker's sweep). */
-export async function finalizeDue(now: Date, batchSize = 100): Promise<{ finalized: number; seen: number }> {
+/**
+ * Finalizes every pending request whose `scheduledFor` has passed (the worker's sweep).
+ * `onFinalized` runs for each account this sweep finalized (the worker records it in the audit trail).
+ */
+export async function finalizeDue(
+  now: Date,
+  batchSize = 100,
+  onFinalized?: (userId: Types.ObjectId) => Promise<unknown>,
+): Promise<{ finalized: number; seen: number }> {
   const due = await users()
     .find<UserRecord>(
       { accountDeletionStatus: 'pending', accountDeletionScheduledFor: { $lte: now } },
@@ -187,6 +263,10 @@ export async function finalizeDue(now: Date, batchSize = 100): Promise<{ finaliz
     .limit(batchSize)
     .toArray();
   let finalized = 0;
-  for (const user of due) if (await finalizeAccount(user, 'scheduled', now)) finalized++;
+  for (const user of due) {
+    if (!(await finalizeAccount(user, 'scheduled', now))) continue;
+    finalized++;
+    await onFinalized?.(user._id);
+  }
   return { finalized, seen: due.length };
 }

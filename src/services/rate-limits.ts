@@ -21,6 +21,28 @@ export type LimitName =
   | 'verify-recipient-hour'
   | 'verify-ip-hour';
 
+/** The limits that count against one recipient (`phone:+90…` / `email:…`): what support can see and reset. */
+export const RECIPIENT_LIMITS = [
+  'send-cooldown',
+  'send-recipient-hour',
+  'send-recipient-day',
+  'verify-recipient-hour',
+] as const satisfies readonly LimitName[];
+
+/** A limit's live state for one key. */
+export interface LimitState {
+  name: LimitName;
+  /** Points per window. */
+  limit: number;
+  /** Points taken in the current window (0 when none is open). */
+  used: number;
+  remaining: number;
+  /** The next attempt would be refused (429). */
+  blocked: boolean;
+  /** When the current window ends and `used` drops to 0; null when no window is open. */
+  resetsAt: string | null;
+}
+
 export class RateLimits {
   /** A limit configured to 0 (only the resend cooldown may be) has no limiter and never bites. */
   private readonly limiters: Partial<Record<LimitName, RateLimiterAbstract>>;
@@ -70,6 +92,36 @@ export class RateLimits {
     if (waitMs >= 0) {
       throw tooManyRequests(waitMs / 1000, { errorCode: 'RATE_LIMITED', details: { limits: exceeded } });
     }
+  }
+
+  /**
+   * The live state of the named limits (limits configured off are left out). Read from Redis; while it
+   * does not answer, from this process's in-memory twin.
+   */
+  async state(checks: [LimitName, string][], now: Date): Promise<LimitState[]> {
+    const present = checks.filter(([name]) => this.limiters[name]);
+    return Promise.all(
+      present.map(async ([name, key]) => {
+        const limiter = this.limiters[name]!;
+        const res = await limiter.get(key);
+        const used = res?.consumedPoints ?? 0;
+        const remaining = Math.max(0, limiter.points - used);
+        const open = res !== null && res.msBeforeNext > 0;
+        return {
+          name,
+          limit: limiter.points,
+          used: open ? used : 0,
+          remaining: open ? remaining : limiter.points,
+          blocked: open && remaining === 0,
+          resetsAt: open ? new Date(now.getTime() + res.msBeforeNext).toISOString() : null,
+        };
+      }),
+    );
+  }
+
+  /** Forgets the named counters: their windows start afresh. */
+  async reset(checks: [LimitName, string][]): Promise<void> {
+    await Promise.all(checks.map(([name, key]) => this.limiters[name]?.delete(key)));
   }
 
   /** Gives points back (e.g. the SMS could not be sent, so the cooldown should not bite). */

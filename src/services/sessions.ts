@@ -14,6 +14,8 @@
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
+import { auditEvent } from '../jobs/audit.js';
+import type { Publisher } from '../jobs/outbox.js';
 import { unauthorized } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { ClientInfo } from '../lib/client-info.js';
@@ -29,7 +31,14 @@ export interface TokenPair {
   refreshExpiresIn: number;
 }
 
-export type RevokeReason = 'logout' | 'revoke-token' | 'refresh-token-reuse' | 'account-deleted' | 'role-revoked';
+export type RevokeReason =
+  | 'logout'
+  | 'revoke-token'
+  | 'refresh-token-reuse'
+  | 'account-deleted'
+  | 'role-revoked'
+  | 'suspended'
+  | 'staff-revoked';
 
 const expiry = (config: Config, now: Date) => new Date(now.getTime() + config.tokens.refreshTtlSeconds * 1000);
 
@@ -96,8 +105,24 @@ export function canLogIn(user: Pick<UserRecord, 'accountDeletionStatus' | 'suspe
   return user.accountDeletionStatus !== 'finalized' && !user.suspendedAt;
 }
 
-/** @throws 401 REFRESH_TOKEN_INVALID, or 401 REFRESH_TOKEN_REUSED after revoking the session. */
-export async function refreshSession(config: Config, refreshToken: string, now: Date, log: Logger): Promise<TokenPair> {
+/** Where a request records what it did in the audit trail (through the outbox), and its log. */
+export interface AuditTrail {
+  publisher: Publisher;
+  reqId: string;
+  log: Logger;
+}
+
+/**
+ * @param audit where a detected theft is recorded.
+ * @throws 401 REFRESH_TOKEN_INVALID, or 401 REFRESH_TOKEN_REUSED after revoking the session.
+ */
+export async function refreshSession(
+  config: Config,
+  refreshToken: string,
+  now: Date,
+  audit: AuditTrail,
+): Promise<TokenPair> {
+  const { log } = audit;
   const hash = hashRefreshToken(refreshToken);
   const token = await refreshTokens().findOne({ _id: hash });
   if (!token || token.expiresAt <= now) throw invalidRefresh();
@@ -116,6 +141,19 @@ export async function refreshSession(config: Config, refreshToken: string, now: 
     const sinceFirstUse = firstUse ? now.getTime() - firstUse.at.getTime() : Infinity;
     if (sinceFirstUse > config.sessions.refreshReuseGraceSeconds * 1000) {
       await revokeSessions({ _id: session._id }, 'refresh-token-reuse', now);
+      await audit.publisher.publish(
+        [
+          auditEvent({
+            type: 'refresh-token-reuse',
+            at: now.toISOString(),
+            userId: user._id.toHexString(),
+            actorKind: 'anonymous',
+            sessionId: session._id.toHexString(),
+            reqId: audit.reqId,
+          }),
+        ],
+        log,
+      );
       log.warn(
         { sessionId: session._id.toHexString(), userId: user._id.toHexString(), sinceFirstUseMs: sinceFirstUse },
         'refresh token reused after the grace window; session revoked',
@@ -157,17 +195,74 @@ export async function revokeSessions(
 }
 
 /**
- * Ends the session a refresh token belongs to, only when it is the caller's.
- * @returns false when the token is unknown or someone else's (the route answers 404 either way).
+ * `POST /auth/logout`: ends every live session of the user (an expired one ended by itself), and records it.
+ * @returns how many it ended.
  */
-export async function revokeByRefreshToken(userId: Types.ObjectId, refreshToken: string, now: Date): Promise<boolean> {
+export async function logOut(userId: Types.ObjectId, sessionId: string, now: Date, audit: AuditTrail): Promise<number> {
+  const revoked = await revokeSessions({ userId, expiresAt: { $gt: now } }, 'logout', now);
+  await audit.publisher.publish(
+    [
+      auditEvent({
+        type: 'logout',
+        at: now.toISOString(),
+        userId: userId.toHexString(),
+        actorKind: 'user',
+        actorSessionId: sessionId,
+        count: revoked,
+        reqId: audit.reqId,
+      }),
+    ],
+    audit.log,
+  );
+  return revoked;
+}
+
+/**
+ * `POST /auth/revoke-token`: ends the session of a refresh token of the caller's, and records it.
+ * @returns false when the token is unknown or someone else's.
+ */
+export async function revokeOwnSession(
+  userId: Types.ObjectId,
+  callerSessionId: string,
+  refreshToken: string,
+  now: Date,
+  audit: AuditTrail,
+): Promise<boolean> {
+  const sessionId = await revokeByRefreshToken(userId, refreshToken, now);
+  if (!sessionId) return false;
+  await audit.publisher.publish(
+    [
+      auditEvent({
+        type: 'session-revoked',
+        at: now.toISOString(),
+        userId: userId.toHexString(),
+        actorKind: 'user',
+        sessionId: sessionId.toHexString(),
+        actorSessionId: callerSessionId,
+        reqId: audit.reqId,
+      }),
+    ],
+    audit.log,
+  );
+  return true;
+}
+
+/**
+ * Ends the session a refresh token belongs to, only when it is the caller's.
+ * @returns the session's id, or null when the token is unknown or someone else's (the route answers 404 either way).
+ */
+export async function revokeByRefreshToken(
+  userId: Types.ObjectId,
+  refreshToken: string,
+  now: Date,
+): Promise<Types.ObjectId | null> {
   const token = await refreshTokens().findOne(
     { _id: hashRefreshToken(refreshToken) },
     { projection: { sessionId: 1, userId: 1 } },
   );
-  if (!token || !token.userId.equals(userId)) return false;
+  if (!token || !token.userId.equals(userId)) return null;
   await revokeSessions({ _id: token.sessionId, expiresAt: { $gt: now } }, 'revoke-token', now);
-  return true;
+  return token.sessionId;
 }
 
 export interface SessionView {

@@ -3,14 +3,45 @@
  * out of order never move it back), and one login event per session is
  * stored (its `_id` is the session id, so a second delivery inserts nothing).
  * Device details come from the session document, not from the job payload,
- * which carries ids only.
+ * which carries ids only. The login's audit event is recorded here too (once,
+ * under `login-<sessionId>`): no job of its own, and the session is read once.
  */
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { LastLoginJob } from '../jobs/last-login.js';
-import { funnelEvents, loginEvents, sessions, users } from '../models/collections.js';
+import { loginEvents, sessions, signupAttributions, users } from '../models/collections.js';
 import { insertOnce } from '../models/write-once.js';
+import { auditEventId } from '../jobs/audit.js';
+import { recordOnce } from '../services/audit.js';
+import { NONE, recordFact } from '../services/rollups.js';
+import { auditFactOf } from './audit.js';
 import type { JobContext } from './context.js';
+
+/** The days after signup whose returns the retention report counts (docs/api.md#analytics). */
+export const RETENTION_DAYS = [1, 7, 30] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * Day n after signup is the 24 hours [signup + n days, signup + n + 1 days): a login then is a return on
+ * day n, counted once per user and n (its fact's `_id` is `<userId>:<n>`).
+ */
+async function recordReturn(userId: Types.ObjectId, at: Date): Promise<void> {
+  const signup = await signupAttributions().findOne({ _id: userId });
+  if (!signup) return; // not recorded yet (a login within the first day) or a user older than the facts
+  const n = Math.floor((at.getTime() - signup.signedUpAt.getTime()) / DAY_MS);
+  if (!(RETENTION_DAYS as readonly number[]).includes(n)) return;
+  await recordFact('return', {
+    _id: `${userId.toHexString()}:${n}`,
+    n,
+    signedUpAt: signup.signedUpAt,
+    source: signup.source,
+    campaign: signup.campaign,
+    medium: signup.medium ?? NONE,
+    country: signup.country,
+    platform: signup.platform,
+    at,
+  });
+}
 
 export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
@@ -22,6 +53,14 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
     users().updateOne({ _id: userId }, { $max: { lastLogin: at } }),
     sessions().findOne({ _id: sessionId }),
   ]);
+  const audit = {
+    type: 'login',
+    at: job.data.loginAt,
+    userId: job.data.userId,
+    actorKind: 'user',
+    sessionId: job.data.sessionId,
+    reqId: job.data.reqId,
+  } as const;
   if (!session)
     ctx.log.warn(
       { sessionId: job.data.sessionId },
@@ -39,7 +78,7 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       userAgent: session?.userAgent ?? null,
     }),
     // The funnel's login step: no personal data, kept when the account is deleted.
-    insertOnce(funnelEvents(), {
+    recordFact('funnel', {
       _id: `login-${job.data.sessionId}`,
       step: 'login',
       day: at.toISOString().slice(0, 10),
@@ -50,6 +89,8 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       source: null,
       campaign: null,
     }),
+    recordReturn(userId, at),
+    recordOnce(ctx.config, auditEventId(audit), auditFactOf(audit, session)),
   ]);
   return { eventRecorded };
 }

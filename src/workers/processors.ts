@@ -9,6 +9,7 @@ import { payloadProblems } from '../jobs/payloads.js';
 import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
+import { processAudit } from './audit.js';
 import type { Processor } from './context.js';
 import { processExpirySweep } from './expiry-sweep.js';
 import { processFunnel } from './funnel.js';
@@ -22,6 +23,7 @@ export const processors: Record<QueueName, Processor> = {
   'last-login': processLastLogin,
   'registration-completed': processRegistrationCompleted,
   funnel: processFunnel,
+  audit: processAudit,
   'account-deletion': processAccountDeletionSweep,
   'outbox-relay': processOutboxRelay,
   'expiry-sweep': processExpirySweep,

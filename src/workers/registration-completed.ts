@@ -6,11 +6,10 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
-import { registrationCompletions, users } from '../models/collections.js';
+import { users } from '../models/collections.js';
 import type { UserRecord } from '../models/user.js';
-import { insertOnce } from '../models/write-once.js';
+import { NONE, recordFact } from '../services/rollups.js';
 import type { JobContext } from './context.js';
-import { NONE } from './signup-attribution.js';
 
 export async function processRegistrationCompleted(
   job: Job<RegistrationCompletedJob>,
@@ -18,21 +17,35 @@ export async function processRegistrationCompleted(
 ): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
   const user = await users().findOne<
-    Pick<UserRecord, 'signupSource' | 'signupCampaign' | 'signupCountry' | 'signupPlatform' | 'createdAt'>
+    Pick<
+      UserRecord,
+      'signupSource' | 'signupCampaign' | 'signupMedium' | 'signupCountry' | 'signupPlatform' | 'createdAt'
+    >
   >(
     { _id: userId },
-    { projection: { signupSource: 1, signupCampaign: 1, signupCountry: 1, signupPlatform: 1, createdAt: 1 } },
+    {
+      projection: {
+        signupSource: 1,
+        signupCampaign: 1,
+        signupMedium: 1,
+        signupCountry: 1,
+        signupPlatform: 1,
+        createdAt: 1,
+      },
+    },
   );
   if (!user) {
     ctx.log.warn({ userId: job.data.userId }, 'registration-completed: user no longer exists; nothing to record');
     return { recorded: false };
   }
   const completedAt = new Date(job.data.completedAt);
-  const recorded = await insertOnce(registrationCompletions(), {
+  const recorded = await recordFact('completion', {
     _id: userId,
     signupDay: user.createdAt.toISOString().slice(0, 10),
+    signedUpAt: user.createdAt,
     source: user.signupSource ?? NONE,
     campaign: user.signupCampaign ?? NONE,
+    medium: user.signupMedium ?? NONE,
     country: user.signupCountry ?? null,
     platform: user.signupPlatform ?? null,
     day: completedAt.toISOString().slice(0, 10),

@@ -1,16 +1,15 @@
 /**
- * Records a new user's first-touch attribution once. Idempotent: the
- * record's `_id` is the user's id, so a second delivery inserts nothing.
+ * Records a new user's first-touch attribution once, and counts it in the signups rollup once. Idempotent:
+ * the record's `_id` is the user's id, so a second delivery inserts nothing (src/services/rollups.ts).
  */
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
-import { signupAttributions } from '../models/collections.js';
 import { User, type UserRecord } from '../models/user.js';
-import { insertOnce } from '../models/write-once.js';
+import { NONE, recordFact } from '../services/rollups.js';
 import type { JobContext } from './context.js';
 
-export const NONE = '(none)';
+export { NONE };
 
 export async function processSignupAttribution(
   job: Job<SignupAttributionJob>,
@@ -22,10 +21,12 @@ export async function processSignupAttribution(
     ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
     return { recorded: false };
   }
-  const recorded = await insertOnce(signupAttributions(), {
+  const recorded = await recordFact('signup', {
     _id: userId,
     source: user.signupSource ?? NONE,
     campaign: user.signupCampaign ?? NONE,
+    medium: user.signupMedium ?? NONE,
+    ...(user.clickIdType ? { clickIdType: user.clickIdType } : {}),
     country: user.signupCountry ?? null,
     platform: user.signupPlatform ?? null,
     day: user.createdAt.toISOString().slice(0, 10),

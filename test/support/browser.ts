@@ -4,9 +4,11 @@
  * machine's closed network needs, and a page that records console errors,
  * uncaught exceptions and CSP violations.
  */
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freshIp } from './auth.js';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { eventually, freshIp } from './auth.js';
+import { startApp, type TestServer } from './http.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -27,6 +29,22 @@ export interface PageProblems {
   console: string[];
   pageErrors: string[];
   csp: string[];
+}
+
+/**
+ * For a page suite's `before`: the app on a loopback port (TRUST_PROXY on: each browser context sends its
+ * own client address) and Chromium; the suite is skipped when Debian's chromium is missing. The suite's
+ * `after` closes both.
+ */
+export async function startPageTest(ctx: Mocha.Context, what: string): Promise<{ srv: TestServer; browser: Browser }> {
+  if (!fs.existsSync(CHROMIUM)) {
+    console.log(`    ${CHROMIUM} is missing: skipping ${what} (apt-get install -y chromium)`);
+    ctx.skip();
+  }
+  const srv = await startApp({ TRUST_PROXY: 'true' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  fs.mkdirSync(OUTPUT, { recursive: true });
+  return { srv, browser };
 }
 
 /** A fresh context (and client address: per-IP limits live in Redis for the whole run) with one page. */
@@ -51,4 +69,18 @@ export async function openPage(
   await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
     window.__reportCspViolation(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
   return { context, page, problems };
+}
+
+/**
+ * Signs in through a dashboard page's sign-in card; the test server puts the code in send-otp's answer
+ * and the page prefills it.
+ */
+export async function signInWithCode(page: Page, phone: { countryCode: string; phoneNumber: string }): Promise<void> {
+  await page.getByLabel('Country code').fill(phone.countryCode);
+  await page.getByLabel('Phone number').fill(phone.phoneNumber);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  const code = page.getByLabel('Code', { exact: true });
+  await code.waitFor({ state: 'visible' });
+  await eventually(async () => /^\d{4}$/.test(await code.inputValue()), 10_000, 'the code prefilled');
+  await page.getByRole('button', { name: 'Verify and sign in' }).click();
 }
