@@ -4,7 +4,12 @@
  */
 import type { Job } from 'bullmq';
 import type { Config } from '../../config/index.js';
-import type { Queues } from '../jobs/queues.js';
+import type { AuditJob } from '../jobs/audit.js';
+import type { FunnelJob } from '../jobs/funnel.js';
+import type { LastLoginJob } from '../jobs/last-login.js';
+import type { QueueName, Queues } from '../jobs/queues.js';
+import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
+import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
 import type { Logger } from '../lib/logger.js';
 
 export interface JobContext {
@@ -15,5 +20,22 @@ export interface JobContext {
   queues: Queues;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Processor = (job: Job<any>, ctx: JobContext) => Promise<unknown>;
+/**
+ * The payload of each queue's jobs (the schedulers' queues carry none). The worker checks every payload
+ * against its queue's schema (src/jobs/payloads.ts) before its processor sees it.
+ */
+export interface JobPayloads {
+  'signup-attribution': SignupAttributionJob;
+  'last-login': LastLoginJob;
+  'registration-completed': RegistrationCompletedJob;
+  funnel: FunnelJob;
+  audit: AuditJob;
+  'account-deletion': unknown;
+  'outbox-relay': unknown;
+  'expiry-sweep': unknown;
+}
+
+/** A queue's processor: its own payload type, the shared context. */
+export type Processor<Q extends QueueName> = (job: Job<JobPayloads[Q]>, ctx: JobContext) => Promise<unknown>;
+/** The queue → processor table: each processor typed by its queue's payload. */
+export type Processors = { [Q in QueueName]: Processor<Q> };

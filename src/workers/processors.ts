@@ -10,7 +10,7 @@ import type { QueueName, Queues } from '../jobs/queues.js';
 import type { Logger } from '../lib/logger.js';
 import { processAccountDeletionSweep } from './account-deletion.js';
 import { processAudit } from './audit.js';
-import type { Processor } from './context.js';
+import type { Processors } from './context.js';
 import { processExpirySweep } from './expiry-sweep.js';
 import { processFunnel } from './funnel.js';
 import { processOutboxRelay } from './outbox-relay.js';
@@ -18,7 +18,7 @@ import { processLastLogin } from './last-login.js';
 import { processRegistrationCompleted } from './registration-completed.js';
 import { processSignupAttribution } from './signup-attribution.js';
 
-export const processors: Record<QueueName, Processor> = {
+export const processors: Processors = {
   'signup-attribution': processSignupAttribution,
   'last-login': processLastLogin,
   'registration-completed': processRegistrationCompleted,
@@ -56,6 +56,7 @@ export function jobHandler(queue: QueueName, deps: JobHandlerDeps): (job: Job) =
       reqId: (job.data as { reqId?: string }).reqId,
     });
     log.debug('job started');
+    // The payload has passed its queue's schema: it is the `JobPayloads[queue]` the processor is typed for.
     const result = await processor(job, { log, config: deps.config, now: deps.now, queues: deps.queues });
     log.debug('job done'); // per-job lines only at debug: failures are logged at warn
     return result;
