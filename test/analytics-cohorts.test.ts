@@ -380,6 +380,19 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
       'Validation failed',
       'rows[0] (line 1): amount: must be a decimal amount ≥ 0 with at most 4 decimals, such as 120.50',
     ]);
+    // Days of the right shape that name no day (a fuzz finding: 0000-00-00 was a 500).
+    for (const bogus of ['0000-00-00', '2026-02-30']) {
+      const res = await srv.request(
+        '/api/v1/analytics/spend',
+        post(
+          marketer.accessToken,
+          { rows: [{ day: bogus, source: 'a', campaign: 'b', amount: 1, currency: 'USD' }] },
+          'PUT',
+        ),
+      );
+      expect(res.status, bogus).to.equal(400);
+      expect(res.body.errors).to.deep.equal(['Validation failed', 'rows[0] (line 1): day: must be a day YYYY-MM-DD']);
+    }
 
     const spend = new Map([
       [

@@ -156,7 +156,6 @@ function dataSchemas(): Record<string, JsonSchema> {
       {
         rows: {
           type: 'array',
-          maxItems: MAX_SPEND_ROWS,
           items: strictObject(
             Object.fromEntries(
               SPEND_FIELDS.map((f) => [

@@ -394,6 +394,12 @@ const SPEND_RULES = Object.fromEntries(SPEND_FIELDS.map((f) => [f, regex(SPEND_R
  * Checks the rows of an upload; `where(i)` names row i in messages (`line 3`, `rows[1]`). @returns the rows,
  * or every problem (`line 3: amount: must be …`), a repeated day/source/campaign/currency included.
  */
+/** `YYYY-MM-DD` naming a real day (not 2026-02-30, not 0000-00-00). */
+function isCalendarDay(s: string): boolean {
+  const ms = Date.parse(`${s}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+}
+
 export function checkSpendRows(
   raw: Record<string, unknown>[],
   where: (i: number) => string,
@@ -410,8 +416,7 @@ export function checkSpendRows(
       const v = r[f];
       const s = typeof v === 'number' && f === 'amount' && Number.isFinite(v) ? String(v) : v;
       if (typeof s !== 'string') bad.push(`${f}: is required`);
-      else if (!SPEND_RULES[f].test(s) || (f === 'day' && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s))
-        bad.push(`${f}: ${SPEND_ROW[f].message}`);
+      else if (!SPEND_RULES[f].test(s) || (f === 'day' && !isCalendarDay(s))) bad.push(`${f}: ${SPEND_ROW[f].message}`);
       else value[f] = s;
     }
     if (bad.length) {
