@@ -23,7 +23,7 @@ import {
   retentionReturns,
   signupAttributions,
 } from '../src/models/collections.js';
-import { AnalyticsRollup, RetentionReturn } from '../src/models/rollup.js';
+import { AnalyticsRollup, AnalyticsRollupDay, RetentionReturn } from '../src/models/rollup.js';
 import { retentionReport, signupsReport } from '../src/services/analytics.js';
 import { rebuildRollups } from '../src/services/rollups.js';
 
@@ -148,7 +148,7 @@ export async function benchAnalytics(
   const r = random(12);
   const result: AnalyticsBenchResult = { rows: [], seeding: [] };
   // A clean slate for the bench's collections (dropped: deleting a million documents one by one takes minutes).
-  const models = [SignupAttribution, RegistrationCompletion, RetentionReturn, AnalyticsRollup];
+  const models = [SignupAttribution, RegistrationCompletion, RetentionReturn, AnalyticsRollup, AnalyticsRollupDay];
   if (seeding) {
     await Promise.all(models.map((m) => m.collection.drop().catch(() => undefined)));
     await Promise.all(models.map((m) => m.createIndexes()));

@@ -9,9 +9,9 @@ import { expect } from 'chai';
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import { createLogger } from '../src/lib/logger.js';
-import { analyticsRollups, signupAttributions } from '../src/models/collections.js';
+import { analyticsRollupDays, analyticsRollups, signupAttributions } from '../src/models/collections.js';
 import { User } from '../src/models/user.js';
-import { rebuildRollups, rollupIdOf } from '../src/services/rollups.js';
+import { rebuildRollups, rollupCellIdOf } from '../src/services/rollups.js';
 import { jobHandler } from '../src/workers/processors.js';
 import { bearer, eventually, freshIp, freshPhone, login, post, sendOtp, verifyOtp } from './support/auth.js';
 import { childEnv, testConfig } from './support/env.js';
@@ -563,19 +563,17 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
     ).to.equal(403);
   });
 
-  const rollupsOf = async (days: string[]) =>
-    await analyticsRollups()
-      .find({
-        _id: {
-          $in: days.flatMap((d) =>
-            ['signup', 'completion', 'return', 'funnel'].map((k) => rollupIdOf(k as 'signup', d)),
-          ),
-        },
-      })
-      .sort({ _id: 1 })
-      .toArray();
+  /** The rollups of `days`: cells and day documents, without the markers and rebuild tags (bookkeeping). */
+  const rollupsOf = async (days: string[]) => {
+    const read = async (c: ReturnType<typeof analyticsRollups> | ReturnType<typeof analyticsRollupDays>) =>
+      await (c as ReturnType<typeof analyticsRollups>)
+        .find({ day: { $in: days } }, { projection: { p: 0, g: 0 } })
+        .sort({ _id: 1 })
+        .toArray();
+    return { cells: await read(analyticsRollups()), days: await read(analyticsRollupDays()) };
+  };
 
-  it('counts a job applied twice once, and mends a crash between the fact and its rollup', async () => {
+  it('counts a job applied twice once, and mends a crash between the fact and its cells', async () => {
     const handler = jobHandler('signup-attribution', {
       logger: createLogger({ level: 'silent' }),
       config: testConfig(),
@@ -584,42 +582,39 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
     });
     const days = [day(-2), day(-1), day(0), day(1), day(2)];
     const before = await rollupsOf(days);
-    const job = (userId: string) =>
+    const job = (userId: string, attemptsMade = 0) =>
       ({
         id: `x-${userId}`,
+        queueName: 'signup-attribution',
         data: { userId, sessionId: new Types.ObjectId().toHexString() },
-        attemptsMade: 0,
+        attemptsMade,
       }) as unknown as Job;
     for (const s of plan) await handler(job(s.userId!));
     expect(await rollupsOf(days)).to.deep.equal(before);
 
-    // A new user whose job "crashed" after inserting its fact: the fact holds seq v, the rollup is still at v.
     const signedUpAt = new Date(at(0, '12:00'));
-    const newUser = async (createdAt: Date) => {
+    const newUser = async (source: string) => {
       const _id = new Types.ObjectId();
       await User.collection.insertOne({
         _id,
         phoneKey: freshPhone().e164,
-        signupSource: 'crash_src',
+        signupSource: source,
         signupCampaign: 'c',
         signupMedium: 'm',
-        createdAt,
-        updatedAt: createdAt,
+        createdAt: signedUpAt,
+        updatedAt: signedUpAt,
       });
-      return { _id };
+      return _id;
     };
-    const crashed = await newUser(signedUpAt);
-    const rid = rollupIdOf('signup', day(0));
-    const v = (await analyticsRollups().findOne({ _id: rid }))!.v;
-    const cell = 'crash_src|c|m||';
-    const marketing = 'crash_src|c|m';
-    const rollupInc = [`t.${cell}`, `s.48.${cell}`, `u.${marketing}`, `w.48.${marketing}`].map((path) => ({
-      p: `${path}.signups`,
-      n: 1,
-    }));
-    await signupAttributions().insertOne({
-      _id: crashed._id,
-      source: 'crash_src',
+    const cells = (source: string) => [
+      rollupCellIdOf('signup', 'full', day(0), `${source}|c|m||`),
+      rollupCellIdOf('signup', 'marketing', day(0), `${source}|c|m`),
+    ];
+    const counts = async (source: string) =>
+      await Promise.all(cells(source).map(async (id) => (await analyticsRollups().findOne({ _id: id }))?.c ?? null));
+    const fact = (id: Types.ObjectId, source: string, by: string) => ({
+      _id: id,
+      source,
       campaign: 'c',
       medium: 'm',
       country: null,
@@ -627,28 +622,138 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
       day: day(0),
       signedUpAt,
       recordedAt: signedUpAt,
-      rollupId: rid,
-      seq: v,
-      rollupInc,
+      applying: true,
+      applyingBy: by,
+      applyingSince: new Date(present),
     });
-    expect((await analyticsRollups().findOne({ _id: rid }))!.t[cell]).to.equal(undefined);
-    // The next signup of that rollup applies it first; the crashed job's retry then counts nothing more.
-    const other = await newUser(new Date(signedUpAt.getTime() + 60_000));
-    await handler(job(other._id.toHexString()));
-    await handler(job(crashed._id.toHexString()));
-    await handler(job(crashed._id.toHexString()));
-    const after = await analyticsRollups().findOne({ _id: rid });
-    expect(after!.t[cell]).to.deep.equal({ signups: 2 });
-    expect(after!.s['48']![cell]).to.deep.equal({ signups: 2 });
-    expect(after!.u![marketing]).to.deep.equal({ signups: 2 });
-    expect(after!.v).to.equal(v + 2);
+
+    // 1. Attempt 1 stopped after inserting its fact: attempt 2 of the same job counts it, once.
+    const a = await newUser('crash_a');
+    await signupAttributions().insertOne(fact(a, 'crash_a', `signup-attribution:x-${a.toHexString()}#0`));
+    expect(await counts('crash_a')).to.deep.equal([null, null]);
+    await handler(job(a.toHexString(), 1));
+    await handler(job(a.toHexString(), 2));
+    expect(await counts('crash_a')).to.deep.equal([{ signups: 1 }, { signups: 1 }]);
+    expect((await signupAttributions().findOne({ _id: a }))!.applying).to.equal(undefined);
+
+    // 2. It stopped after counting the fact in one cell (its marker there), before the other: the retry
+    //    counts the other cell only.
+    const b = await newUser('crash_b');
+    await signupAttributions().insertOne(fact(b, 'crash_b', `signup-attribution:x-${b.toHexString()}#0`));
+    const marker = `p.${b.toHexString()}`;
+    await analyticsRollups().updateOne(
+      { _id: cells('crash_b')[0]! },
+      { $inc: { 'c.signups': 1, 'q.48.signups': 1 }, $set: { [marker]: 1, kind: 'signup', grain: 'f', day: day(0) } },
+      { upsert: true },
+    );
+    await analyticsRollupDays().updateOne(
+      { _id: `signup|f|${day(0)}` },
+      { $set: { 'cells.crash_b|c|m||': 1 } },
+      { upsert: true },
+    );
+    await handler(job(b.toHexString(), 1));
+    expect(await counts('crash_b')).to.deep.equal([{ signups: 1 }, { signups: 1 }]);
+
+    // 3. Another job began counting it a moment ago and may still be at it: this one waits (fails, retried).
+    const c = await newUser('crash_c');
+    await signupAttributions().insertOne(fact(c, 'crash_c', 'last-login:someone-else#0'));
+    let thrown: unknown;
+    await handler(job(c.toHexString(), 0)).catch((err: unknown) => (thrown = err));
+    expect((thrown as Error | undefined)?.name).to.equal('FactInFlightError');
+    expect(await counts('crash_c')).to.deep.equal([null, null]);
+    // ... and takes it over once that began longer ago than twice the job lock.
+    const later = jobHandler('signup-attribution', {
+      logger: createLogger({ level: 'silent' }),
+      config: testConfig(),
+      queues: story.queues,
+      now: () => new Date(present + 2 * testConfig().worker.lockDurationMs),
+    });
+    await later(job(c.toHexString(), 0));
+    await later(job(c.toHexString(), 0));
+    expect(await counts('crash_c')).to.deep.equal([{ signups: 1 }, { signups: 1 }]);
+
+    // Every cell of these users is listed in its day, and the report counts each once.
+    const listing = await analyticsRollupDays().findOne({ _id: `signup|m|${day(0)}` });
+    expect(Object.keys(listing!.cells)).to.include.members(['crash_a|c|m', 'crash_b|c|m', 'crash_c|c|m']);
+  });
+
+  it('counts a fact once when twenty jobs deliver it while another is counting it', async () => {
+    const userId = new Types.ObjectId();
+    const signedUpAt = new Date(at(1, '09:00'));
+    await User.collection.insertOne({
+      _id: userId,
+      phoneKey: freshPhone().e164,
+      signupSource: 'burst',
+      signupCampaign: 'c',
+      signupMedium: 'm',
+      createdAt: signedUpAt,
+      updatedAt: signedUpAt,
+    });
+    const handler = jobHandler('signup-attribution', {
+      logger: createLogger({ level: 'silent' }),
+      config: testConfig(),
+      queues: story.queues,
+      now: () => new Date(present),
+    });
+    // Another job has just begun counting the fact (inserted, not yet counted) when twenty deliveries of it
+    // arrive at once: each fails as in flight and counts nothing.
+    const inFlightBy = 'signup-attribution:first';
+    await signupAttributions().insertOne({
+      _id: userId,
+      source: 'burst',
+      campaign: 'c',
+      medium: 'm',
+      country: null,
+      platform: null,
+      day: day(1),
+      signedUpAt,
+      recordedAt: signedUpAt,
+      applying: true,
+      applyingBy: `${inFlightBy}#0`,
+      applyingSince: new Date(present),
+    });
+    const deliveryOf = (id: string, attemptsMade: number) =>
+      ({
+        id,
+        queueName: 'signup-attribution',
+        data: { userId: userId.toHexString(), sessionId: new Types.ObjectId().toHexString() },
+        attemptsMade,
+      }) as unknown as Job;
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => handler(deliveryOf(`burst-${i}`, 0))));
+    expect(burst.map((r) => (r.status === 'rejected' ? (r.reason as Error).name : 'counted'))).to.deep.equal(
+      Array(20).fill('FactInFlightError'),
+    );
+    expect(await analyticsRollups().findOne({ _id: rollupCellIdOf('signup', 'full', day(1), 'burst|c|m||') })).to.equal(
+      null,
+    );
+    // The first job's retry finishes it; the twenty retried at once then count nothing more.
+    await handler(deliveryOf('first', 1));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => handler(deliveryOf(`burst-${i}`, 1))));
+    const full = await analyticsRollups().findOne({ _id: rollupCellIdOf('signup', 'full', day(1), 'burst|c|m||') });
+    const mk = await analyticsRollups().findOne({ _id: rollupCellIdOf('signup', 'marketing', day(1), 'burst|c|m') });
+    expect(full!.c).to.deep.equal({ signups: 1 });
+    expect(mk!.c).to.deep.equal({ signups: 1 });
+    expect(full!.q).to.deep.equal({ '36': { signups: 1 } });
   });
 
   it('rebuilds rollups equal to the incremental ones (the CLI and the function)', async () => {
     const days = [day(-2), day(-1), day(0), day(1), day(2), day(8), day(31)];
     const incremental = await rollupsOf(days);
-    expect(incremental.length).to.be.at.least(8);
-    await analyticsRollups().updateOne({ _id: rollupIdOf('signup', day(0)) }, { $set: { c: {} } }); // damage one
+    expect(incremental.cells.length).to.be.at.least(8);
+    expect(incremental.days.length).to.be.at.least(4);
+    // Damage: one cell's counters gone, one cell unlisted, one stray cell.
+    const first = incremental.cells.find((c) => c.kind === 'signup')!;
+    const listed = incremental.days.find((d) => d.kind === 'signup')!;
+    await analyticsRollups().updateOne({ _id: first._id }, { $set: { c: {} } });
+    await analyticsRollupDays().updateOne({ _id: listed._id }, { $set: { cells: {} } });
+    await analyticsRollups().insertOne({
+      _id: `signup|m|${day(0)}|stray|x|y`,
+      kind: 'signup',
+      grain: 'm',
+      day: day(0),
+      c: { signups: 9 },
+      q: {},
+    });
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/rebuild-rollups.ts', 'signup'], {
         env: childEnv(),

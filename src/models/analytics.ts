@@ -3,22 +3,18 @@
  * inserts nothing the second time: one attribution and one registration
  * completion per user, one login event per session.
  *
- * The facts the reports count also carry their place in a rollup's log (`rollupId`, `seq`, `rollupInc`:
- * src/services/rollups.ts); facts written before the rollups existed have none and are counted by the rebuild.
+ * The facts the reports count are also counted in rollup cells (src/services/rollups.ts); `applying` is set
+ * while that happens.
  */
 import { model, Schema } from 'mongoose';
 
-/** A fact's place in the log of its rollup document (src/services/rollups.ts). */
-export const rollupLogFields = {
-  rollupId: { type: String },
-  seq: { type: Number },
-  rollupInc: { type: [{ _id: false, p: String, n: Number }], default: undefined },
+/** Set while the fact is being counted in its rollup cells, unset once it is (src/services/rollups.ts). */
+export const rollupFields = {
+  applying: { type: Boolean },
+  /** The job attempt counting it (`<queue>:<jobId>#<attemptsMade>`) and since when. */
+  applyingBy: { type: String },
+  applyingSince: { type: Date },
 };
-/** One fact per (rollup, seq): the compare-and-set of the rollup's `v` hands out each seq once. */
-export const ROLLUP_LOG_INDEX = [
-  { rollupId: 1, seq: 1 },
-  { unique: true, sparse: true },
-] as const;
 
 const signupAttributionSchema = new Schema(
   {
@@ -33,12 +29,11 @@ const signupAttributionSchema = new Schema(
     day: { type: String, required: true },
     signedUpAt: { type: Date, required: true },
     recordedAt: { type: Date, required: true },
-    ...rollupLogFields,
+    ...rollupFields,
   },
   { collection: 'signup_attributions', versionKey: false },
 );
 signupAttributionSchema.index({ day: 1, source: 1, campaign: 1 });
-signupAttributionSchema.index(...ROLLUP_LOG_INDEX);
 export const SignupAttribution = model('SignupAttribution', signupAttributionSchema);
 
 const loginEventSchema = new Schema(
@@ -73,12 +68,11 @@ const registrationCompletionSchema = new Schema(
     day: { type: String, required: true },
     completedAt: { type: Date, required: true },
     recordedAt: { type: Date, required: true },
-    ...rollupLogFields,
+    ...rollupFields,
   },
   { collection: 'registration_completions', versionKey: false },
 );
 registrationCompletionSchema.index({ signupDay: 1, source: 1, campaign: 1 });
-registrationCompletionSchema.index(...ROLLUP_LOG_INDEX);
 export const RegistrationCompletion = model('RegistrationCompletion', registrationCompletionSchema);
 
 /**
@@ -98,10 +92,9 @@ const funnelEventSchema = new Schema(
     source: { type: String, default: null },
     campaign: { type: String, default: null },
     medium: { type: String, default: null },
-    ...rollupLogFields,
+    ...rollupFields,
   },
   { collection: 'funnel_events', versionKey: false },
 );
 funnelEventSchema.index({ step: 1, day: 1, source: 1, campaign: 1 });
-funnelEventSchema.index(...ROLLUP_LOG_INDEX);
 export const FunnelEvent = model('FunnelEvent', funnelEventSchema);

@@ -12,7 +12,7 @@ import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } fr
 import { OtpCode } from './otp-code.js';
 import { Outbox } from './outbox.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
-import { AnalyticsRollup, AnalyticsSpend, RetentionReturn } from './rollup.js';
+import { AnalyticsRollup, AnalyticsRollupDay, AnalyticsSpend, RetentionReturn } from './rollup.js';
 import { Session, type SessionRecord } from './session.js';
 import { User, type UserRecord } from './user.js';
 
@@ -74,7 +74,7 @@ export interface AccountFinalizationDoc {
 }
 
 /** `signup_attributions`: one per user, by the user's id. */
-export interface SignupAttributionDoc extends RollupLogFields {
+export interface SignupAttributionDoc extends RollupFields {
   _id: Types.ObjectId;
   source: string;
   campaign: string;
@@ -88,7 +88,7 @@ export interface SignupAttributionDoc extends RollupLogFields {
 }
 
 /** `registration_completions`: one per user, by the user's id. */
-export interface RegistrationCompletionDoc extends RollupLogFields {
+export interface RegistrationCompletionDoc extends RollupFields {
   _id: Types.ObjectId;
   signupDay: string;
   source: string;
@@ -115,7 +115,7 @@ export interface LoginEventDoc {
 }
 
 /** `funnel_events`: one per code sent or verified and per login, by `<step>-<codeId>` / `login-<sessionId>`. */
-export interface FunnelEventDoc extends RollupLogFields {
+export interface FunnelEventDoc extends RollupFields {
   _id: string;
   step: 'otp-sent' | 'otp-verified' | 'login';
   day: string;
@@ -128,30 +128,42 @@ export interface FunnelEventDoc extends RollupLogFields {
   medium?: string | null;
 }
 
-/** A fact's place in its rollup's log (src/services/rollups.ts); absent on facts older than the rollups. */
-export interface RollupLogFields {
-  rollupId?: string;
-  seq?: number;
-  rollupInc?: { p: string; n: number }[];
+/** Set while a fact is being counted in its rollup cells (src/services/rollups.ts). */
+export interface RollupFields {
+  applying?: boolean;
+  applyingBy?: string;
+  applyingSince?: Date;
 }
 
-/** `analytics_rollups`: one per kind and UTC day, counters per cell (src/services/rollups.ts). */
+/** `analytics_rollups`: one per kind, grain, UTC day and cell (src/services/rollups.ts). */
 export interface AnalyticsRollupDoc {
   _id: string;
   kind: string;
+  /** `f` (every dimension) or `m` (source, campaign, medium). */
+  grain: string;
   day: string;
-  v: number;
-  /** Per cell (dimension values), per counter: the day's totals. */
-  t: Record<string, Record<string, number>>;
+  /** Per counter: the day's total. */
+  c: Record<string, number>;
   /** The same per quarter hour of the UTC day (`0`-`95`). */
-  s: Record<string, Record<string, Record<string, number>>>;
-  /** `t` and `s` with cells of source, campaign and medium only (not on funnel rollups). */
-  u?: Record<string, Record<string, number>>;
-  w?: Record<string, Record<string, Record<string, number>>>;
+  q: Record<string, Record<string, number>>;
+  /** Markers of the facts being counted. */
+  p?: Record<string, 1>;
+  /** The rebuild that wrote it. */
+  g?: string;
+}
+
+/** `analytics_rollup_days`: the cells of a kind, grain and UTC day. */
+export interface AnalyticsRollupDayDoc {
+  _id: string;
+  kind: string;
+  grain: string;
+  day: string;
+  cells: Record<string, 1>;
+  g?: string;
 }
 
 /** `retention_returns`: a user back on day 1, 7 or 30 after signup, by `<userId>:<n>`. */
-export interface RetentionReturnDoc extends RollupLogFields {
+export interface RetentionReturnDoc extends RollupFields {
   _id: string;
   n: number;
   signedUpAt: Date;
@@ -213,6 +225,7 @@ export const registrationCompletions = () => typed<RegistrationCompletionDoc>(Re
 export const loginEvents = () => typed<LoginEventDoc>(LoginEvent);
 export const funnelEvents = () => typed<FunnelEventDoc>(FunnelEvent);
 export const analyticsRollups = () => typed<AnalyticsRollupDoc>(AnalyticsRollup);
+export const analyticsRollupDays = () => typed<AnalyticsRollupDayDoc>(AnalyticsRollupDay);
 export const retentionReturns = () => typed<RetentionReturnDoc>(RetentionReturn);
 export const analyticsSpend = () => typed<AnalyticsSpendDoc>(AnalyticsSpend);
 export const auditEvents = () => typed<AuditEventDoc>(AuditEvent);

@@ -3,7 +3,10 @@
  * idempotent (a second run changes nothing) and uses update operators only.
  */
 import type { Logger } from '../lib/logger.js';
+import { rebuildRollups } from '../services/rollups.js';
+import { FunnelEvent, RegistrationCompletion, SignupAttribution } from './analytics.js';
 import { OtpCode } from './otp-code.js';
+import { AnalyticsRollup, RetentionReturn } from './rollup.js';
 import { User } from './user.js';
 
 /**
@@ -36,7 +39,29 @@ async function dropPerCodeDocuments(logger: Logger): Promise<void> {
   if (old) await OtpCode.collection.dropIndex(old.name!);
 }
 
+/**
+ * Rollups used to be one document per kind and UTC day (with `v`, the facts applied), the facts carrying their
+ * place in its log (`rollupId`, `seq`, `rollupInc`, a unique `{rollupId, seq}` index). Now they are a document
+ * per cell (src/services/rollups.ts): the old documents, fields and indexes go, and the rollups are rebuilt
+ * from the facts (once: a second release finds no old document).
+ */
+async function rollupCells(logger: Logger): Promise<void> {
+  const old = await AnalyticsRollup.collection.deleteMany({ v: { $exists: true } });
+  if (old.deletedCount === 0) return;
+  for (const model of [SignupAttribution, RegistrationCompletion, RetentionReturn, FunnelEvent]) {
+    await model.collection.updateMany(
+      { rollupId: { $exists: true } },
+      { $unset: { rollupId: '', seq: '', rollupInc: '' } },
+    );
+    const ix = (await model.collection.indexes()).find((i) => i.name === 'rollupId_1_seq_1');
+    if (ix) await model.collection.dropIndex(ix.name!);
+  }
+  const rebuilt = await rebuildRollups();
+  logger.info({ oldRollups: old.deletedCount, rebuilt }, 'rollups moved to one document per cell');
+}
+
 export async function runMigrations(logger: Logger): Promise<void> {
   await dropPlaceholderIdentityKeys(logger);
   await dropPerCodeDocuments(logger);
+  await rollupCells(logger);
 }

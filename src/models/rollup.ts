@@ -3,31 +3,41 @@
  * date, the retention facts behind one of them, and the marketers' spend uploads. None holds personal data.
  */
 import { model, Schema } from 'mongoose';
-import { rollupLogFields, ROLLUP_LOG_INDEX } from './analytics.js';
+import { rollupFields } from './analytics.js';
 
 /**
- * One document per kind of fact and UTC day (`signup|2026-03-29`): `t` maps a cell (the dimension values
- * joined by `|`) to its counters for the day, and `s` does the same per quarter hour of the day (`0`-`95`);
- * `u` and `w` are the same with cells of source, campaign and medium only.
- * `v` counts the facts applied: the fact with `seq: v` of the rollup's log is the next one
- * (src/services/rollups.ts).
+ * One document per kind of fact, grain, UTC day and cell (`signup|m|2026-03-29|google|spring|cpc`: the
+ * dimension values joined by `|`): `c` holds the cell's counters for the day, `q.<0-95>` per quarter hour of the
+ * UTC day, `p` the markers of facts being counted (src/services/rollups.ts). `g` is the rebuild that wrote it.
  */
 const analyticsRollupSchema = new Schema(
   {
     _id: { type: String, required: true },
     kind: { type: String, required: true },
+    grain: { type: String, required: true },
     day: { type: String, required: true },
-    v: { type: Number, required: true },
-    t: { type: Schema.Types.Mixed, default: {} },
-    s: { type: Schema.Types.Mixed, default: {} },
-    u: { type: Schema.Types.Mixed },
-    w: { type: Schema.Types.Mixed },
+    c: { type: Schema.Types.Mixed, default: {} },
+    q: { type: Schema.Types.Mixed, default: {} },
+    p: { type: Schema.Types.Mixed },
+    g: { type: String },
   },
   { collection: 'analytics_rollups', versionKey: false, minimize: false },
 );
-// Trivially unique (`_id` is): it makes the compare-and-set `{_id, v}` an index lookup on the embedded server.
-analyticsRollupSchema.index({ _id: 1, v: 1 }, { unique: true });
 export const AnalyticsRollup = model('AnalyticsRollup', analyticsRollupSchema);
+
+/** The cells of a kind, grain and UTC day (`signup|m|2026-03-29`), listed as the keys of `cells`. */
+const analyticsRollupDaySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    grain: { type: String, required: true },
+    day: { type: String, required: true },
+    cells: { type: Schema.Types.Mixed, default: {} },
+    g: { type: String },
+  },
+  { collection: 'analytics_rollup_days', versionKey: false, minimize: false },
+);
+export const AnalyticsRollupDay = model('AnalyticsRollupDay', analyticsRollupDaySchema);
 
 /**
  * A user who logged in again on day 1, 7 or 30 after signing up (docs/api.md#analytics), once per user and
@@ -44,11 +54,10 @@ const retentionReturnSchema = new Schema(
     country: { type: String, default: null },
     platform: { type: String, default: null },
     at: { type: Date, required: true },
-    ...rollupLogFields,
+    ...rollupFields,
   },
   { collection: 'retention_returns', versionKey: false },
 );
-retentionReturnSchema.index(...ROLLUP_LOG_INDEX);
 export const RetentionReturn = model('RetentionReturn', retentionReturnSchema);
 
 /** Marketing spend of a day, source, campaign and currency (`_id` the four joined by `|`); an upload replaces it. */

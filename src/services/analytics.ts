@@ -1,26 +1,26 @@
 /**
  * Marketing reports (docs/api.md#analytics). They read the rollups the worker keeps (src/services/rollups.ts):
- * one document per kind of fact and UTC day, with counters per quarter hour and dimension values, so a
- * report reads a few documents per day of its range however many signups there are, and never the users
- * collection nor the raw facts.
+ * per kind of fact and UTC day, a day document listing its cells (dimension values) and a small document per
+ * cell with its counters per day and quarter hour, so a report reads the cells of the days of its range however
+ * many signups there are, and never the users collection nor the raw facts.
  *
  * Days are calendar days of the report's time zone (`tz`): a quarter hour counts on the local day it starts
  * in (src/lib/tz.ts). Counting is by signup cohort: `signups` are users who signed up on the days in range;
  * `registrationsCompleted` and the retention returns are those of them who completed registration (whenever)
  * or came back, so a rate never passes 100 %.
  */
-import { analyticsRollups, analyticsSpend } from '../models/collections.js';
+import type { mongo } from 'mongoose';
+import { analyticsRollupDays, analyticsRollups, analyticsSpend } from '../models/collections.js';
 import { localDays, SLOT_MS, utcDaysBetween } from '../lib/tz.js';
 import { SPEND_FIELDS, SPEND_ROW } from '../schemas/analytics.js';
 import { regex } from '../schemas/pattern.js';
 import {
   DIMENSIONS_OF,
-  GRAINS,
   grainFor,
   MARKETING_DIMENSIONS,
   parseCell,
-  rollupIdOf,
-  type Counters,
+  rollupCellIdOf,
+  rollupDayIdOf,
   type RollupKind,
 } from './rollups.js';
 
@@ -95,6 +95,22 @@ function addCounters(into: Record<string, number>, from: Record<string, number>,
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + sign * n;
 }
 
+/** `_id`s per query: the embedded server checks each match of an `$in` against the whole list. */
+const IDS_PER_QUERY = 200;
+
+/** Reads documents by `_id`, `IDS_PER_QUERY` at a time, in parallel. */
+async function byIds<T extends { _id: string }>(
+  collection: mongo.Collection<T>,
+  ids: string[],
+  projection: Record<string, 1>,
+): Promise<T[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push(ids.slice(i, i + IDS_PER_QUERY));
+  const read = (c: string[]) =>
+    collection.find({ _id: { $in: c } } as mongo.Filter<T>, { projection }).toArray() as Promise<T[]>;
+  return (await Promise.all(chunks.map(read))).flat();
+}
+
 /**
  * The cells of `kind` in the local days of `range` that pass `filter`, summed per local day. A UTC day that
  * lies within one local day is read from its day totals; one cut by a local midnight reads the quarter hours
@@ -107,68 +123,57 @@ async function cellsOf(
   groupBy: readonly string[] = [],
 ): Promise<Cell[]> {
   const grain = grainFor(kind, [...groupBy, ...Object.keys(filter)]);
-  const { total: totalField, slots: slotsField } = GRAINS[grain];
   const window = localDays(range.from, range.to, range.tz);
   const plans = new Map(
     utcDaysBetween(window.starts[0]!, window.end).map((u) => {
       const parts = partsOf(u, window);
       const largest = parts.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
-      return [rollupIdOf(kind, u), { parts, largest }] as const;
+      return [rollupDayIdOf(kind, grain, u), { utc: u, parts, largest }] as const;
     }),
   );
   const slots = new Set<number>();
   for (const { parts, largest } of plans.values())
     for (const p of parts) if (p !== largest) for (let i = p.from; i < p.to; i++) slots.add(i);
-  const projection = {
-    day: 1,
-    [totalField]: 1,
-    ...Object.fromEntries([...slots].map((i) => [`${slotsField}.${i}`, 1])),
-  };
-  const docs = await analyticsRollups()
-    .find({ _id: { $in: [...plans.keys()] } }, { projection })
-    .toArray();
 
   const names = grain === 'full' ? DIMENSIONS_OF[kind] : MARKETING_DIMENSIONS;
   const wanted = Object.entries(filter).map(([k, v]) => [names.indexOf(k), v] as const);
-  const parsed = new Map<string, Dims | null>();
-  const dimsOf = (cell: string): Dims | null => {
-    let dims = parsed.get(cell);
-    if (dims === undefined) {
-      const values = parseCell(cell);
-      dims = wanted.some(([i, v]) => values[i] !== v)
-        ? null
-        : Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
-      parsed.set(cell, dims);
-    }
-    return dims;
-  };
-  const out: Cell[] = [];
-  const emit = (day: string, counters: Counters) => {
-    for (const [cell, n] of Object.entries(counters)) {
-      const dims = dimsOf(cell);
-      if (dims && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
-    }
-  };
-  for (const doc of docs) {
-    const { parts, largest } = plans.get(doc._id)!;
-    const rest: Counters = {};
-    for (const p of parts) {
-      if (p === largest) continue;
-      const part: Counters = {};
-      for (let i = p.from; i < p.to; i++) {
-        for (const [cell, n] of Object.entries(doc[slotsField]?.[String(i)] ?? {})) {
-          addCounters((part[cell] ??= {}), n);
-          addCounters((rest[cell] ??= {}), n);
-        }
+  const dimsOfCell = new Map<string, Dims>();
+  const cellIds: string[] = [];
+  type Plan = typeof plans extends Map<string, infer P> ? P : never;
+  const planOf = new Map<string, { plan: Plan; dims: Dims }>();
+  for (const listing of await byIds(analyticsRollupDays(), [...plans.keys()], { cells: 1 })) {
+    const plan = plans.get(listing._id)!;
+    for (const cell of Object.keys(listing.cells ?? {})) {
+      let dims = dimsOfCell.get(cell);
+      if (!dims) {
+        const values = parseCell(cell);
+        if (wanted.some(([i, v]) => values[i] !== v)) continue;
+        dims = Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
+        dimsOfCell.set(cell, dims);
       }
-      if (p.day) emit(p.day, part);
+      const id = rollupCellIdOf(kind, grain, plan.utc, cell);
+      cellIds.push(id);
+      planOf.set(id, { plan, dims });
     }
-    if (largest.day) {
-      const total: Counters = {};
-      for (const [cell, n] of Object.entries(doc[totalField] ?? {})) addCounters((total[cell] ??= {}), n);
-      for (const [cell, n] of Object.entries(rest)) addCounters((total[cell] ??= {}), n, -1);
-      emit(largest.day, total);
+  }
+  const projection = { c: 1 as const, ...Object.fromEntries([...slots].map((i) => [`q.${i}`, 1 as const])) };
+  const out: Cell[] = [];
+  const emit = (day: string | null, dims: Dims, n: Record<string, number>) => {
+    if (day && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
+  };
+  for (const doc of await byIds(analyticsRollups(), cellIds, projection)) {
+    const { plan, dims } = planOf.get(doc._id)!;
+    const rest: Record<string, number> = {};
+    for (const p of plan.parts) {
+      if (p === plan.largest) continue;
+      const part: Record<string, number> = {};
+      for (let i = p.from; i < p.to; i++) addCounters(part, doc.q?.[String(i)] ?? {});
+      addCounters(rest, part);
+      emit(p.day, dims, part);
     }
+    const total: Record<string, number> = { ...doc.c };
+    addCounters(total, rest, -1);
+    emit(plan.largest.day, dims, total);
   }
   return out;
 }

@@ -1,29 +1,36 @@
 /**
- * The reports' rollups (docs/architecture.md#what-the-reports-read): one document per kind of fact and UTC
- * day, whose cells (the dimension values) hold counters, per day and per quarter hour. The worker records each fact and
- * applies it to its rollup exactly once, with no transaction, through a log:
+ * The reports' rollups (docs/architecture.md#what-the-reports-read). A fact counts in one small **cell document**
+ * per grain: `<kind>|<grain>|<UTC day>|<cell>` (`signup|m|2026-03-29|google|spring|cpc`), holding the cell's
+ * counters for the day (`c`) and per quarter hour of the UTC day (`q.<0-95>`). A **day document**
+ * (`analytics_rollup_days`, `<kind>|<grain>|<UTC day>`) lists the day's cells, so a report reads the days of its
+ * range, then their cells, all by `_id`. No document is shared by all the facts of a day: a hot cell takes `$inc`s
+ * side by side, with no sequence to contend for and no large document to rewrite on each fact.
  *
- * - a rollup's `v` is the number of its facts applied so far; the fact that comes next carries `seq: v`;
- * - a new fact is inserted with `seq` = the `v` it read; the unique `{rollupId, seq}` index hands each seq
- *   to one fact (the others read `v` again);
- * - the fact with `seq: k` is applied by the compare-and-set `{_id, v: k}` → `$inc` its counters, `v: k+1`,
- *   which succeeds once, whoever runs it;
- * - anyone who finds a seq taken applies that fact first (it may belong to a job that crashed between its
- *   two writes), so the log never stalls, and a retried job finds its own fact by `_id` and applies it only
- *   if `v` has not passed it.
+ * Each fact counts once, with no transaction:
  *
- * So a job applied twice counts once, and a crash between the fact and the rollup is mended by the retry or
- * by the next fact of that rollup. `rebuildRollups` recomputes every rollup from the facts.
+ * 1. the fact is inserted with `applying: true` (its `_id` is deterministic: a second delivery finds it);
+ * 2. each of its cells gets `$inc` of its counters and, in the same update, the marker `p.<fact id>`;
+ * 3. the fact's `applying` is unset; the markers are then removed (on the cell's next update, or within a few
+ *    seconds by a flush), since only an `applying` fact's markers are ever read.
+ *
+ * A delivery that finds the fact already inserted counts nothing if it is no longer `applying`. If it is, the
+ * attempt that inserted it stopped between 1 and 3, or is still at it: when that attempt is an earlier one of
+ * the same job (so it failed), or began longer ago than twice the job lock, this one applies the fact to each
+ * cell that lacks its marker, then does 3; otherwise it fails with `FactInFlightError` and BullMQ retries it
+ * (two logins' jobs recording one retention return at once meet here). So a job applied twice counts once,
+ * and a crash between the fact and its cells is mended by the retry. (Not covered: an attempt frozen past
+ * twice its job lock between 1 and 2, then resumed; both may count the fact. `rebuildRollups`, the
+ * `rebuild-rollups` command, recomputes every rollup from the facts.)
  */
 import type { mongo, Types } from 'mongoose';
 import {
+  analyticsRollupDays,
   analyticsRollups,
   funnelEvents,
   registrationCompletions,
   retentionReturns,
   signupAttributions,
   type AnalyticsRollupDoc,
-  type RollupLogFields,
 } from '../models/collections.js';
 import { isDuplicateKey } from '../models/write-once.js';
 import { SLOT_MS, utcDay } from '../lib/tz.js';
@@ -44,14 +51,11 @@ export const DIMENSIONS_OF: Record<RollupKind, readonly string[]> = {
 };
 
 /**
- * The cells of a rollup come in two grains: every dimension of the kind (`t`, `s`), and the marketing ones
- * only (`u`, `w`: source, campaign, medium), a few dozen a day, which a report that groups and filters by no
- * other reads instead (a tenth of the cells for the usual signups and every retention report).
+ * The cells come in two grains: every dimension of the kind (`f`), and the marketing ones only (`m`: source,
+ * campaign, medium), a few dozen a day, which a report that groups and filters by no other reads instead (a
+ * tenth of the cells for the usual signups and every retention report). Funnel facts have the first only.
  */
-export const GRAINS = {
-  full: { total: 't', slots: 's' },
-  marketing: { total: 'u', slots: 'w' },
-} as const;
+export const GRAINS = { full: 'f', marketing: 'm' } as const;
 export type Grain = keyof typeof GRAINS;
 export const MARKETING_DIMENSIONS = FUNNEL_DIMENSIONS;
 /** The grain a report reads, given the dimensions it groups or filters by. */
@@ -60,7 +64,11 @@ export const grainFor = (kind: RollupKind, dims: readonly string[]): Grain =>
     ? 'marketing'
     : 'full';
 
-export const rollupIdOf = (kind: RollupKind, day: string) => `${kind}|${day}`;
+/** The day document of `kind`, `grain` and UTC `day`: it lists the day's cells. */
+export const rollupDayIdOf = (kind: RollupKind, grain: Grain, day: string) => `${kind}|${GRAINS[grain]}|${day}`;
+/** The cell document of `cell` on that day. */
+export const rollupCellIdOf = (kind: RollupKind, grain: Grain, day: string, cell: string) =>
+  `${rollupDayIdOf(kind, grain, day)}|${cell}`;
 
 /** A field name may not hold a dot: attribution values may, so `.` is written `%2E` (`%` is never in a value). */
 const escape = (v: string | null | undefined) => (v ?? '').replace(/\./g, '%2E');
@@ -76,14 +84,10 @@ export const cellOf = (dims: (string | null | undefined)[]): string => dims.map(
 export const parseCell = (cell: string): (string | null)[] =>
   cell.split('|').map((d) => (d === '' ? null : unescape(d)));
 
-/**
- * Where a fact counts: its rollup (the kind and UTC day), its quarter hour, its cell in each grain, and
- * its counters. A rollup holds each counter per day in `t.<cell>.<counter>` and per quarter hour in
- * `s.<slot>.<cell>.<counter>` (and the same in `u`, `w` for the marketing grain), so a report whose days
- * begin at UTC midnight reads the day totals only.
- */
+/** Where a fact counts: its kind, UTC day and quarter hour, its cell in each grain, and its counters. */
 export interface Placement {
-  rollupId: string;
+  kind: RollupKind;
+  day: string;
   slot: number;
   cells: Partial<Record<Grain, string>>;
   inc: Record<string, number>;
@@ -97,15 +101,17 @@ function place(
 ): Placement {
   const cells: Placement['cells'] = { full: cellOf(dims) };
   if (kind !== 'funnel') cells.marketing = cellOf(dims.slice(0, MARKETING_DIMENSIONS.length));
-  return { rollupId: rollupIdOf(kind, utcDay(at.getTime())), slot: slotOf(at), cells, inc };
+  return { kind, day: utcDay(at.getTime()), slot: slotOf(at), cells, inc };
 }
 
 type AnyFact = Record<string, unknown>;
 /** Counters per cell: `{ <cell>: { <counter>: n } }`. */
 export type Counters = Record<string, Record<string, number>>;
-/** A fact of any kind, as the log sees it. */
-interface FactDoc extends RollupLogFields {
+/** A fact of any kind, as the rollups see it. */
+interface FactDoc {
   _id: string | Types.ObjectId;
+  /** Set while the fact is being counted in its cells (see the top of this file). */
+  applying?: boolean;
   [field: string]: unknown;
 }
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -149,101 +155,219 @@ export const FACTS_OF: Record<RollupKind, () => mongo.Collection<FactDoc>> = {
   funnel: () => loose(funnelEvents()),
 };
 
-const incOf = (p: Placement): RollupLogFields['rollupInc'] =>
-  Object.entries(p.inc).flatMap(([k, n]) => [
-    ...Object.entries(p.cells).flatMap(([grain, cell]) => [
-      { p: `${GRAINS[grain as Grain].total}.${cell}.${k}`, n },
-      { p: `${GRAINS[grain as Grain].slots}.${p.slot}.${cell}.${k}`, n },
-    ]),
-  ]);
+/** The cell documents of a placement, by grain. */
+const cellIdsOf = (p: Placement) =>
+  (Object.entries(p.cells) as [Grain, string][]).map(
+    ([grain, cell]) => [grain, cell, rollupCellIdOf(p.kind, grain, p.day, cell)] as const,
+  );
 
-/** Applies the fact holding `seq` of `rollupId` (read unless given), if `v` is still at it. */
-async function applyAt(kind: RollupKind, rollupId: string, seq: number, fact?: RollupLogFields | null): Promise<void> {
-  const f = fact ?? (await FACTS_OF[kind]().findOne({ rollupId, seq }));
-  if (!f?.rollupInc) return;
-  const $inc = Object.fromEntries((f.rollupInc as { p: string; n: number }[]).map((x) => [x.p, x.n]));
-  try {
-    await analyticsRollups().updateOne(
-      { _id: rollupId, v: seq },
-      { $inc, $set: { v: seq + 1, kind, day: rollupId.slice(kind.length + 1) } },
-      { upsert: seq === 0 },
-    );
-  } catch (err) {
-    // The upsert of seq 0 lost to a document that exists: that fact was applied already.
-    if (!isDuplicateKey(err)) throw err;
+/** A fact's marker field in its cells (`_id`s hold no `$`; dots are escaped). */
+const markerOf = (id: FactDoc['_id']) => `p.${escape(String(id))}`;
+
+/**
+ * The markers of counted facts, removed from their cells on the cells' next update, or by `flushMarkers`
+ * (every few seconds in the worker, and when it stops).
+ */
+const doneMarkers = new Map<string, Set<string>>();
+/** Day documents known to list a cell, so the listing is written once per cell and day (per process). */
+const listed = new Set<string>();
+const MAX_LISTED = 100_000;
+
+/** Lists a cell in its day document (before it is counted, so no counted cell is ever unlisted). */
+async function listCell(p: Placement, grain: Grain, cell: string, id: string): Promise<void> {
+  await analyticsRollupDays().updateOne(
+    { _id: rollupDayIdOf(p.kind, grain, p.day) },
+    { $set: { [`cells.${cell}`]: 1 }, $setOnInsert: { kind: p.kind, grain: GRAINS[grain], day: p.day } },
+    { upsert: true },
+  );
+  if (listed.size >= MAX_LISTED) listed.clear();
+  listed.add(id);
+}
+
+/**
+ * `$inc`s placement `p` into the cell `id` and sets `marker` there (and clears the cell's counted markers). A
+ * cell this process had listed but finds new (its documents were removed meanwhile) is listed again.
+ */
+async function incCell(p: Placement, grain: Grain, cell: string, id: string, marker: string): Promise<void> {
+  const known = listed.has(id);
+  if (!known) await listCell(p, grain, cell, id);
+  const $inc = Object.fromEntries(
+    Object.entries(p.inc).flatMap(([k, n]) => [
+      [`c.${k}`, n],
+      [`q.${p.slot}.${k}`, n],
+    ]),
+  );
+  const done = doneMarkers.get(id);
+  doneMarkers.delete(id);
+  const $unset = done
+    ? Object.fromEntries([...done].filter((m) => m !== marker).map((m) => [m, '' as const]))
+    : undefined;
+  const update = {
+    $inc,
+    $set: { [marker]: 1 },
+    ...($unset && Object.keys($unset).length ? { $unset } : {}),
+    $setOnInsert: { kind: p.kind, grain: GRAINS[grain], day: p.day },
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await analyticsRollups().updateOne({ _id: id }, update, { upsert: true });
+      if (known && res.upsertedCount > 0) await listCell(p, grain, cell, id);
+      return;
+    } catch (err) {
+      // Two first facts of a cell upserting at once: one inserts, the other updates on its second try.
+      if (!isDuplicateKey(err) || attempt > 0) throw err;
+    }
+  }
+}
+
+function markDone(p: Placement, marker: string): void {
+  for (const [, , id] of cellIdsOf(p)) {
+    const set = doneMarkers.get(id) ?? new Set<string>();
+    set.add(marker);
+    doneMarkers.set(id, set);
+  }
+}
+
+/** Removes the markers of counted facts from their cells. */
+export async function flushMarkers(): Promise<void> {
+  const batch = [...doneMarkers];
+  doneMarkers.clear();
+  for (let i = 0; i < batch.length; i += 500) {
+    const ops = batch.slice(i, i + 500).map(([id, markers]) => ({
+      updateOne: {
+        filter: { _id: id },
+        update: { $unset: Object.fromEntries([...markers].map((m) => [m, '' as const])) },
+      },
+    }));
+    await analyticsRollups().bulkWrite(ops, { ordered: false });
+  }
+}
+
+/** Counts fact `doc` of `kind` in the cells that lack its marker (all of them unless `checkMarkers`). */
+async function apply(kind: RollupKind, doc: FactDoc, checkMarkers: boolean): Promise<void> {
+  const p = PLACE[kind](doc);
+  const marker = markerOf(doc._id);
+  let cells = cellIdsOf(p);
+  if (checkMarkers) {
+    const have = await analyticsRollups()
+      .find({ _id: { $in: cells.map(([, , id]) => id) } }, { projection: { [marker]: 1 } })
+      .toArray();
+    const counted = new Set(have.filter((d) => d.p?.[marker.slice(2)] === 1).map((d) => d._id));
+    cells = cells.filter(([, , id]) => !counted.has(id));
+  }
+  await Promise.all(cells.map(([grain, cell, id]) => incCell(p, grain, cell, id, marker)));
+  await FACTS_OF[kind]().updateOne({ _id: doc._id }, { $unset: { applying: '', applyingBy: '', applyingSince: '' } });
+  markDone(p, marker);
+}
+
+/** Who records a fact: a job's attempt (`attempt` = BullMQ's `attemptsMade`), and when. */
+export interface FactWriter {
+  job: string;
+  attempt: number;
+  now: Date;
+  /** How long after an attempt began counting a fact another may take it over: longer than the job lock. */
+  takeoverMs: number;
+}
+
+/** A fact another attempt is counting right now: the job fails and is retried (BullMQ's backoff). */
+export class FactInFlightError extends Error {
+  constructor(kind: RollupKind) {
+    super(`a ${kind} fact is being counted by another attempt; retried later`);
+    this.name = 'FactInFlightError';
   }
 }
 
 /**
- * Records fact `doc` (its `_id` deterministic) of `kind` and applies it to its rollup, once however often it
- * is called. @returns true when this call inserted the fact.
+ * May `by` finish counting a fact that `stored.applyingBy` began? Yes if that was an earlier attempt of the same
+ * job (BullMQ starts the next attempt once the last one failed), or long enough ago that its writer is gone.
+ * Not while another job, or a stalled run of this attempt, may still be counting it.
  */
-export async function recordFact(kind: RollupKind, doc: FactDoc): Promise<boolean> {
-  const placement = PLACE[kind](doc);
+function mayTakeOver(stored: FactDoc, by: FactWriter | undefined): boolean {
+  const [job, attempt] = String(stored.applyingBy ?? '').split('#');
+  if (by && job === by.job && Number(attempt) < by.attempt) return true;
+  const since = stored.applyingSince instanceof Date ? stored.applyingSince.getTime() : 0;
+  return !by || by.now.getTime() - since >= by.takeoverMs;
+}
+
+/**
+ * Records fact `doc` (its `_id` deterministic) of `kind` and counts it in its cells, once however often it is
+ * called. @returns true when this call inserted the fact.
+ * @throws FactInFlightError when another attempt began counting it and may still be at it.
+ */
+export async function recordFact(kind: RollupKind, doc: FactDoc, by?: FactWriter): Promise<boolean> {
   const facts = FACTS_OF[kind]();
-  const rollupId = placement.rollupId;
-  for (;;) {
-    const v = (await analyticsRollups().findOne({ _id: rollupId }, { projection: { v: 1 } }))?.v ?? 0;
-    const fact = { ...doc, rollupId, seq: v, rollupInc: incOf(placement) };
-    try {
-      await facts.insertOne(fact);
-      await applyAt(kind, rollupId, v, fact);
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    const mine = await facts.findOne({ _id: doc._id });
-    if (!mine) {
-      await applyAt(kind, rollupId, v); // seq v is another fact's: help it along, then try the next seq
-      continue;
-    }
-    // Delivered again: ours is in the log. Apply it unless `v` has passed it (a fact older than the rollups
-    // has no seq; the rebuild counts it).
-    if (typeof mine.seq === 'number' && mine.rollupId === rollupId) await applyAt(kind, rollupId, mine.seq, mine);
+  try {
+    await facts.insertOne({
+      ...doc,
+      applying: true,
+      ...(by ? { applyingBy: `${by.job}#${by.attempt}`, applyingSince: by.now } : {}),
+    });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    // Delivered again. Counted already unless an earlier attempt stopped before unsetting `applying`.
+    const stored = await facts.findOne({ _id: doc._id });
+    if (!stored?.applying) return false;
+    if (!mayTakeOver(stored, by)) throw new FactInFlightError(kind);
+    await apply(kind, stored, true);
     return false;
   }
+  await apply(kind, doc, false);
+  return true;
 }
 
+type CellDoc = Omit<AnalyticsRollupDoc, '_id'> & { _id: string };
+
 /**
- * Recomputes every rollup from the facts: `v` becomes the number of logged facts of each rollup (so the log
- * continues after it) and `c` the counts of all its facts, those older than the rollups included. Run it
- * with the workers stopped (a fact applied while it runs may count twice or not at all); run it again to
- * mend that. @returns the number of facts and rollups per kind.
+ * Recomputes every rollup of `kinds` from the facts: the cells and the day documents are rewritten (markers
+ * dropped, `applying` facts counted and settled), and cells no fact counts in are removed. Run it with the
+ * workers stopped (a fact counted while it runs may count twice or not at all); run it again to mend that.
+ * @returns the number of facts and cell documents per kind.
  */
 export async function rebuildRollups(
   kinds: readonly RollupKind[] = ROLLUP_KINDS,
 ): Promise<Record<string, { facts: number; rollups: number }>> {
   const out: Record<string, { facts: number; rollups: number }> = {};
+  const generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   for (const kind of kinds) {
-    const docs = new Map<string, { v: number } & Record<string, Counters | Record<string, Counters> | number>>();
+    const cells = new Map<string, CellDoc>();
+    const days = new Map<string, { kind: string; grain: string; day: string; cells: Record<string, 1>; g: string }>();
     let facts = 0;
     for await (const f of FACTS_OF[kind]().find({}, { batchSize: 5000 })) {
       facts++;
       const p = PLACE[kind](f);
-      const doc = docs.get(p.rollupId) ?? { v: 0, t: {}, s: {}, ...(kind === 'funnel' ? {} : { u: {}, w: {} }) };
-      for (const [grain, cell] of Object.entries(p.cells)) {
-        const names = GRAINS[grain as Grain];
-        const total = ((doc[names.total] as Counters)[cell] ??= {});
-        const slot = (((doc[names.slots] as Record<string, Counters>)[String(p.slot)] ??= {})[cell] ??= {});
+      for (const [grain, cell, id] of cellIdsOf(p)) {
+        const doc = cells.get(id) ?? { _id: id, kind, grain: GRAINS[grain], day: p.day, c: {}, q: {}, g: generation };
+        const slot = (doc.q[String(p.slot)] ??= {});
         for (const [k, n] of Object.entries(p.inc)) {
-          total[k] = (total[k] ?? 0) + n;
+          doc.c[k] = (doc.c[k] ?? 0) + n;
           slot[k] = (slot[k] ?? 0) + n;
         }
+        cells.set(id, doc);
+        const dayId = rollupDayIdOf(kind, grain, p.day);
+        const listing = days.get(dayId) ?? { kind, grain: GRAINS[grain], day: p.day, cells: {}, g: generation };
+        listing.cells[cell] = 1;
+        days.set(dayId, listing);
       }
-      if (f.rollupId === p.rollupId && typeof f.seq === 'number') doc.v = Math.max(doc.v, f.seq + 1);
-      docs.set(p.rollupId, doc);
     }
-    const ops: mongo.AnyBulkWriteOperation<AnalyticsRollupDoc>[] = [...docs].map(([_id, d]) => ({
-      replaceOne: {
-        filter: { _id },
-        replacement: { ...d, kind, day: _id.slice(kind.length + 1) } as Omit<AnalyticsRollupDoc, '_id'>,
-        upsert: true,
-      },
-    }));
-    const rollups = analyticsRollups();
-    for (let i = 0; i < ops.length; i += 200) await rollups.bulkWrite(ops.slice(i, i + 200), { ordered: false });
-    await rollups.deleteMany({ kind, _id: { $nin: [...docs.keys()] } });
-    out[kind] = { facts, rollups: docs.size };
+    const write = async <T extends { _id: string }>(c: mongo.Collection<T>, docs: T[]) => {
+      for (let i = 0; i < docs.length; i += 1000) {
+        const ops = docs.slice(i, i + 1000).map((d) => ({
+          replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true },
+        })) as unknown as mongo.AnyBulkWriteOperation<T>[];
+        await c.bulkWrite(ops, { ordered: false });
+      }
+      await c.deleteMany({ kind, g: { $ne: generation } } as unknown as mongo.Filter<T>);
+    };
+    await write(analyticsRollups() as unknown as mongo.Collection<CellDoc>, [...cells.values()]);
+    await write(
+      analyticsRollupDays() as unknown as mongo.Collection<{ _id: string }>,
+      [...days].map(([_id, d]) => ({ _id, ...d })),
+    );
+    await FACTS_OF[kind]().updateMany(
+      { applying: true },
+      { $unset: { applying: '', applyingBy: '', applyingSince: '' } },
+    );
+    out[kind] = { facts, rollups: cells.size };
   }
   return out;
 }

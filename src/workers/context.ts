@@ -11,6 +11,7 @@ import type { QueueName, Queues } from '../jobs/queues.js';
 import type { RegistrationCompletedJob } from '../jobs/registration-completed.js';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
 import type { Logger } from '../lib/logger.js';
+import type { FactWriter } from '../services/rollups.js';
 
 export interface JobContext {
   log: Logger;
@@ -39,3 +40,11 @@ export interface JobPayloads {
 export type Processor<Q extends QueueName> = (job: Job<JobPayloads[Q]>, ctx: JobContext) => Promise<unknown>;
 /** The queue → processor table: each processor typed by its queue's payload. */
 export type Processors = { [Q in QueueName]: Processor<Q> };
+
+/** The attempt of `job` as the writer of the facts it records (src/services/rollups.ts). */
+export const writerOf = (job: Job, ctx: JobContext): FactWriter => ({
+  job: `${job.queueName}:${String(job.id)}`,
+  attempt: job.attemptsMade,
+  now: ctx.now(),
+  takeoverMs: 2 * ctx.config.worker.lockDurationMs,
+});

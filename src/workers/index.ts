@@ -17,6 +17,7 @@ import { startWorkerMetricsServer, workerMetrics } from '../lib/metrics.js';
 import { connectMongo, disconnectMongo } from '../lib/mongo.js';
 import { closeRedis, createRedis } from '../lib/redis.js';
 import { registerModels } from '../models/index.js';
+import { flushMarkers } from '../services/rollups.js';
 import { jobHandler } from './processors.js';
 
 const config = await bootOrExit(() => loadConfig());
@@ -30,12 +31,18 @@ const workers: Worker[] = [];
 const metrics = workerMetrics(QUEUE_NAMES);
 /** Set once the worker runs (WORKER_METRICS_PORT); a shutdown during boot finds none. */
 let metricsServer: Awaited<ReturnType<typeof startWorkerMetricsServer>> = undefined;
+/** Removes counted facts' markers from their rollup cells every few seconds (src/services/rollups.ts). */
+const markerFlush = setInterval(() => {
+  flushMarkers().catch((err: unknown) => logger.warn({ err }, 'rollup markers: flush failed; retried later'));
+}, 5_000);
+markerFlush.unref();
 const lifecycle = installLifecycle({
   logger,
   timeoutMs: config.shutdownTimeoutMs,
   steps: () => [
     // close() waits for the active jobs of each worker to finish.
     { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    { name: 'rollup markers', run: () => (clearInterval(markerFlush), flushMarkers()) },
     { name: 'queues', run: () => closeQueues(producers) },
     { name: 'redis', run: () => closeRedis(connection) },
     { name: 'mongodb', run: () => disconnectMongo() },

@@ -13,9 +13,9 @@ import { loginEvents, sessions, signupAttributions, users } from '../models/coll
 import { insertOnce } from '../models/write-once.js';
 import { auditEventId } from '../jobs/audit.js';
 import { recordOnce } from '../services/audit.js';
-import { NONE, recordFact } from '../services/rollups.js';
+import { NONE, recordFact, type FactWriter } from '../services/rollups.js';
 import { auditFactOf } from './audit.js';
-import type { JobContext } from './context.js';
+import { writerOf, type JobContext } from './context.js';
 
 /** The days after signup whose returns the retention report counts (docs/api.md#analytics). */
 export const RETENTION_DAYS = [1, 7, 30] as const;
@@ -25,22 +25,26 @@ const DAY_MS = 86_400_000;
  * Day n after signup is the 24 hours [signup + n days, signup + n + 1 days): a login then is a return on
  * day n, counted once per user and n (its fact's `_id` is `<userId>:<n>`).
  */
-async function recordReturn(userId: Types.ObjectId, at: Date): Promise<void> {
+async function recordReturn(userId: Types.ObjectId, at: Date, by: FactWriter): Promise<void> {
   const signup = await signupAttributions().findOne({ _id: userId });
   if (!signup) return; // not recorded yet (a login within the first day) or a user older than the facts
   const n = Math.floor((at.getTime() - signup.signedUpAt.getTime()) / DAY_MS);
   if (!(RETENTION_DAYS as readonly number[]).includes(n)) return;
-  await recordFact('return', {
-    _id: `${userId.toHexString()}:${n}`,
-    n,
-    signedUpAt: signup.signedUpAt,
-    source: signup.source,
-    campaign: signup.campaign,
-    medium: signup.medium ?? NONE,
-    country: signup.country,
-    platform: signup.platform,
-    at,
-  });
+  await recordFact(
+    'return',
+    {
+      _id: `${userId.toHexString()}:${n}`,
+      n,
+      signedUpAt: signup.signedUpAt,
+      source: signup.source,
+      campaign: signup.campaign,
+      medium: signup.medium ?? NONE,
+      country: signup.country,
+      platform: signup.platform,
+      at,
+    },
+    by,
+  );
 }
 
 export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext): Promise<{ eventRecorded: boolean }> {
@@ -48,6 +52,7 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
   const sessionId = new Types.ObjectId(job.data.sessionId);
   const at = new Date(job.data.loginAt);
   if (Number.isNaN(at.getTime())) throw new Error('last-login job without a valid loginAt');
+  const by = writerOf(job, ctx);
 
   const [, session] = await Promise.all([
     users().updateOne({ _id: userId }, { $max: { lastLogin: at } }),
@@ -78,18 +83,22 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       userAgent: session?.userAgent ?? null,
     }),
     // The funnel's login step: no personal data, kept when the account is deleted.
-    recordFact('funnel', {
-      _id: `login-${job.data.sessionId}`,
-      step: 'login',
-      day: at.toISOString().slice(0, 10),
-      at,
-      channel: null,
-      country: null,
-      platform: session?.platform ?? null,
-      source: null,
-      campaign: null,
-    }),
-    recordReturn(userId, at),
+    recordFact(
+      'funnel',
+      {
+        _id: `login-${job.data.sessionId}`,
+        step: 'login',
+        day: at.toISOString().slice(0, 10),
+        at,
+        channel: null,
+        country: null,
+        platform: session?.platform ?? null,
+        source: null,
+        campaign: null,
+      },
+      by,
+    ),
+    recordReturn(userId, at, by),
     recordOnce(ctx.config, auditEventId(audit), auditFactOf(audit, session)),
   ]);
   return { eventRecorded };

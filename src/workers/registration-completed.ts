@@ -9,7 +9,7 @@ import type { RegistrationCompletedJob } from '../jobs/registration-completed.js
 import { users } from '../models/collections.js';
 import type { UserRecord } from '../models/user.js';
 import { NONE, recordFact } from '../services/rollups.js';
-import type { JobContext } from './context.js';
+import { writerOf, type JobContext } from './context.js';
 
 export async function processRegistrationCompleted(
   job: Job<RegistrationCompletedJob>,
@@ -39,18 +39,22 @@ export async function processRegistrationCompleted(
     return { recorded: false };
   }
   const completedAt = new Date(job.data.completedAt);
-  const recorded = await recordFact('completion', {
-    _id: userId,
-    signupDay: user.createdAt.toISOString().slice(0, 10),
-    signedUpAt: user.createdAt,
-    source: user.signupSource ?? NONE,
-    campaign: user.signupCampaign ?? NONE,
-    medium: user.signupMedium ?? NONE,
-    country: user.signupCountry ?? null,
-    platform: user.signupPlatform ?? null,
-    day: completedAt.toISOString().slice(0, 10),
-    completedAt,
-    recordedAt: ctx.now(),
-  });
+  const recorded = await recordFact(
+    'completion',
+    {
+      _id: userId,
+      signupDay: user.createdAt.toISOString().slice(0, 10),
+      signedUpAt: user.createdAt,
+      source: user.signupSource ?? NONE,
+      campaign: user.signupCampaign ?? NONE,
+      medium: user.signupMedium ?? NONE,
+      country: user.signupCountry ?? null,
+      platform: user.signupPlatform ?? null,
+      day: completedAt.toISOString().slice(0, 10),
+      completedAt,
+      recordedAt: ctx.now(),
+    },
+    writerOf(job, ctx),
+  );
   return { recorded };
 }

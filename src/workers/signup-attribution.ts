@@ -7,7 +7,7 @@ import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
 import { User, type UserRecord } from '../models/user.js';
 import { NONE, recordFact } from '../services/rollups.js';
-import type { JobContext } from './context.js';
+import { writerOf, type JobContext } from './context.js';
 
 export { NONE };
 
@@ -21,17 +21,21 @@ export async function processSignupAttribution(
     ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
     return { recorded: false };
   }
-  const recorded = await recordFact('signup', {
-    _id: userId,
-    source: user.signupSource ?? NONE,
-    campaign: user.signupCampaign ?? NONE,
-    medium: user.signupMedium ?? NONE,
-    ...(user.clickIdType ? { clickIdType: user.clickIdType } : {}),
-    country: user.signupCountry ?? null,
-    platform: user.signupPlatform ?? null,
-    day: user.createdAt.toISOString().slice(0, 10),
-    signedUpAt: user.createdAt,
-    recordedAt: ctx.now(),
-  });
+  const recorded = await recordFact(
+    'signup',
+    {
+      _id: userId,
+      source: user.signupSource ?? NONE,
+      campaign: user.signupCampaign ?? NONE,
+      medium: user.signupMedium ?? NONE,
+      ...(user.clickIdType ? { clickIdType: user.clickIdType } : {}),
+      country: user.signupCountry ?? null,
+      platform: user.signupPlatform ?? null,
+      day: user.createdAt.toISOString().slice(0, 10),
+      signedUpAt: user.createdAt,
+      recordedAt: ctx.now(),
+    },
+    writerOf(job, ctx),
+  );
   return { recorded };
 }
