@@ -6,6 +6,7 @@
  * another host (see `loadConfig`). Every key is documented in `.env.example`
  * and docs/operations.md#configuration.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -88,19 +89,115 @@ function remoteServiceKeys(source: Env): string[] {
     .map(([key]) => key);
 }
 
+/** The names Express (proxy-addr) accepts in a `trust proxy` list, and the subnets each stands for. */
+const TRUST_PROXY_NAMES: Record<string, string[]> = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+/** The largest hop count production takes: more proxies than any real chain has lets a client add its own. */
+export const MAX_TRUST_PROXY_HOPS = 10;
+
+/** An IPv4 or IPv6 address as a 128-bit number, IPv4 as its IPv4-mapped IPv6 form (`::ffff:a.b.c.d`). */
+function ipToBigInt(ip: string): bigint | null {
+  const kind = isIP(ip);
+  if (kind === 4) return (0xffffn << 32n) + ip.split('.').reduce((n, b) => (n << 8n) + BigInt(Number(b)), 0n);
+  if (kind !== 6 || ip.includes('%')) return null; // no zone ids
+  let text = ip;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = ipToBigInt(v4[1]!)! & 0xffffffffn;
+    text = `${text.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g, 16)), 0n);
+}
+
+/**
+ * The range of 128-bit addresses (IPv4 mapped as in `ipToBigInt`) one `trust proxy` entry covers, or null when
+ * Express could not read it: an address, `address/prefix-length` or `address/netmask` (IPv4).
+ */
+function subnetRange(entry: string): [bigint, bigint] | null {
+  const [ip, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || ip === undefined) return null;
+  const base = ipToBigInt(ip);
+  if (base === null) return null;
+  const v4 = isIP(ip) === 4;
+  let prefix: number;
+  if (bits === undefined) prefix = v4 ? 32 : 128;
+  else if (/^\d{1,3}$/.test(bits)) prefix = Number(bits);
+  else if (v4 && isIP(bits) === 4) {
+    const mask = ipToBigInt(bits)! & 0xffffffffn;
+    const ones = mask.toString(2).padStart(32, '0');
+    if (!/^1*0*$/.test(ones)) return null; // not a netmask
+    prefix = ones.indexOf('0') === -1 ? 32 : ones.indexOf('0');
+  } else return null;
+  if (prefix > (v4 ? 32 : 128)) return null;
+  const size = 1n << BigInt((v4 ? 32 : 128) - prefix);
+  const start = base - (base % size);
+  return [start, start + size - 1n];
+}
+
+/** Whether the ranges together cover [from, to]. */
+function covers(ranges: [bigint, bigint][], from: bigint, to: bigint): boolean {
+  let next = from;
+  for (const [start, end] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (start > next) break;
+    if (end >= next) next = end + 1n;
+    if (next > to) return true;
+  }
+  return next > to;
+}
+
+const ALL_IPV4: [bigint, bigint] = [0xffffn << 32n, (0xffffn << 32n) + 0xffffffffn];
+const ALL_IPV6: [bigint, bigint] = [0n, (1n << 128n) - 1n];
+
+/**
+ * Whether a `trust proxy` address list trusts every client address, IPv4 or IPv6 (`0.0.0.0/0`,
+ * `0.0.0.0/1,128.0.0.0/1`, `::/0`, `::ffff:0:0/96`, …): then any client names its own `req.ip`.
+ */
+export function trustsEveryAddress(list: string[]): boolean {
+  const ranges = list.flatMap((e) => (TRUST_PROXY_NAMES[e] ?? [e]).map(subnetRange)).filter((r) => r !== null);
+  return covers(ranges, ...ALL_IPV4) || covers(ranges, ...ALL_IPV6);
+}
+
 /**
  * Express `trust proxy`: `true`/`false`, a hop count (Heroku's router is 1 hop),
- * or a comma-separated list of addresses/subnets. Production refuses `true`
- * (see `superRefine`).
+ * or a comma-separated list of addresses/subnets (`address`, `address/prefix-length`, `address/netmask`,
+ * `loopback`, `linklocal`, `uniquelocal`). Anything else (`True`, `yes`, `*`, a typo in an address) is a
+ * config error here, not a crash in `app.set('trust proxy')`. Production refuses `true`, lists that trust
+ * every address, and hop counts above `MAX_TRUST_PROXY_HOPS` (see `superRefine`).
  */
-const trustProxy = z.string().transform((v): boolean | number | string[] => {
+const trustProxy = z.string().transform((raw, ctx): boolean | number | string[] => {
+  const v = raw.trim();
   if (v === 'true') return true;
   if (v === 'false' || v === '') return false;
   if (/^\d+$/.test(v)) return Number(v);
-  return v
+  const list = v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const bad = list.filter((e) => !(e in TRUST_PROXY_NAMES) && subnetRange(e) === null);
+  // A prefix of 0 (`0.0.0.0/0`, `::/0`) trusts every address, and Express cannot read it either.
+  const everyone = list.filter((e) => e === '*' || /\/(?:0+|0\.0\.0\.0)$/.test(e));
+  if (everyone.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${everyone.map((e) => JSON.stringify(e)).join(', ')} would trust every address (any client could pick its own IP): give false, a hop count (Heroku: 1) or the proxies' own addresses/subnets`,
+    });
+    return z.NEVER;
+  }
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot read ${bad.map((e) => JSON.stringify(e)).join(', ')}: give false, a hop count (Heroku: 1) or a comma-separated list of IP addresses/subnets (address, address/bits, loopback, linklocal, uniquelocal)${/^(true|false)$/i.test(v) ? '; true and false are lower case' : ''}`,
+    });
+    return z.NEVER;
+  }
+  return list;
 });
 
 /**
@@ -367,12 +464,28 @@ function schemaFor(nodeEnv: NodeEnv) {
         });
       }
       // `true` trusts every X-Forwarded-For hop, so a client names its own `req.ip`, and with it its per-IP limits.
+      // So do a list that covers every address, and a hop count longer than the real chain of proxies.
       if (prod && e.TRUST_PROXY === true) {
         ctx.addIssue({
           code: 'custom',
           path: ['TRUST_PROXY'],
           message:
             "true is refused in production: it lets clients pick their own IP; give the hop count (Heroku: 1) or the proxies' addresses/subnets",
+        });
+      }
+      if (prod && Array.isArray(e.TRUST_PROXY) && trustsEveryAddress(e.TRUST_PROXY)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TRUST_PROXY'],
+          message:
+            "a list that trusts every address is refused in production: it lets clients pick their own IP; give the hop count (Heroku: 1) or the proxies' own addresses/subnets",
+        });
+      }
+      if (prod && typeof e.TRUST_PROXY === 'number' && e.TRUST_PROXY > MAX_TRUST_PROXY_HOPS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TRUST_PROXY'],
+          message: `a hop count above ${MAX_TRUST_PROXY_HOPS} is refused in production: more hops than the real chain of proxies lets clients pick their own IP; give the number of proxies in front of the app (Heroku: 1)`,
         });
       }
       if (prod && e.MAIL_TRANSPORT === 'json') {

@@ -61,6 +61,84 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
     expect(owner.status, owner.text).to.equal(200);
   });
 
+  it("a stranger's own bound codes (2 sends, 10 wrong guesses with its verificationId) do not spend the owner's verify budget: the owner's bound code logs in", async () => {
+    const phone = freshPhone();
+    const strangerIp = freshIp();
+    const guesses: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const sent = await sendOtp(
+        srv,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true },
+        strangerIp,
+      );
+      expect(sent.status, sent.text).to.equal(201);
+      const { code, verificationId } = sent.body.data as { code: string; verificationId: string };
+      for (let i = 0; i < 5; i++) {
+        const r = await verifyOtp(
+          srv,
+          { countryCode: '90', phoneNumber: phone.phoneNumber, code: wrongFor(code), verificationId },
+          strangerIp,
+        );
+        guesses.push(`${r.status} ${r.body.errorCode}`);
+      }
+      // The stranger's code is dead after its 5 attempts, for the stranger too: no 6th guess.
+      const sixth = await verifyOtp(
+        srv,
+        { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
+        strangerIp,
+      );
+      expect(sixth.status).to.equal(404);
+    }
+    expect(guesses).to.deep.equal(Array(10).fill('400 OTP_INVALID')); // all 10 reached a code
+
+    const ownerIp = freshIp();
+    const owner = await sendOtp(
+      srv,
+      { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true },
+      ownerIp,
+    );
+    expect(owner.status, owner.text).to.equal(201);
+    const { code, verificationId } = owner.body.data as { code: string; verificationId: string };
+    const login = await verifyOtp(
+      srv,
+      { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
+      ownerIp,
+    );
+    expect(login.status, login.text).to.equal(200);
+  });
+
+  it("strangers' 10 guesses on unbound codes spend the number-wide budget (an unbound owner waits), but not the budget of the owner's bound code", async () => {
+    const phone = freshPhone();
+    for (let round = 0; round < 2; round++) {
+      const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, freshIp());
+      const code = sent.body.data.code as string;
+      for (let i = 0; i < 5; i++) {
+        const r = await verifyOtp(
+          srv,
+          { countryCode: '90', phoneNumber: phone.phoneNumber, code: wrongFor(code) },
+          freshIp(),
+        );
+        expect(r.status).to.equal(400);
+      }
+    }
+    // An owner whose client does not bind: the number's budget is spent (as before).
+    const ownerIp = freshIp();
+    const unbound = (await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber }, ownerIp)).body.data
+      .code as string;
+    const refused = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code: unbound }, ownerIp);
+    expect(refused.status, refused.text).to.equal(429);
+    expect(refused.body.details.limits).to.deep.equal(['verify-recipient-hour']);
+    // An owner whose client binds: its code has its own budget.
+    const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true }, ownerIp);
+    const { code, verificationId } = sent.body.data as { code: string; verificationId: string };
+    const login = await verifyOtp(
+      srv,
+      { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
+      ownerIp,
+    );
+    expect(login.status, login.text).to.equal(200);
+  });
+
   it('the holder of a bound code has the same 5 attempts as anyone on an unbound code, not more', async () => {
     const phone = freshPhone();
     const ip = freshIp();

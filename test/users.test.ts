@@ -280,6 +280,9 @@ describe('registration and profile (contract §4.2)', () => {
     for (const [email, message] of [
       ['"zoe"@example.com', 'email: must not have a quoted local part'],
       ['zoe\u200B@example.com', 'email: must not contain spaces, invisible, formatting or control characters'],
+      ['zoe\u3164@example.com', 'email: must not contain spaces, invisible, formatting or control characters'],
+      ['zoe\u2800@example.com', 'email: must not contain spaces, invisible, formatting or control characters'],
+      ['zoe\uFE0F@example.com', 'email: must not contain spaces, invisible, formatting or control characters'],
     ]) {
       const res = await srv.request('/api/v1/users/me', post(s.accessToken, { email }, 'PATCH'));
       expect(res.status, email).to.equal(400);

@@ -110,6 +110,18 @@ describe('e-mail codes: send-otp-email and verify-otp-email (contract §2.3)', (
       [`${local}\u00AD@example.com`, invisible], // soft hyphen
       [`${local}\u202E@example.com`, invisible], // right-to-left override
       [`${local}\u0007@example.com`, invisible], // a control character
+      // Invisible outside Unicode Cf: default-ignorable code points, and the braille blank.
+      [`${local}\u3164@example.com`, invisible], // Hangul filler
+      [`${local}\u115F@example.com`, invisible], // Hangul choseong filler
+      [`${local}\u1160@example.com`, invisible], // Hangul jungseong filler
+      [`${local}\uFFA0@example.com`, invisible], // halfwidth Hangul filler
+      [`${local}\u2800@example.com`, invisible], // braille pattern blank
+      [`${local}\u034F@example.com`, invisible], // combining grapheme joiner
+      [`${local}\uFE00@example.com`, invisible], // variation selector-1
+      [`${local}\uFE0F@example.com`, invisible], // variation selector-16
+      [`${local}@exam\u180Eple.com`, invisible], // Mongolian vowel separator, in the domain
+      [`${local}\u17B4@example.com`, invisible], // Khmer vowel inherent aq
+      [`${local}\u17B5@example.com`, invisible], // Khmer vowel inherent aa
     ];
     const codesBefore = await OtpCode.countDocuments();
     const mailsBefore = mailer.sent.length;

@@ -87,14 +87,24 @@ export function normalizeEmail(raw: string): string {
 }
 
 /**
+ * Characters that show as nothing (or as a blank) but make a different string: Unicode Cf (zero-width space
+ * and joiners, word joiner, BOM, soft hyphen, bidi controls), the default-ignorable code points outside Cf
+ * (Hangul fillers U+115F, U+1160, U+3164, U+FFA0; combining grapheme joiner U+034F; variation selectors
+ * U+FE00–U+FE0F and the supplementary ones; Mongolian vowel separator and free variation selectors
+ * U+180B–U+180F; Khmer inherent vowels U+17B4, U+17B5; …) and the braille blank U+2800, which is a visible
+ * symbol by category (So) but prints as a space.
+ */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+
+/**
  * Why `raw` cannot be an address we accept, or undefined. Refused: anything that lets two strings name one
  * mailbox, or one string look like another, so they would become two identities: a quoted local part
- * (`"x"@example.com` is `x@example.com` to most servers), invisible and formatting characters (Unicode Cf:
- * zero-width space and joiners, word joiner, BOM, soft hyphen, bidi controls), control characters and spaces.
+ * (`"x"@example.com` is `x@example.com` to most servers), invisible and formatting characters (`INVISIBLE`),
+ * control characters and spaces.
  * Surrounding whitespace is trimmed, not refused; a BOM is refused even there (`trim` would drop it silently).
  */
 export function emailProblem(raw: string): string | undefined {
-  if (/\p{Cf}/u.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim()))
+  if (INVISIBLE.test(raw) || /[\p{Cc}\p{Z}\s]/u.test(raw.trim()))
     return 'must not contain spaces, invisible, formatting or control characters';
   if (raw.includes('"')) return 'must not have a quoted local part';
   if (!charLengthWithin(normalizeEmail(raw), AUTH_LENGTHS.email.min, AUTH_LENGTHS.email.max))

@@ -205,13 +205,13 @@ function requestSchemas(otpLength: number): Record<string, JsonSchema> {
   const bindToDevice = {
     type: 'boolean',
     description:
-      'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder has the same attempts as on any code. Without it, codes work as they always did.',
+      'Optional. `true`: bind the code to this device. The answer then carries a `verificationId`, and only a verify request that sends it back can use the code: attempts without it (or with another) are refused with `404 OTP_NOT_FOUND` and counted nowhere, so strangers cannot spend the code’s attempts or the number’s verify budget. The holder’s attempts on a bound code are charged to a budget of that number and that `verificationId` (`verify-recipient-hour`, 10 per hour), not to the number’s own, so strangers’ guesses on other codes for the number cannot block it either. The holder has the same attempts as on any code (`OTP_MAX_ATTEMPTS`, 5). Without it, codes work as they always did.',
   };
   const verificationId = {
     type: 'string',
     pattern: VERIFICATION_ID.pattern,
     description:
-      'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it.',
+      'The `verificationId` that send-otp returned for a code bound to this device (`bindToDevice`). Required to use a bound code; a code sent without binding is used without it. Attempts that reach a bound code are charged to the verify budget of this number and this id, not to the number’s own.',
   };
   const countryCode = {
     type: 'string',
@@ -368,7 +368,7 @@ function verifyErrors(): Record<string, ResponseObject | RefObject> {
       },
     }),
     '429': rateLimited(
-      'Too many verify attempts for this recipient (`OTP_VERIFY_PER_NUMBER_HOUR`, 10 per hour) or from this IP (`OTP_VERIFY_PER_IP_HOUR`, 60 per hour).',
+      'Too many verify attempts for this recipient (`OTP_VERIFY_PER_NUMBER_HOUR`, 10 per hour, counting only attempts that reached a usable code; attempts on a code bound to a device count against that number and `verificationId` alone) or from this IP (`OTP_VERIFY_PER_IP_HOUR`, 60 per hour).',
       'verify-recipient-hour',
       3542,
     ),

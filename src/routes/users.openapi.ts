@@ -46,12 +46,13 @@ const RESERVED_USERNAME_PATTERN = `^(?:${[...RESERVED_USERNAMES]
   .join('|')})$`;
 /**
  * A character an e-mail address may hold (`emailProblem`): not whitespace, `@` or `"`, no control character,
- * no format character of the Basic Multilingual Plane (Unicode Cf). Written out, since `\p{Cf}` is not
- * portable across the regex engines that read this document; the few Cf characters outside the BMP are
- * refused by the server all the same.
+ * no format character (Unicode Cf) or other default-ignorable code point of the Basic Multilingual Plane
+ * (Hangul fillers, combining grapheme joiner, variation selectors, …), no braille blank (U+2800). Written
+ * out, since `\p{Cf}` is not portable across the regex engines that read this document; the few such
+ * characters outside the BMP are refused by the server all the same.
  */
 const EMAIL_CHAR =
-  '[^\\s@"\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb]';
+  '[^\\s@"\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufffb]';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas.

@@ -247,6 +247,19 @@ export async function findOrCreateUser(
   return existing ? { user: existing, isNew: false } : createUser(id, attribution, client, now);
 }
 
+/**
+ * The key of the `verify-recipient-hour` budget an attempt that reached a code is charged to. An unbound
+ * code: the number's (or address's) own budget, shared by everyone who guesses at it. A code bound to a
+ * device: a budget of that number and that `verificationId` (by its hash), which only the holder of the id
+ * can reach. Otherwise a stranger could send itself bound codes for the number, spend the number-wide budget
+ * on them with wrong guesses, and so block the owner's own bound code for an hour. The attacker gains no
+ * guesses per day by it: every code still takes at most `OTP_MAX_ATTEMPTS` attempts and the send budget caps
+ * the codes (RELIABILITY.md, "Lockout by strangers").
+ */
+export function verifyBudgetKey(subject: string, binding: string | null): string {
+  return binding === null ? subject : `${subject}#bound:${binding}`;
+}
+
 export type VerifyInput = { identity: Identity; code: string; verificationId?: string } & Attribution;
 
 export async function verifyCode(
@@ -279,10 +292,11 @@ async function logIn(
   const id = input.identity;
   const now = deps.clock();
 
-  // The per-number budget is charged only by attempts that reach a usable code (see consumeCode), so
+  // The verify budget is charged only by attempts that reach a usable code (see consumeCode), so
   // strangers guessing at a number whose code is bound to its owner's device cannot spend it.
   await deps.limits.consume([['verify-ip-hour', client.ip ?? 'unknown']]);
-  const onReach = () => deps.limits.consume([['verify-recipient-hour', subjectOf(id)]]);
+  const onReach = (binding: string | null) =>
+    deps.limits.consume([['verify-recipient-hour', verifyBudgetKey(subjectOf(id), binding)]]);
   // The user is read while the code is checked: one round trip less for returning users.
   const userRead = users().findOne(userFilter(id));
   const [otp, existing] = await Promise.all([

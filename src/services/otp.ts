@@ -26,7 +26,9 @@
  * attempt without it, or with another id, is refused before it is counted,
  * so strangers guessing at the number can neither use up the code's
  * attempts nor reach it at all; the holder has the same 5 attempts as
- * anyone has on an unbound code. RELIABILITY.md, "Lockout by strangers".
+ * anyone has on an unbound code, charged to a verify budget of the subject and
+ * that id (`verifyBudgetKey` in services/auth.ts), not to the subject's own.
+ * RELIABILITY.md, "Lockout by strangers".
  */
 import { Types } from 'mongoose';
 import type { Config } from '../../config/index.js';
@@ -96,10 +98,11 @@ const notFound = () =>
  * code bound to that id is tried; without, only an unbound code (an attempt on a bound code without
  * its id is not counted).
  * `opts.onReach` runs once the attempt has reached a usable code and been counted, before the code is
- * compared: the per-number verify budget is charged there, so attempts that reach nothing (no code, a
- * dead code, a code bound to another device, or a code whose last attempts others took first) cannot use
- * up the owner's budget. (Charging it beside the count, to save a round trip, would let a burst of
- * concurrent guesses that all read a usable code spend the budget while only 5 are counted.)
+ * compared, with the reached code's binding (the `verificationId`'s hash, or null for an unbound code):
+ * the verify budget is charged there, so attempts that reach nothing (no code, a dead code, a code bound
+ * to another device, or a code whose last attempts others took first) cannot use up the owner's budget.
+ * (Charging it beside the count, to save a round trip, would let a burst of concurrent guesses that all
+ * read a usable code spend the budget while only 5 are counted.)
  * @throws AppError 404 OTP_NOT_FOUND (none, expired, used, attempts exhausted, bound to another device),
  *         400 OTP_INVALID with `details.attemptsRemaining`; whatever `onReach` throws.
  */
@@ -108,13 +111,13 @@ export async function consumeCode(
   subject: string,
   code: string,
   now: Date,
-  opts: { verificationId?: string; onReach?: () => Promise<void> } = {},
+  opts: { verificationId?: string; onReach?: (binding: string | null) => Promise<void> } = {},
 ): Promise<{ codeId: Types.ObjectId; isTestNumber: boolean }> {
   const wanted = opts.verificationId ? sha256Hex(opts.verificationId) : null;
   const max = config.otp.maxAttempts;
   const current = await countAttempt(subject, wanted, max, now);
   if (!current) throw notFound();
-  await opts.onReach?.();
+  await opts.onReach?.(wanted); // the code reached is bound to `wanted` (see `usable`)
 
   if (!safeEqualHex(codeHash(config, subject, code), current.codeHash)) {
     throw badRequest(['code: incorrect'], {

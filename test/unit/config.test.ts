@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { ConfigError, configKeys, loadConfig } from '../../config/index.js';
 
 const STRONG = 'x'.repeat(48);
@@ -214,6 +215,79 @@ describe('config', () => {
       '192.168.1.1',
     ]);
     expect(loadConfig(production).http.trustProxy).to.equal(false);
+  });
+
+  it('refuses in production TRUST_PROXY lists that trust every address and hop counts above 10', () => {
+    const production = {
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db/a',
+      REDIS_URL: 'rediss://r:6380',
+      JWT_SECRET: STRONG,
+      OTP_HMAC_SECRET: STRONG,
+      ...TWILIO,
+    };
+    for (const value of [
+      '0.0.0.0/1,128.0.0.0/1',
+      '::/1, 8000::/1',
+      '::ffff:0:0/96',
+      '10.0.0.0/8, 0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/2',
+    ]) {
+      const refused = problems({ ...production, TRUST_PROXY: value });
+      expect(refused, value).to.have.length(1);
+      expect(refused[0], value).to.match(/^TRUST_PROXY: a list that trusts every address is refused in production/);
+    }
+    for (const value of ['0.0.0.0/0', '::/0', '*', '10.0.0.0/8,0.0.0.0/0.0.0.0']) {
+      const refused = problems({ ...production, TRUST_PROXY: value });
+      expect(refused, value).to.have.length(1);
+      expect(refused[0], value).to.match(/^TRUST_PROXY: "[^"]+" would trust every address/);
+      expect(problems({ TRUST_PROXY: value }), `${value} (development)`).to.have.length(1); // Express cannot read it
+    }
+    const hops = problems({ ...production, TRUST_PROXY: '99' });
+    expect(hops).to.have.length(1);
+    expect(hops[0]).to.match(/^TRUST_PROXY: a hop count above 10 is refused in production/);
+    expect(loadConfig({ ...production, TRUST_PROXY: '10' }).http.trustProxy).to.equal(10);
+    expect(loadConfig({ TRUST_PROXY: '99' }).http.trustProxy).to.equal(99); // development: as given
+    // Wide but not everything: the operator's call.
+    expect(
+      loadConfig({ ...production, TRUST_PROXY: 'loopback, uniquelocal, 0.0.0.0/1' }).http.trustProxy,
+    ).to.deep.equal(['loopback', 'uniquelocal', '0.0.0.0/1']);
+    expect(
+      loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/255.0.0.0, fe80::/10, ::1' }).http.trustProxy,
+    ).to.deep.equal(['10.0.0.0/255.0.0.0', 'fe80::/10', '::1']);
+  });
+
+  it('reports an unreadable TRUST_PROXY as a config error naming the key, in every environment', () => {
+    for (const value of [
+      'True',
+      'yes',
+      'FALSE',
+      'loopback, 10.0.0.0/33',
+      '10.0.0',
+      'proxy.example.com',
+      '1.2.3.4/255.0.255.0',
+    ]) {
+      for (const env of [{}, { NODE_ENV: 'test' }] as Record<string, string>[]) {
+        const p = problems({ ...env, TRUST_PROXY: value });
+        expect(p, value).to.have.length(1);
+        expect(p[0], value).to.match(/^TRUST_PROXY: cannot read "/);
+        expect(p[0], value).to.include('a hop count (Heroku: 1)');
+      }
+    }
+    expect(problems({ TRUST_PROXY: 'True' })[0]).to.include('true and false are lower case');
+    // Every value the config takes, Express takes too (no crash at `app.set('trust proxy')`).
+    const express = createRequire(import.meta.url)('express') as () => { set(k: string, v: unknown): void };
+    for (const value of [
+      '1',
+      'false',
+      'true',
+      'loopback, linklocal, uniquelocal',
+      '10.0.0.0/255.0.0.0, 10.1.2.3/8, fe80::/10, ::1, ::ffff:10.0.0.1',
+    ]) {
+      expect(
+        () => express().set('trust proxy', loadConfig({ TRUST_PROXY: value }).http.trustProxy),
+        value,
+      ).to.not.throw();
+    }
   });
 
   it('refuses development/test defaults next to a MongoDB or Redis on another host, naming the keys', () => {
