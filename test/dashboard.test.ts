@@ -31,6 +31,12 @@ async function loaded(page: Page): Promise<string> {
   return (await reports.getAttribute('data-state'))!;
 }
 
+/** Waits for the current load and expects it to have succeeded (else the page's error is the message). */
+async function ready(page: Page): Promise<void> {
+  const state = await loaded(page);
+  expect(state, (await page.locator('#report-error').textContent()) ?? '').to.equal('ready');
+}
+
 const evaluate = <T>(page: Page, js: string) => page.evaluate(js) as Promise<T>;
 const rate = (done: number, signups: number) => (signups > 0 ? `${((done / signups) * 100).toFixed(1)}%` : '—');
 
@@ -167,16 +173,17 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
 
       await signIn(page, marketer);
       await page.locator('#reports').waitFor({ state: 'visible' });
-      // Default range: the last 30 UTC days.
-      expect(await page.getByLabel('From (UTC)').inputValue()).to.equal(daysAgo(29));
-      expect(await page.getByLabel('To (UTC)').inputValue()).to.equal(daysAgo(0));
+      // Default range: the last 30 days of the server's default zone (ANALYTICS_DEFAULT_TZ, UTC here).
+      expect(await page.getByLabel('From', { exact: true }).inputValue()).to.equal(daysAgo(29));
+      expect(await page.getByLabel('To', { exact: true }).inputValue()).to.equal(daysAgo(0));
       expect(await evaluate<string | null>(page, `sessionStorage.getItem('allmine.dashboard.accessToken')`)).to.be.a(
         'string',
       );
       await loaded(page); // the automatic first load
 
-      await page.getByLabel('From (UTC)').fill(range.from);
-      await page.getByLabel('To (UTC)').fill(range.to);
+      expect(await page.getByLabel('Time zone').inputValue()).to.equal('UTC');
+      await page.getByLabel('From', { exact: true }).fill(range.from);
+      await page.getByLabel('To', { exact: true }).fill(range.to);
       await page.getByRole('button', { name: 'Load' }).click();
       const state = await loaded(page);
       if (state === 'ready') await page.locator(`#campaign-table tr[data-source="${src.a}"]`).first().waitFor();
@@ -306,7 +313,7 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Export CSV' }).click(),
       ]);
-      expect(download.suggestedFilename()).to.equal(`allmine-signups_${range.from}_${range.to}.csv`);
+      expect(download.suggestedFilename()).to.equal(`allmine-signups_${range.from}_${range.to}_UTC.csv`);
       const csv = fs
         .readFileSync(await download.path(), 'utf8')
         .trim()
@@ -371,6 +378,181 @@ describe('dashboard (/dashboard) in headless Chromium', function () {
       expect(refreshes).to.have.length(2);
       expect(problems.csp).to.deep.equal([]);
       expect(problems.pageErrors).to.deep.equal([]);
+    });
+  });
+
+  describe('a marketer in another time zone', () => {
+    const tag = `dashtz_${randomBytes(4).toString('hex')}`;
+    const source = `${tag}_src`;
+    // Days no other test here signs anyone up on. On `day`, one signup at 12:00 UTC and three late ones at
+    // 22:30–22:32 UTC: 04:00–04:02 the next morning in Asia/Kolkata (+05:30).
+    const day = daysAgo(20);
+    const nextDay = daysAgo(19);
+    const range = { from: daysAgo(21), to: daysAgo(18) };
+    const signupTimes = ['12:00', '22:30', '22:31', '22:32'].map((hm) => new Date(`${day}T${hm}:00Z`));
+    const marketer = freshPhone();
+    let ctx: Awaited<ReturnType<typeof openPage>>;
+
+    before(async () => {
+      await User.create({
+        phoneKey: marketer.e164,
+        countryCode: marketer.countryCode,
+        phoneNumber: marketer.phoneNumber,
+        roles: ['user', 'marketing'],
+      });
+      for (const at of signupTimes) {
+        const facts = { source, campaign: `${tag}_camp`, country: 'IN', platform: 'mobile_android', signedUpAt: at };
+        await recordFact('signup', { _id: new Types.ObjectId(), ...facts, day, recordedAt: at });
+      }
+      // The browser in New York: the picker's default must be the server's zone, not the browser's.
+      ctx = await openPage(browser!, { acceptDownloads: true, timezoneId: 'America/New_York' });
+    });
+    after(async () => {
+      await ctx?.context.close();
+    });
+
+    /** The report requests (JSON and CSV) the page sends from now on. */
+    function recordReportRequests(page: Page): URL[] {
+      const urls: URL[] = [];
+      page.on('request', (req) => {
+        const url = new URL(req.url());
+        if (url.pathname.startsWith('/api/v1/analytics/')) urls.push(url);
+      });
+      return urls;
+    }
+
+    /** The cohort table's rows in range: [day, signups]. */
+    const cohortRows = async (page: Page) =>
+      (
+        await page
+          .locator('#cohort-table tbody tr[data-day]')
+          .evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[1]!.textContent]))
+      ).map(([d, n]) => [String(d), Number(n)]);
+
+    /** Our source's bars in the chart, by day. */
+    const ourBars = (page: Page) =>
+      evaluate<Record<string, number>>(
+        page,
+        `(() => {
+          const canvas = document.getElementById('signups-chart');
+          const days = canvas.dataset.days.split(',');
+          const set = Chart.getChart(canvas).data.datasets.find((d) => d.label === ${JSON.stringify(source)});
+          const out = {};
+          if (set) set.data.forEach((n, i) => { if (n) out[days[i]] = n; });
+          return out;
+        })()`,
+      );
+
+    it('picks the zone of the reports: every request and the CSV carry tz, and a late-UTC signup moves to the next day', async () => {
+      const { page, problems } = ctx;
+      const requests = recordReportRequests(page);
+      await page.goto(`${srv.url}/dashboard`);
+      await signIn(page, marketer);
+      await page.locator('#reports').waitFor({ state: 'visible' });
+      await ready(page);
+
+      // No choice stored: the first load asks the server's default zone (no tz), and the picker shows its answer.
+      const picker = page.getByLabel('Time zone');
+      expect(await picker.evaluate((el) => el.tagName)).to.equal('SELECT');
+      expect(await picker.inputValue()).to.equal('UTC');
+      expect(requests).to.have.length(4);
+      expect(requests.map((u) => u.searchParams.get('tz'))).to.deep.equal([null, null, null, null]);
+      expect(await evaluate<string>(page, 'Intl.DateTimeFormat().resolvedOptions().timeZone')).to.equal(
+        'America/New_York',
+      );
+      // The browser's zones, under their IANA names, with the offset.
+      const options = await picker
+        .locator('option')
+        .evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.textContent]));
+      expect(options.length).to.be.above(300);
+      expect(options[0]).to.deep.equal(['UTC', 'UTC']);
+      expect(options).to.deep.include(['Asia/Kolkata', 'Asia/Kolkata (UTC+05:30)']);
+      expect(options).to.deep.include(['Europe/Istanbul', 'Europe/Istanbul (UTC+03:00)']);
+      expect(options.map((o) => o[0])).to.include('America/New_York');
+      expect(options.map((o) => o[0])).to.not.include('Asia/Calcutta'); // one option per zone, not per alias
+
+      // UTC: all four signups on `day`.
+      await page.getByLabel('From', { exact: true }).fill(range.from);
+      await page.getByLabel('To', { exact: true }).fill(range.to);
+      requests.length = 0;
+      await page.getByRole('button', { name: 'Load' }).click();
+      await ready(page);
+      expect(requests.map((u) => u.searchParams.get('tz'))).to.deep.equal(['UTC', 'UTC', 'UTC', 'UTC']);
+      expect(await cohortRows(page)).to.deep.equal([[day, 4]]);
+      expect(await ourBars(page)).to.deep.equal({ [day]: 4 });
+      expect(await page.locator('#cohort-zone').textContent()).to.equal('Days in UTC.');
+      expect(await page.locator('#chart-total').textContent()).to.match(/ days in UTC$/);
+
+      // Asia/Kolkata: changing the picker reloads the reports in that zone; the late three count the next day.
+      requests.length = 0;
+      await picker.selectOption('Asia/Kolkata');
+      await ready(page);
+      expect(requests).to.have.length(4);
+      expect(requests.map((u) => u.pathname.replace('/api/v1/analytics/', ''))).to.have.members([
+        'signups',
+        'signups',
+        'funnel',
+        'retention',
+      ]);
+      for (const url of requests) {
+        expect(url.searchParams.get('tz'), url.href).to.equal('Asia/Kolkata');
+        expect(url.searchParams.get('from'), url.href).to.equal(range.from);
+        expect(url.searchParams.get('to'), url.href).to.equal(range.to);
+      }
+      expect(await cohortRows(page)).to.deep.equal([
+        [day, 1],
+        [nextDay, 3],
+      ]);
+      expect(await ourBars(page)).to.deep.equal({ [day]: 1, [nextDay]: 3 });
+      expect(await page.locator('#cohort-zone').textContent()).to.equal('Days in Asia/Kolkata.');
+      expect(await page.locator('#chart-total').textContent()).to.equal('4 signups, 4 days in Asia/Kolkata');
+      expect(await page.locator('#cohort-table tfoot th').textContent()).to.equal('All');
+      const campaign = page.locator(`#campaign-table tbody tr[data-source="${source}"] td`).first();
+      expect(await campaign.textContent()).to.equal(`${tag}_camp`);
+      await page.locator('#signups-chart').scrollIntoViewIfNeeded();
+      const shot = path.join(OUTPUT, 'dashboard-time-zone.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`    screenshot: ${shot}`);
+
+      // The CSV export: the same zone in its request, its rows and its file name.
+      requests.length = 0;
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export CSV' }).click(),
+      ]);
+      expect(requests).to.have.length(1);
+      expect(requests[0]!.searchParams.get('format')).to.equal('csv');
+      expect(requests[0]!.searchParams.get('tz')).to.equal('Asia/Kolkata');
+      expect(download.suggestedFilename()).to.equal(`allmine-signups_${range.from}_${range.to}_Asia-Kolkata.csv`);
+      const csv = fs
+        .readFileSync(await download.path(), 'utf8')
+        .trim()
+        .split(/\r?\n/);
+      expect(csv.filter((l) => l.split(',')[1] === source)).to.deep.equal([
+        `${day},${source},1,0,,,,`,
+        `${nextDay},${source},3,0,,,,`,
+      ]);
+
+      // The choice is remembered: a reload starts in Asia/Kolkata and asks for it from the first request.
+      expect(await evaluate<string | null>(page, `localStorage.getItem('allmine.dashboard.timeZone')`)).to.equal(
+        'Asia/Kolkata',
+      );
+      requests.length = 0;
+      await page.reload();
+      await ready(page);
+      expect(await picker.inputValue()).to.equal('Asia/Kolkata');
+      expect(requests).to.have.length(4);
+      expect(requests.map((u) => u.searchParams.get('tz'))).to.deep.equal([
+        'Asia/Kolkata',
+        'Asia/Kolkata',
+        'Asia/Kolkata',
+        'Asia/Kolkata',
+      ]);
+      expect(await page.locator('#cohort-zone').textContent()).to.equal('Days in Asia/Kolkata.');
+
+      expect(problems.csp, 'CSP violations').to.deep.equal([]);
+      expect(problems.pageErrors, 'uncaught errors').to.deep.equal([]);
+      expect(problems.console, 'console errors').to.deep.equal([]);
     });
   });
 

@@ -43,11 +43,13 @@
     rangeForm: $('range-form'),
     from: $('from'),
     to: $('to'),
+    tz: $('tz'),
     load: $('load'),
     exportCsv: $('export-csv'),
     status: $('status'),
     reportError: $('report-error'),
     chartTotal: $('chart-total'),
+    cohortZone: $('cohort-zone'),
     canvas: $('signups-chart'),
     tableBody: $('campaign-table').querySelector('tbody'),
     tableFoot: $('campaign-table').querySelector('tfoot'),
@@ -97,14 +99,139 @@
   ui.signOut.addEventListener('click', signOutAndShowSignIn);
   ui.forbiddenSignOut.addEventListener('click', signOutAndShowSignIn);
 
+  // ------------------------------------------------------------------ time zone
+
+  // The reports count the calendar days of an IANA zone, their `tz`. The picker starts at the zone the user chose
+  // last (localStorage). Without one it starts at the server's ANALYTICS_DEFAULT_TZ (docs/api.md#analytics), not
+  // at the browser's zone: that setting is the team's reporting zone, the one spend uploads' days are meant in, so
+  // every marketer sees the same days as the API and its other users. No endpoint publishes it, but every report
+  // repeats the zone it used; so only that first load goes without `tz`, and the picker takes the zone from its
+  // answer. Every later request names the picker's zone, the CSV export included.
+  const ZONE_KEY = 'allmine.dashboard.timeZone';
+  const FALLBACK_ZONES = [
+    'UTC',
+    'Europe/London',
+    'Europe/Berlin',
+    'Europe/Istanbul',
+    'Asia/Kolkata',
+    'America/New_York',
+  ];
+
+  /** The browser's id of an IANA zone (aliases share one: Asia/Kolkata and Asia/Calcutta), or null if unknown. */
+  function zoneId(name) {
+    try {
+      return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    } catch {
+      return null;
+    }
+  }
+
+  /** "Asia/Kolkata (UTC+05:30)": the zone and its offset now. */
+  function zoneLabel(name, now) {
+    let offset = '';
+    try {
+      const parts = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'longOffset' }).formatToParts(now);
+      offset = (parts.find((p) => p.type === 'timeZoneName') || { value: '' }).value.replace(/^GMT/, 'UTC');
+    } catch {
+      // no offset names in this browser: the zone alone
+    }
+    if (offset === 'UTC') offset = 'UTC+00:00'; // some browsers write a zero offset as a bare "GMT"
+    return offset && name !== 'UTC' ? `${name} (${offset})` : name;
+  }
+
+  function storedZone() {
+    try {
+      const zone = localStorage.getItem(ZONE_KEY);
+      return zone && zoneId(zone) ? zone : '';
+    } catch {
+      return ''; // storage blocked
+    }
+  }
+
+  function storeZone(zone) {
+    try {
+      localStorage.setItem(ZONE_KEY, zone);
+    } catch {
+      // storage blocked: the choice lasts for this page only
+    }
+  }
+
+  /** The picker's options: every zone the browser knows, one per alias group, UTC first. */
+  function fillZones(wanted) {
+    let listed = [];
+    try {
+      if (typeof Intl.supportedValuesOf === 'function') listed = Intl.supportedValuesOf('timeZone');
+    } catch {
+      listed = [];
+    }
+    const byId = new Map(); // zoneId -> the name shown; the names below win over the browser's old spellings
+    const add = (name, preferred) => {
+      const id = name && zoneId(name);
+      if (id && (preferred || !byId.has(id))) byId.set(id, name);
+    };
+    for (const name of listed) add(name, false);
+    for (const name of [...FALLBACK_ZONES, ...wanted]) add(name, true);
+    const names = [...byId.values()].sort((a, b) => (b === 'UTC') - (a === 'UTC') || a.localeCompare(b));
+    const now = new Date();
+    const placeholder = ui.tz.querySelector('option[value=""]');
+    ui.tz.replaceChildren(
+      ...(placeholder ? [placeholder] : []),
+      ...names.map((name) => {
+        const option = new Option(zoneLabel(name, now), name);
+        option.dataset.zoneId = zoneId(name);
+        return option;
+      }),
+    );
+  }
+
+  /** Shows `zone` in the picker (an alias selects its group's option; an unknown name gets one). */
+  function selectZone(zone) {
+    const id = zoneId(zone);
+    if (!id) return;
+    let option =
+      [...ui.tz.options].find((o) => o.value === zone) || [...ui.tz.options].find((o) => o.dataset.zoneId === id);
+    if (!option) {
+      option = new Option(zoneLabel(zone, new Date()), zone);
+      option.dataset.zoneId = id;
+      ui.tz.append(option);
+    }
+    ui.tz.value = option.value;
+    const placeholder = ui.tz.querySelector('option[value=""]');
+    if (placeholder) placeholder.remove(); // the zone is known from now on
+  }
+
+  /** The picker's zone, or '' before the server's default is known. */
+  const readZone = () => ui.tz.value;
+
+  /** "Days in Asia/Kolkata": the zone a report's days are in, as its answer says. */
+  function showZone(zone) {
+    ui.cohortZone.textContent = zone ? `Days in ${zone}.` : '';
+    ui.reports.dataset.tz = zone || '';
+  }
+
   // ------------------------------------------------------------------ date range
 
   const isoDay = (date) => date.toISOString().slice(0, 10);
 
-  function defaultRange() {
-    const today = new Date();
-    const to = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
-    return { from: isoDay(new Date(to.getTime() - 29 * DAY_MS)), to: isoDay(to) };
+  /** Today's date in `zone` (UTC while no zone is known). */
+  function todayIn(zone) {
+    try {
+      const parts = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone || 'UTC',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).formatToParts(new Date());
+      const part = (type) => parts.find((p) => p.type === type).value;
+      return `${part('year')}-${part('month')}-${part('day')}`;
+    } catch {
+      return isoDay(new Date());
+    }
+  }
+
+  function defaultRange(zone) {
+    const to = todayIn(zone);
+    return { from: isoDay(new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS)), to };
   }
 
   function daysBetween(from, to) {
@@ -124,7 +251,8 @@
     const to = ui.to.value;
     if (!from || !to) throw new ApiError(0, 'Choose both dates.');
     if (from > to) throw new ApiError(0, '“From” must be on or before “To”.');
-    return { from, to };
+    const tz = readZone();
+    return tz ? { from, to, tz } : { from, to };
   }
 
   const query = (params) => new URLSearchParams(params).toString().replace(/%2C/g, ',');
@@ -163,6 +291,11 @@
     if (denied) return showForbidden(denied.message);
 
     const [byDay, byCampaign, funnel, retention] = results;
+    const answered = results.find((r) => r.status === 'fulfilled');
+    if (answered && answered.value.tz) {
+      if (!readZone()) selectZone(answered.value.tz); // the first load, without `tz`: the server's default
+      showZone(answered.value.tz);
+    }
     if (byDay.status === 'fulfilled') renderChart(range, byDay.value);
     if (byCampaign.status === 'fulfilled') renderTable(byCampaign.value);
     if (funnel.status === 'fulfilled') renderFunnel(funnel.value);
@@ -191,6 +324,12 @@
 
   ui.rangeForm.addEventListener('submit', (event) => {
     event.preventDefault();
+    void loadReports();
+  });
+
+  ui.tz.addEventListener('change', () => {
+    if (!readZone()) return;
+    storeZone(readZone());
     void loadReports();
   });
 
@@ -234,10 +373,11 @@
     }));
     const labels = days.map((day) => shortDay.format(new Date(`${day}T00:00:00Z`)));
     const signups = data.totals ? data.totals.signups : data.rows.reduce((a, r) => a + r.signups, 0);
-    ui.chartTotal.textContent = `${integer.format(signups)} signups, ${days.length} days`;
+    const zone = data.tz ? ` in ${data.tz}` : '';
+    ui.chartTotal.textContent = `${integer.format(signups)} signups, ${days.length} days${zone}`;
     ui.canvas.setAttribute(
       'aria-label',
-      `Stacked bar chart of signups per day by source, ${range.from} to ${range.to}: ${integer.format(signups)} signups from ${sources.length} sources`,
+      `Stacked bar chart of signups per day${zone} by source, ${range.from} to ${range.to}: ${integer.format(signups)} signups from ${sources.length} sources`,
     );
     ui.canvas.dataset.days = days.join(',');
 
@@ -442,7 +582,8 @@
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
-      a.download = `allmine-signups_${range.from}_${range.to}.csv`;
+      const zone = range.tz ? `_${range.tz.replace(/[^A-Za-z0-9_+-]+/g, '-')}` : '';
+      a.download = `allmine-signups_${range.from}_${range.to}${zone}.csv`;
       document.body.append(a);
       a.click();
       a.remove();
@@ -458,7 +599,10 @@
 
   // ------------------------------------------------------------------ start
 
-  const initial = defaultRange();
+  const zone = storedZone();
+  fillZones(zone ? [zone] : []);
+  if (zone) selectZone(zone);
+  const initial = defaultRange(zone);
   ui.from.value = initial.from;
   ui.to.value = initial.to;
   if (tokens.access) {
