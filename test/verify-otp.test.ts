@@ -10,7 +10,7 @@ import { RefreshToken } from '../src/models/refresh-token.js';
 import { Session } from '../src/models/session.js';
 import { PRIVATE_USER_FIELDS, User } from '../src/models/user.js';
 import { exampleUser } from '../src/openapi/examples.js';
-import { otpCodes } from '../src/models/collections.js';
+import { otpCodes, users } from '../src/models/collections.js';
 import { findOrCreateUser } from '../src/services/auth.js';
 import { consumeCode, issueCode } from '../src/services/otp.js';
 import {
@@ -164,6 +164,7 @@ describe('POST /api/v1/auth/verify-otp (contract §2.2)', () => {
       userId: user.id,
       sessionId: claims.sid,
       loginAt: session!.createdAt.toISOString(),
+      signedUpAt: (await users().findOne({ _id: new Types.ObjectId(user.id as string) }))!.createdAt.toISOString(),
       reqId: res.headers.get('x-request-id'),
     });
     const signup = await eventually(

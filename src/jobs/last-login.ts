@@ -9,6 +9,8 @@ export interface LastLoginJob {
   sessionId: string;
   /** ISO time of the login; the worker never moves `lastLogin` backwards. */
   loginAt: string;
+  /** ISO time the user signed up: the worker reads the signup's facts only on day 1, 7 or 30 after it. */
+  signedUpAt?: string;
   reqId?: string;
 }
 

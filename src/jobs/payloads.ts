@@ -36,6 +36,7 @@ const SCHEMAS: Record<QueueName, (now: Date) => z.ZodType> = {
         (v) => Date.parse(v) <= now.getTime() + MAX_FUTURE_SKEW_MS,
         'must not be more than a minute in the future',
       ),
+      signedUpAt: isoTime.optional(),
       reqId,
     }),
   'registration-completed': () => z.object({ userId: objectId, completedAt: isoTime, reqId }),

@@ -319,7 +319,13 @@ async function logIn(
   const sessionId = new Types.ObjectId();
   const userId = user._id.toHexString();
   const sid = sessionId.toHexString();
-  const login = lastLoginEvent({ userId, sessionId: sid, loginAt: now.toISOString(), reqId });
+  const login = lastLoginEvent({
+    userId,
+    sessionId: sid,
+    loginAt: now.toISOString(),
+    signedUpAt: user.createdAt.toISOString(),
+    reqId,
+  });
   const events = [
     login,
     funnelEvent({

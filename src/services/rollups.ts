@@ -185,27 +185,73 @@ async function listCell(p: Placement, grain: Grain, cell: string, id: string): P
 }
 
 /**
- * `$inc`s placement `p` into the cell `id` and sets `marker` there (and clears the cell's counted markers). A
- * cell this process had listed but finds new (its documents were removed meanwhile) is listed again.
+ * Per key, one write at a time: what arrives while a write is in flight goes into the next one, as a batch. At
+ * low load a write starts at once; under load the jobs of a hot cell share one update.
  */
-async function incCell(p: Placement, grain: Grain, cell: string, id: string, marker: string): Promise<void> {
+class Batcher<T> {
+  private readonly pending = new Map<
+    string,
+    { items: T[]; settle: { ok: () => void; fail: (e: unknown) => void }[] }
+  >();
+  private readonly busy = new Set<string>();
+  constructor(private readonly write: (key: string, items: T[]) => Promise<void>) {}
+
+  add(key: string, item: T): Promise<void> {
+    return new Promise((ok, fail) => {
+      const batch = this.pending.get(key) ?? { items: [], settle: [] };
+      batch.items.push(item);
+      batch.settle.push({ ok, fail });
+      this.pending.set(key, batch);
+      if (!this.busy.has(key)) void this.drain(key);
+    });
+  }
+
+  private async drain(key: string): Promise<void> {
+    this.busy.add(key);
+    for (let batch = this.pending.get(key); batch; batch = this.pending.get(key)) {
+      this.pending.delete(key);
+      try {
+        await this.write(key, batch.items);
+        for (const s of batch.settle) s.ok();
+      } catch (err) {
+        for (const s of batch.settle) s.fail(err);
+      }
+    }
+    this.busy.delete(key);
+  }
+}
+
+interface CellCount {
+  p: Placement;
+  grain: Grain;
+  cell: string;
+  marker: string;
+}
+
+/**
+ * `$inc`s the placements into cell `id` and sets their markers there (and clears the cell's counted markers),
+ * in one update. A cell this process had listed but finds new (its documents were removed meanwhile) is
+ * listed again.
+ */
+async function incCell(id: string, counts: CellCount[]): Promise<void> {
+  const { p, grain, cell } = counts[0]!;
   const known = listed.has(id);
   if (!known) await listCell(p, grain, cell, id);
-  const $inc = Object.fromEntries(
-    Object.entries(p.inc).flatMap(([k, n]) => [
-      [`c.${k}`, n],
-      [`q.${p.slot}.${k}`, n],
-    ]),
-  );
-  const done = doneMarkers.get(id);
+  const $inc: Record<string, number> = {};
+  const $set: Record<string, 1> = {};
+  for (const c of counts) {
+    $set[c.marker] = 1;
+    for (const [k, n] of Object.entries(c.p.inc)) {
+      $inc[`c.${k}`] = ($inc[`c.${k}`] ?? 0) + n;
+      $inc[`q.${c.p.slot}.${k}`] = ($inc[`q.${c.p.slot}.${k}`] ?? 0) + n;
+    }
+  }
+  const done = [...(doneMarkers.get(id) ?? [])].filter((m) => !(m in $set));
   doneMarkers.delete(id);
-  const $unset = done
-    ? Object.fromEntries([...done].filter((m) => m !== marker).map((m) => [m, '' as const]))
-    : undefined;
   const update = {
     $inc,
-    $set: { [marker]: 1 },
-    ...($unset && Object.keys($unset).length ? { $unset } : {}),
+    $set,
+    ...(done.length ? { $unset: Object.fromEntries(done.map((m) => [m, '' as const])) } : {}),
     $setOnInsert: { kind: p.kind, grain: GRAINS[grain], day: p.day },
   };
   for (let attempt = 0; ; attempt++) {
@@ -219,6 +265,15 @@ async function incCell(p: Placement, grain: Grain, cell: string, id: string, mar
     }
   }
 }
+const cellCounts = new Batcher<CellCount>(incCell);
+
+/** Settles counted facts (unsets `applying`), a batch per kind. */
+const settled = new Batcher<FactDoc['_id']>(async (kind, ids) => {
+  await FACTS_OF[kind as RollupKind]().updateMany(
+    { _id: { $in: ids } },
+    { $unset: { applying: '', applyingBy: '', applyingSince: '' } },
+  );
+});
 
 function markDone(p: Placement, marker: string): void {
   for (const [, , id] of cellIdsOf(p)) {
@@ -255,8 +310,8 @@ async function apply(kind: RollupKind, doc: FactDoc, checkMarkers: boolean): Pro
     const counted = new Set(have.filter((d) => d.p?.[marker.slice(2)] === 1).map((d) => d._id));
     cells = cells.filter(([, , id]) => !counted.has(id));
   }
-  await Promise.all(cells.map(([grain, cell, id]) => incCell(p, grain, cell, id, marker)));
-  await FACTS_OF[kind]().updateOne({ _id: doc._id }, { $unset: { applying: '', applyingBy: '', applyingSince: '' } });
+  await Promise.all(cells.map(([grain, cell, id]) => cellCounts.add(id, { p, grain, cell, marker })));
+  await settled.add(kind, doc._id);
   markDone(p, marker);
 }
 

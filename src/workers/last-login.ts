@@ -25,10 +25,13 @@ const DAY_MS = 86_400_000;
  * Day n after signup is the 24 hours [signup + n days, signup + n + 1 days): a login then is a return on
  * day n, counted once per user and n (its fact's `_id` is `<userId>:<n>`).
  */
-async function recordReturn(userId: Types.ObjectId, at: Date, by: FactWriter): Promise<void> {
+async function recordReturn(userId: Types.ObjectId, at: Date, by: FactWriter, signedUpAt?: string): Promise<void> {
+  const dayOf = (since: number) => Math.floor((at.getTime() - since) / DAY_MS);
+  // The job knows when the user signed up (older jobs do not): most logins are on no counted day, and read nothing.
+  if (signedUpAt && !(RETENTION_DAYS as readonly number[]).includes(dayOf(Date.parse(signedUpAt)))) return;
   const signup = await signupAttributions().findOne({ _id: userId });
   if (!signup) return; // not recorded yet (a login within the first day) or a user older than the facts
-  const n = Math.floor((at.getTime() - signup.signedUpAt.getTime()) / DAY_MS);
+  const n = dayOf(signup.signedUpAt.getTime());
   if (!(RETENTION_DAYS as readonly number[]).includes(n)) return;
   await recordFact(
     'return',
@@ -98,7 +101,7 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
       },
       by,
     ),
-    recordReturn(userId, at, by),
+    recordReturn(userId, at, by, job.data.signedUpAt),
     recordOnce(ctx.config, auditEventId(audit), auditFactOf(audit, session)),
   ]);
   return { eventRecorded };
