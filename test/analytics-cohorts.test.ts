@@ -643,7 +643,10 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
     const marker = `p.${b.toHexString()}`;
     await analyticsRollups().updateOne(
       { _id: cells('crash_b')[0]! },
-      { $inc: { 'c.signups': 1, 'q.48.signups': 1 }, $set: { [marker]: 1, kind: 'signup', grain: 'f', day: day(0) } },
+      {
+        $inc: { 'c.signups': 1, 'h.12.signups': 1, 'q.48.signups': 1 },
+        $set: { [marker]: 1, kind: 'signup', grain: 'f', day: day(0) },
+      },
       { upsert: true },
     );
     await analyticsRollupDays().updateOne(
@@ -734,6 +737,7 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
     expect(full!.c).to.deep.equal({ signups: 1 });
     expect(mk!.c).to.deep.equal({ signups: 1 });
     expect(full!.q).to.deep.equal({ '36': { signups: 1 } });
+    expect(full!.h).to.deep.equal({ '9': { signups: 1 } });
   });
 
   it('rebuilds rollups equal to the incremental ones (the CLI and the function)', async () => {
@@ -752,6 +756,7 @@ describe('attribution, time zones, retention and spend (issue 12)', function () 
       grain: 'm',
       day: day(0),
       c: { signups: 9 },
+      h: {},
       q: {},
     });
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -6,6 +6,9 @@ import { ensureIndexes } from '../src/models/indexes.js';
 import { User } from '../src/models/user.js';
 import { runMigrations } from '../src/models/migrations.js';
 import { OtpCode } from '../src/models/otp-code.js';
+import { SignupAttribution } from '../src/models/analytics.js';
+import { AnalyticsRollup } from '../src/models/rollup.js';
+import { rollupCellIdOf } from '../src/services/rollups.js';
 import { captureLogs } from './support/logs.js';
 
 describe('index setup and migrations (the release step)', () => {
@@ -105,5 +108,52 @@ describe('index setup and migrations (the release step)', () => {
     } finally {
       await OtpCode.collection.deleteMany({ _id: { $in: [oldId, subject] as never[] } });
     }
+  });
+
+  it('moves rollups of the old shape (a document per kind and day, a log in the facts) to cells, rebuilt from the facts', async () => {
+    const day = `20${String(70 + (Date.now() % 29))}-0${1 + (Date.now() % 9)}-1${Date.now() % 10}`;
+    const userId = new mongoose.Types.ObjectId();
+    const signedUpAt = new Date(`${day}T10:00:00Z`);
+    await AnalyticsRollup.collection.insertOne({
+      _id: `signup|${day}` as never,
+      kind: 'signup',
+      day,
+      v: 1,
+      t: { 'old|c|m||': { signups: 1 } },
+      s: {},
+    });
+    await SignupAttribution.collection.insertOne({
+      _id: userId,
+      source: 'old',
+      campaign: 'c',
+      medium: 'm',
+      country: null,
+      platform: null,
+      day,
+      signedUpAt,
+      recordedAt: signedUpAt,
+      rollupId: `signup|${day}`,
+      seq: 0,
+      rollupInc: [{ p: 't.old|c|m||.signups', n: 1 }],
+    });
+    await SignupAttribution.collection.createIndex({ rollupId: 1, seq: 1 }, { unique: true, sparse: true });
+    await runMigrations(createLogger({ level: 'silent' }));
+    expect(await AnalyticsRollup.collection.countDocuments({ _id: `signup|${day}` as never })).to.equal(0);
+    const fact = await SignupAttribution.collection.findOne({ _id: userId });
+    expect(fact).to.not.have.any.keys('rollupId', 'seq', 'rollupInc');
+    expect((await SignupAttribution.collection.indexes()).map((i) => i.name)).to.not.include('rollupId_1_seq_1');
+    const cell = await AnalyticsRollup.collection.findOne({
+      _id: rollupCellIdOf('signup', 'marketing', day, 'old|c|m') as never,
+    });
+    expect(cell?.c).to.deep.equal({ signups: 1 });
+    expect(cell?.q).to.deep.equal({ '40': { signups: 1 } });
+    await runMigrations(createLogger({ level: 'silent' })); // idempotent: no old document left, nothing rebuilt
+    expect(
+      (
+        await AnalyticsRollup.collection.findOne({
+          _id: rollupCellIdOf('signup', 'marketing', day, 'old|c|m') as never,
+        })
+      )?.c,
+    ).to.deep.equal({ signups: 1 });
   });
 });

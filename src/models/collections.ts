@@ -144,6 +144,8 @@ export interface AnalyticsRollupDoc {
   day: string;
   /** Per counter: the day's total. */
   c: Record<string, number>;
+  /** The same per hour of the UTC day (`0`-`23`). */
+  h: Record<string, Record<string, number>>;
   /** The same per quarter hour of the UTC day (`0`-`95`). */
   q: Record<string, Record<string, number>>;
   /** Markers of the facts being counted. */

@@ -7,7 +7,7 @@ import { rollupFields } from './analytics.js';
 
 /**
  * One document per kind of fact, grain, UTC day and cell (`signup|m|2026-03-29|google|spring|cpc`: the
- * dimension values joined by `|`): `c` holds the cell's counters for the day, `q.<0-95>` per quarter hour of the
+ * dimension values joined by `|`): `c` holds the cell's counters for the day, `h.<0-23>` per hour and `q.<0-95>` per quarter hour of the
  * UTC day, `p` the markers of facts being counted (src/services/rollups.ts). `g` is the rebuild that wrote it.
  */
 const analyticsRollupSchema = new Schema(
@@ -17,6 +17,7 @@ const analyticsRollupSchema = new Schema(
     grain: { type: String, required: true },
     day: { type: String, required: true },
     c: { type: Schema.Types.Mixed, default: {} },
+    h: { type: Schema.Types.Mixed, default: {} },
     q: { type: Schema.Types.Mixed, default: {} },
     p: { type: Schema.Types.Mixed },
     g: { type: String },

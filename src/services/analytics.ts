@@ -95,6 +95,18 @@ function addCounters(into: Record<string, number>, from: Record<string, number>,
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + sign * n;
 }
 
+/** The hour and quarter-hour fields that cover quarter hours `[from, to)` of a UTC day, hours where whole. */
+function fieldsOf(from: number, to: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < to;) {
+    if (i % 4 === 0 && i + 4 <= to) {
+      out.push(`h.${i / 4}`);
+      i += 4;
+    } else out.push(`q.${i++}`);
+  }
+  return out;
+}
+
 /** `_id`s per query: the embedded server checks each match of an `$in` against the whole list. */
 const IDS_PER_QUERY = 200;
 
@@ -131,9 +143,11 @@ async function cellsOf(
       return [rollupDayIdOf(kind, grain, u), { utc: u, parts, largest }] as const;
     }),
   );
-  const slots = new Set<number>();
+  // The fields a cut day's smaller part is read from: its whole hours (`h.<hour>`), and quarter hours
+  // (`q.<slot>`) only at its ends: Istanbul's 21:00-24:00 is 3 hours, Kolkata's 18:30-24:00 2 quarters and 5 hours.
+  const fields = new Set<string>();
   for (const { parts, largest } of plans.values())
-    for (const p of parts) if (p !== largest) for (let i = p.from; i < p.to; i++) slots.add(i);
+    for (const p of parts) if (p !== largest) for (const f of fieldsOf(p.from, p.to)) fields.add(f);
 
   const names = grain === 'full' ? DIMENSIONS_OF[kind] : MARKETING_DIMENSIONS;
   const wanted = Object.entries(filter).map(([k, v]) => [names.indexOf(k), v] as const);
@@ -156,7 +170,7 @@ async function cellsOf(
       planOf.set(id, { plan, dims });
     }
   }
-  const projection = { c: 1 as const, ...Object.fromEntries([...slots].map((i) => [`q.${i}`, 1 as const])) };
+  const projection = { c: 1 as const, ...Object.fromEntries([...fields].map((f) => [f, 1 as const])) };
   const out: Cell[] = [];
   const emit = (day: string | null, dims: Dims, n: Record<string, number>) => {
     if (day && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
@@ -167,7 +181,10 @@ async function cellsOf(
     for (const p of plan.parts) {
       if (p === plan.largest) continue;
       const part: Record<string, number> = {};
-      for (let i = p.from; i < p.to; i++) addCounters(part, doc.q?.[String(i)] ?? {});
+      for (const f of fieldsOf(p.from, p.to)) {
+        const [layer, at] = f.split('.') as ['h' | 'q', string];
+        addCounters(part, doc[layer]?.[at] ?? {});
+      }
       addCounters(rest, part);
       emit(p.day, dims, part);
     }

@@ -1,7 +1,7 @@
 /**
  * The reports' rollups (docs/architecture.md#what-the-reports-read). A fact counts in one small **cell document**
  * per grain: `<kind>|<grain>|<UTC day>|<cell>` (`signup|m|2026-03-29|google|spring|cpc`), holding the cell's
- * counters for the day (`c`) and per quarter hour of the UTC day (`q.<0-95>`). A **day document**
+ * counters for the day (`c`), per hour of the UTC day (`h.<0-23>`) and per quarter hour (`q.<0-95>`). A **day document**
  * (`analytics_rollup_days`, `<kind>|<grain>|<UTC day>`) lists the day's cells, so a report reads the days of its
  * range, then their cells, all by `_id`. No document is shared by all the facts of a day: a hot cell takes `$inc`s
  * side by side, with no sequence to contend for and no large document to rewrite on each fact.
@@ -73,6 +73,9 @@ export const rollupCellIdOf = (kind: RollupKind, grain: Grain, day: string, cell
 /** A field name may not hold a dot: attribution values may, so `.` is written `%2E` (`%` is never in a value). */
 const escape = (v: string | null | undefined) => (v ?? '').replace(/\./g, '%2E');
 const unescape = (v: string) => v.replace(/%2E/g, '.');
+
+/** The hour (0-23) of quarter hour `slot`. */
+export const hourOf = (slot: number) => Math.floor(slot / 4);
 
 /** The quarter hour (0-95) of the UTC day of `at`. */
 export const slotOf = (at: Date) => Math.floor((((at.getTime() % 86_400_000) + 86_400_000) % 86_400_000) / SLOT_MS);
@@ -243,6 +246,7 @@ async function incCell(id: string, counts: CellCount[]): Promise<void> {
     $set[c.marker] = 1;
     for (const [k, n] of Object.entries(c.p.inc)) {
       $inc[`c.${k}`] = ($inc[`c.${k}`] ?? 0) + n;
+      $inc[`h.${hourOf(c.p.slot)}.${k}`] = ($inc[`h.${hourOf(c.p.slot)}.${k}`] ?? 0) + n;
       $inc[`q.${c.p.slot}.${k}`] = ($inc[`q.${c.p.slot}.${k}`] ?? 0) + n;
     }
   }
@@ -391,10 +395,21 @@ export async function rebuildRollups(
       facts++;
       const p = PLACE[kind](f);
       for (const [grain, cell, id] of cellIdsOf(p)) {
-        const doc = cells.get(id) ?? { _id: id, kind, grain: GRAINS[grain], day: p.day, c: {}, q: {}, g: generation };
+        const doc = cells.get(id) ?? {
+          _id: id,
+          kind,
+          grain: GRAINS[grain],
+          day: p.day,
+          c: {},
+          h: {},
+          q: {},
+          g: generation,
+        };
+        const hour = (doc.h[String(hourOf(p.slot))] ??= {});
         const slot = (doc.q[String(p.slot)] ??= {});
         for (const [k, n] of Object.entries(p.inc)) {
           doc.c[k] = (doc.c[k] ?? 0) + n;
+          hour[k] = (hour[k] ?? 0) + n;
           slot[k] = (slot[k] ?? 0) + n;
         }
         cells.set(id, doc);
