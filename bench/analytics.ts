@@ -5,7 +5,7 @@
  * tests check against the worker's own.
  *
  *   npx tsx bench/analytics.ts [--sizes=10000,1000000] [--no-seed: time what is stored]  (against MONGODB_URI; the stack: `node
- *   scripts/stack.mjs services` with MONGO_SERVER_HEAP=6g for a million signups)
+ *   scripts/stack.mjs services` with MONGO_SERVER_HEAP=12g for a million signups)
  *
  * `benchAnalytics()` is the same for bench/run.ts, on mongoose's connection (it connects when needed).
  */

@@ -138,16 +138,20 @@ async function cellsOf(
   const window = localDays(range.from, range.to, range.tz);
   const plans = new Map(
     utcDaysBetween(window.starts[0]!, window.end).map((u) => {
-      const parts = partsOf(u, window);
-      const largest = parts.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
-      return [rollupDayIdOf(kind, grain, u), { utc: u, parts, largest }] as const;
+      const cut = partsOf(u, window);
+      const largest = cut.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
+      // The smaller parts, each with the fields it is read from (`['h', '21']`...).
+      const parts = cut
+        .filter((p) => p !== largest)
+        .map((p) => ({ day: p.day, reads: fieldsOf(p.from, p.to).map((f) => f.split('.') as ['h' | 'q', string]) }));
+      return [rollupDayIdOf(kind, grain, u), { utc: u, parts, largestDay: largest.day }] as const;
     }),
   );
   // The fields a cut day's smaller part is read from: its whole hours (`h.<hour>`), and quarter hours
   // (`q.<slot>`) only at its ends: Istanbul's 21:00-24:00 is 3 hours, Kolkata's 18:30-24:00 2 quarters and 5 hours.
   const fields = new Set<string>();
-  for (const { parts, largest } of plans.values())
-    for (const p of parts) if (p !== largest) for (const f of fieldsOf(p.from, p.to)) fields.add(f);
+  for (const { parts } of plans.values())
+    for (const p of parts) for (const [l, at] of p.reads) fields.add(`${l}.${at}`);
 
   const names = grain === 'full' ? DIMENSIONS_OF[kind] : MARKETING_DIMENSIONS;
   const wanted = Object.entries(filter).map(([k, v]) => [names.indexOf(k), v] as const);
@@ -179,18 +183,14 @@ async function cellsOf(
     const { plan, dims } = planOf.get(doc._id)!;
     const rest: Record<string, number> = {};
     for (const p of plan.parts) {
-      if (p === plan.largest) continue;
       const part: Record<string, number> = {};
-      for (const f of fieldsOf(p.from, p.to)) {
-        const [layer, at] = f.split('.') as ['h' | 'q', string];
-        addCounters(part, doc[layer]?.[at] ?? {});
-      }
+      for (const [layer, at] of p.reads) addCounters(part, doc[layer]?.[at] ?? {});
       addCounters(rest, part);
       emit(p.day, dims, part);
     }
     const total: Record<string, number> = { ...doc.c };
     addCounters(total, rest, -1);
-    emit(plan.largest.day, dims, total);
+    emit(plan.largestDay, dims, total);
   }
   return out;
 }
