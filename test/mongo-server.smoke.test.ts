@@ -159,12 +159,11 @@ describe('MongoDB-wire server smoke test', () => {
         ),
       ),
     );
-    expect(
-      results
-        .filter(Boolean)
-        .map((d) => d!.attempts)
-        .sort(),
-    ).to.deep.equal([1, 2, 3, 4, 5]);
+    // Exactly 5 winners, and the count stops at 5. (The 'after' documents the server returns are read after
+    // its update, so under concurrency they may show later increments: CI once saw [3, 4, 5, 5, 5]. The app
+    // takes nothing from them but the code's hash and a hint of the attempts left.)
+    expect(results.filter(Boolean)).to.have.length(5);
+    expect((await c.findOne({ _id: 's' as never }))!.attempts).to.equal(5);
     const deletes = await Promise.all(
       Array.from({ length: 20 }, () => c.deleteOne({ _id: 's' as never, attempts: 5 })),
     );

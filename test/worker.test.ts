@@ -32,8 +32,10 @@ async function finished(queue: Queue, job: Job): Promise<unknown> {
 async function failedForGood(queue: Queue, job: Job): Promise<Job> {
   return eventually(
     async () => {
-      const fresh = await queue.getJob(job.id!);
-      return fresh && (await fresh.getState()) === 'failed' ? fresh : undefined;
+      // The state first, then the job: read the other way round, the job could be read just before it failed
+      // (no failedReason yet) and its state just after.
+      if ((await queue.getJobState(job.id!)) !== 'failed') return undefined;
+      return await queue.getJob(job.id!);
     },
     15_000,
     `job ${job.id} failed`,
