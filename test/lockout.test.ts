@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { users } from '../src/models/collections.js';
 import { OtpCode } from '../src/models/otp-code.js';
 import { freshIp, freshPhone, recordingSms, sendOtp, verifyOtp } from './support/auth.js';
 import { startApp, type TestServer } from './support/http.js';
@@ -19,6 +20,20 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
   after(() => srv.close());
 
   const wrongFor = (code: string) => (code === '0000' ? '1111' : '0000');
+
+  /** The owner asks for a code bound to its device and logs in with it: tokens, and its user stored. */
+  async function ownerLogsInBound(phone: { phoneNumber: string; e164: string }, ip: string): Promise<void> {
+    const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true }, ip);
+    expect(sent.status, sent.text).to.equal(201);
+    const { code, verificationId } = sent.body.data as { code: string; verificationId: string };
+    const login = await verifyOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId }, ip);
+    expect(login.status, login.text).to.equal(200);
+    const data = login.body.data as { accessToken: string; refreshToken: string; user: { id: string } };
+    expect(data.accessToken).to.be.a('string').and.not.equal('');
+    expect(data.refreshToken).to.be.a('string').and.not.equal('');
+    const stored = await users().findOne({ phoneKey: phone.e164 });
+    expect(stored?._id.toHexString()).to.equal(data.user.id);
+  }
 
   it("a code bound to the owner's device: 20 strangers' guesses, with no id or made-up ones, reach nothing; the owner logs in", async () => {
     const phone = freshPhone();
@@ -91,20 +106,7 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
     }
     expect(guesses).to.deep.equal(Array(10).fill('400 OTP_INVALID')); // all 10 reached a code
 
-    const ownerIp = freshIp();
-    const owner = await sendOtp(
-      srv,
-      { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true },
-      ownerIp,
-    );
-    expect(owner.status, owner.text).to.equal(201);
-    const { code, verificationId } = owner.body.data as { code: string; verificationId: string };
-    const login = await verifyOtp(
-      srv,
-      { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
-      ownerIp,
-    );
-    expect(login.status, login.text).to.equal(200);
+    await ownerLogsInBound(phone, freshIp());
   });
 
   it("strangers' 10 guesses on unbound codes spend the number-wide budget (an unbound owner waits), but not the budget of the owner's bound code", async () => {
@@ -129,14 +131,7 @@ describe('lockout by strangers (RELIABILITY.md)', function () {
     expect(refused.status, refused.text).to.equal(429);
     expect(refused.body.details.limits).to.deep.equal(['verify-recipient-hour']);
     // An owner whose client binds: its code has its own budget.
-    const sent = await sendOtp(srv, { countryCode: '90', phoneNumber: phone.phoneNumber, bindToDevice: true }, ownerIp);
-    const { code, verificationId } = sent.body.data as { code: string; verificationId: string };
-    const login = await verifyOtp(
-      srv,
-      { countryCode: '90', phoneNumber: phone.phoneNumber, code, verificationId },
-      ownerIp,
-    );
-    expect(login.status, login.text).to.equal(200);
+    await ownerLogsInBound(phone, ownerIp);
   });
 
   it('the holder of a bound code has the same 5 attempts as anyone on an unbound code, not more', async () => {
