@@ -12,7 +12,7 @@ import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } fr
 import { OtpCode } from './otp-code.js';
 import { Outbox } from './outbox.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
-import { AnalyticsRollup, AnalyticsRollupDay, AnalyticsSpend, RetentionReturn } from './rollup.js';
+import { AnalyticsDaySummary, AnalyticsRollup, AnalyticsRollupDay, AnalyticsSpend, RetentionReturn } from './rollup.js';
 import { Session, type SessionRecord } from './session.js';
 import { User, type UserRecord } from './user.js';
 
@@ -164,6 +164,29 @@ export interface AnalyticsRollupDayDoc {
   g?: string;
 }
 
+/** `analytics_day_summaries`: a closed UTC day's cells in one document (src/models/rollup.ts). */
+export interface AnalyticsDaySummaryDoc {
+  _id: string;
+  kind: string;
+  grain: string;
+  day: string;
+  /** Bumped by every fact counted in the day after it closed; the sealer writes only over the gen it read. */
+  gen: number;
+  /** True until sealed, and again once a fact is counted in the day after that. */
+  stale: boolean;
+  /** Per cell: the day's counters. */
+  c?: Record<string, Record<string, number>>;
+  /** Per hour of the UTC day, per cell. */
+  h?: Record<string, Record<string, Record<string, number>>>;
+  /** Per quarter hour of the UTC day, per cell. */
+  q?: Record<string, Record<string, Record<string, number>>>;
+  /** How many cells it holds. */
+  cells?: number;
+  /** The day has more cells than a summary holds: the reports read its cells. */
+  large?: boolean;
+  sealedAt?: Date;
+}
+
 /** `retention_returns`: a user back on day 1, 7 or 30 after signup, by `<userId>:<n>`. */
 export interface RetentionReturnDoc extends RollupFields {
   _id: string;
@@ -228,6 +251,7 @@ export const loginEvents = () => typed<LoginEventDoc>(LoginEvent);
 export const funnelEvents = () => typed<FunnelEventDoc>(FunnelEvent);
 export const analyticsRollups = () => typed<AnalyticsRollupDoc>(AnalyticsRollup);
 export const analyticsRollupDays = () => typed<AnalyticsRollupDayDoc>(AnalyticsRollupDay);
+export const analyticsDaySummaries = () => typed<AnalyticsDaySummaryDoc>(AnalyticsDaySummary);
 export const retentionReturns = () => typed<RetentionReturnDoc>(RetentionReturn);
 export const analyticsSpend = () => typed<AnalyticsSpendDoc>(AnalyticsSpend);
 export const auditEvents = () => typed<AuditEventDoc>(AuditEvent);

@@ -9,7 +9,7 @@ import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } fr
 import { Outbox } from './outbox.js';
 import { OtpCode } from './otp-code.js';
 import { RefreshToken, RefreshTokenUse } from './refresh-token.js';
-import { AnalyticsRollup, AnalyticsSpend, RetentionReturn } from './rollup.js';
+import { AnalyticsDaySummary, AnalyticsRollup, AnalyticsRollupDay, AnalyticsSpend, RetentionReturn } from './rollup.js';
 import { Session } from './session.js';
 import { User } from './user.js';
 
@@ -28,6 +28,8 @@ export const MODELS = [
   Outbox,
   AuditEvent,
   AnalyticsRollup,
+  AnalyticsRollupDay,
+  AnalyticsDaySummary,
   RetentionReturn,
   AnalyticsSpend,
 ] as const;

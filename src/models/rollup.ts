@@ -41,6 +41,32 @@ const analyticsRollupDaySchema = new Schema(
 export const AnalyticsRollupDay = model('AnalyticsRollupDay', analyticsRollupDaySchema);
 
 /**
+ * A closed UTC day of a kind and grain in one document (`signup|m|2026-03-29`, the id of its day document),
+ * written by the worker's sealer once the day has been over for an hour, for the reports to read instead of the
+ * day's cells: `c.<cell>` the day totals, `h.<hour>.<cell>` and `q.<slot>.<cell>` the hours and quarter hours,
+ * so a report projects the few hours it needs of every cell at once. A fact counted in the day later marks it
+ * `stale` and bumps `gen`; the reports then read the cells until the sealer writes it again.
+ */
+const analyticsDaySummarySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    grain: { type: String, required: true },
+    day: { type: String, required: true },
+    gen: { type: Number, required: true },
+    stale: { type: Boolean, required: true },
+    c: { type: Schema.Types.Mixed },
+    h: { type: Schema.Types.Mixed },
+    q: { type: Schema.Types.Mixed },
+    cells: { type: Number },
+    large: { type: Boolean },
+    sealedAt: { type: Date },
+  },
+  { collection: 'analytics_day_summaries', versionKey: false, minimize: false },
+);
+export const AnalyticsDaySummary = model('AnalyticsDaySummary', analyticsDaySummarySchema);
+
+/**
  * A user who logged in again on day 1, 7 or 30 after signing up (docs/api.md#analytics), once per user and
  * day: `_id` `<userId>:<n>`. The signup's facts are copied so the rollup needs no join.
  */

@@ -9,12 +9,12 @@
  * `registrationsCompleted` and the retention returns are those of them who completed registration (whenever)
  * or came back, so a rate never passes 100 %.
  */
-import type { mongo } from 'mongoose';
-import { analyticsRollupDays, analyticsRollups, analyticsSpend } from '../models/collections.js';
+import { analyticsDaySummaries, analyticsRollupDays, analyticsRollups, analyticsSpend } from '../models/collections.js';
 import { localDays, SLOT_MS, utcDaysBetween } from '../lib/tz.js';
 import { SPEND_FIELDS, SPEND_ROW } from '../schemas/analytics.js';
 import { regex } from '../schemas/pattern.js';
 import {
+  byIds,
   DIMENSIONS_OF,
   grainFor,
   MARKETING_DIMENSIONS,
@@ -107,26 +107,11 @@ function fieldsOf(from: number, to: number): string[] {
   return out;
 }
 
-/** `_id`s per query: the embedded server checks each match of an `$in` against the whole list. */
-const IDS_PER_QUERY = 200;
-
-/** Reads documents by `_id`, `IDS_PER_QUERY` at a time, in parallel. */
-async function byIds<T extends { _id: string }>(
-  collection: mongo.Collection<T>,
-  ids: string[],
-  projection: Record<string, 1>,
-): Promise<T[]> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push(ids.slice(i, i + IDS_PER_QUERY));
-  const read = (c: string[]) =>
-    collection.find({ _id: { $in: c } } as mongo.Filter<T>, { projection }).toArray() as Promise<T[]>;
-  return (await Promise.all(chunks.map(read))).flat();
-}
-
 /**
  * The cells of `kind` in the local days of `range` that pass `filter`, summed per local day. A UTC day that
  * lies within one local day is read from its day totals; one cut by a local midnight reads the quarter hours
- * of its smaller part as well, the larger part being the totals less them.
+ * of its smaller part as well, the larger part being the totals less them. A closed day is read from its
+ * summary (every cell in one document, src/services/rollups.ts) when it has a current one, else cell by cell.
  */
 async function cellsOf(
   kind: RollupKind,
@@ -147,50 +132,80 @@ async function cellsOf(
       return [rollupDayIdOf(kind, grain, u), { utc: u, parts, largestDay: largest.day }] as const;
     }),
   );
+  type Plan = typeof plans extends Map<string, infer P> ? P : never;
   // The fields a cut day's smaller part is read from: its whole hours (`h.<hour>`), and quarter hours
   // (`q.<slot>`) only at its ends: Istanbul's 21:00-24:00 is 3 hours, Kolkata's 18:30-24:00 2 quarters and 5 hours.
   const fields = new Set<string>();
   for (const { parts } of plans.values())
     for (const p of parts) for (const [l, at] of p.reads) fields.add(`${l}.${at}`);
+  const projection = { c: 1 as const, ...Object.fromEntries([...fields].map((f) => [f, 1 as const])) };
 
   const names = grain === 'full' ? DIMENSIONS_OF[kind] : MARKETING_DIMENSIONS;
   const wanted = Object.entries(filter).map(([k, v]) => [names.indexOf(k), v] as const);
-  const dimsOfCell = new Map<string, Dims>();
+  const dimsOfCell = new Map<string, Dims | null>();
+  /** The dimension values of a cell, or null when the filter leaves it out. */
+  const dimsOf = (cell: string): Dims | null => {
+    let dims = dimsOfCell.get(cell);
+    if (dims === undefined) {
+      const values = parseCell(cell);
+      dims = wanted.some(([i, v]) => values[i] !== v)
+        ? null
+        : Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
+      dimsOfCell.set(cell, dims);
+    }
+    return dims;
+  };
+  const out: Cell[] = [];
+  const emit = (day: string | null, dims: Dims, n: Record<string, number>) => {
+    if (day && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
+  };
+  /** Splits a cell's day over the local days of its plan: `read` gives its counters of a field. */
+  const split = (
+    plan: Plan,
+    dims: Dims,
+    total: Record<string, number> | undefined,
+    read: (l: 'h' | 'q', at: string) => Record<string, number> | undefined,
+  ) => {
+    const rest: Record<string, number> = {};
+    for (const p of plan.parts) {
+      const part: Record<string, number> = {};
+      for (const [layer, at] of p.reads) addCounters(part, read(layer, at) ?? {});
+      addCounters(rest, part);
+      emit(p.day, dims, part);
+    }
+    const whole: Record<string, number> = { ...total };
+    addCounters(whole, rest, -1);
+    emit(plan.largestDay, dims, whole);
+  };
+
+  // Closed days with a current summary.
+  const unsealed = new Set(plans.keys());
+  for (const summary of await byIds(analyticsDaySummaries(), [...plans.keys()], { stale: 1, ...projection })) {
+    if (summary.stale !== false) continue;
+    unsealed.delete(summary._id);
+    const plan = plans.get(summary._id)!;
+    for (const [cell, total] of Object.entries(summary.c ?? {})) {
+      const dims = dimsOf(cell);
+      if (dims) split(plan, dims, total, (l, at) => summary[l]?.[at]?.[cell]);
+    }
+  }
+
+  // The other days, cell by cell.
   const cellIds: string[] = [];
-  type Plan = typeof plans extends Map<string, infer P> ? P : never;
   const planOf = new Map<string, { plan: Plan; dims: Dims }>();
-  for (const listing of await byIds(analyticsRollupDays(), [...plans.keys()], { cells: 1 })) {
+  for (const listing of await byIds(analyticsRollupDays(), [...unsealed], { cells: 1 })) {
     const plan = plans.get(listing._id)!;
     for (const cell of Object.keys(listing.cells ?? {})) {
-      let dims = dimsOfCell.get(cell);
-      if (!dims) {
-        const values = parseCell(cell);
-        if (wanted.some(([i, v]) => values[i] !== v)) continue;
-        dims = Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
-        dimsOfCell.set(cell, dims);
-      }
+      const dims = dimsOf(cell);
+      if (!dims) continue;
       const id = rollupCellIdOf(kind, grain, plan.utc, cell);
       cellIds.push(id);
       planOf.set(id, { plan, dims });
     }
   }
-  const projection = { c: 1 as const, ...Object.fromEntries([...fields].map((f) => [f, 1 as const])) };
-  const out: Cell[] = [];
-  const emit = (day: string | null, dims: Dims, n: Record<string, number>) => {
-    if (day && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
-  };
   for (const doc of await byIds(analyticsRollups(), cellIds, projection)) {
     const { plan, dims } = planOf.get(doc._id)!;
-    const rest: Record<string, number> = {};
-    for (const p of plan.parts) {
-      const part: Record<string, number> = {};
-      for (const [layer, at] of p.reads) addCounters(part, doc[layer]?.[at] ?? {});
-      addCounters(rest, part);
-      emit(p.day, dims, part);
-    }
-    const total: Record<string, number> = { ...doc.c };
-    addCounters(total, rest, -1);
-    emit(plan.largestDay, dims, total);
+    split(plan, dims, doc.c, (l, at) => doc[l]?.[at]);
   }
   return out;
 }

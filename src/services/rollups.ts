@@ -24,6 +24,7 @@
  */
 import type { mongo, Types } from 'mongoose';
 import {
+  analyticsDaySummaries,
   analyticsRollupDays,
   analyticsRollups,
   funnelEvents,
@@ -33,7 +34,7 @@ import {
   type AnalyticsRollupDoc,
 } from '../models/collections.js';
 import { isDuplicateKey } from '../models/write-once.js';
-import { SLOT_MS, utcDay } from '../lib/tz.js';
+import { addDays, DAY_MS, SLOT_MS, utcDay } from '../lib/tz.js';
 
 export const NONE = '(none)';
 
@@ -262,6 +263,8 @@ async function incCell(id: string, counts: CellCount[]): Promise<void> {
     try {
       const res = await analyticsRollups().updateOne({ _id: id }, update, { upsert: true });
       if (known && res.upsertedCount > 0) await listCell(p, grain, cell, id);
+      // Read the clock after the update: a day the sealer may have read already is marked for it to read again.
+      if (Date.now() >= dayEndOf(p.day) + LATE_AFTER_MS) await markStale(p.kind, grain, p.day);
       return;
     } catch (err) {
       // Two first facts of a cell upserting at once: one inserts, the other updates on its second try.
@@ -374,12 +377,134 @@ export async function recordFact(kind: RollupKind, doc: FactDoc, by?: FactWriter
   return true;
 }
 
+/** `_id`s per query: the embedded server checks each match of an `$in` against the whole list. */
+const IDS_PER_QUERY = 200;
+
+/** Reads documents by `_id`, `IDS_PER_QUERY` at a time, in parallel. */
+export async function byIds<T extends { _id: string }>(
+  collection: mongo.Collection<T>,
+  ids: string[],
+  projection: Record<string, 1>,
+): Promise<T[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push(ids.slice(i, i + IDS_PER_QUERY));
+  const read = (c: string[]) =>
+    collection.find({ _id: { $in: c } } as mongo.Filter<T>, { projection }).toArray() as Promise<T[]>;
+  return (await Promise.all(chunks.map(read))).flat();
+}
+
+/*
+ * Day summaries (`analytics_day_summaries`): once a UTC day has been over for `SEAL_AFTER_MS`, the sealer
+ * copies its cells into one document, which the reports read instead of the cells. A fact counted in a day
+ * that ended `LATE_AFTER_MS` or more before its cell update returned (a late delivery, a retry) then marks the
+ * summary stale and bumps its `gen`; the sealer writes a summary only over the `gen` it read before reading the
+ * cells. So a summary that is not stale holds every fact counted in its day: a fact whose update returned
+ * before the day's end + `LATE_AFTER_MS` was applied before the sealer read the cells (which it does no
+ * earlier than the day's end + `SEAL_AFTER_MS`; the gap covers clocks up to 50 minutes apart), and any later
+ * one bumped `gen` after it was applied.
+ */
+export const LATE_AFTER_MS = 10 * 60_000;
+export const SEAL_AFTER_MS = 60 * 60_000;
+/** A day with more cells than this keeps being read cell by cell (its summary could pass the 16 MB limit). */
+export const MAX_SUMMARY_CELLS = 5_000;
+
+const dayEndOf = (day: string) => Date.parse(`${day}T00:00:00Z`) + DAY_MS;
+
+/** Marks the summary of a day stale (a fact was counted in it after it closed). */
+async function markStale(kind: RollupKind, grain: Grain, day: string): Promise<void> {
+  const update = { $set: { stale: true }, $inc: { gen: 1 }, $setOnInsert: { kind, grain: GRAINS[grain], day } };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await analyticsDaySummaries().updateOne({ _id: rollupDayIdOf(kind, grain, day) }, update, { upsert: true });
+      return;
+    } catch (err) {
+      if (!isDuplicateKey(err) || attempt > 0) throw err;
+    }
+  }
+}
+
+/** What sealing a day did. */
+export type SealOutcome = 'sealed' | 'current' | 'raced' | 'large';
+
+/**
+ * Writes the summary of the day whose day document is `dayId`, unless it is current. `afterRead` runs between
+ * reading the cells and writing the summary (tests count a fact there).
+ */
+export async function sealDay(dayId: string, afterRead?: () => Promise<unknown>): Promise<SealOutcome> {
+  const summaries = analyticsDaySummaries();
+  const [kind, g, day] = dayId.split('|') as [RollupKind, string, string];
+  try {
+    await summaries.insertOne({ _id: dayId, kind, grain: g, day, gen: 0, stale: true });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const read = await summaries.findOne({ _id: dayId }, { projection: { gen: 1, stale: 1, large: 1 } });
+  if (!read?.stale) return 'current';
+  if (read.large) return 'large';
+  const listing = await analyticsRollupDays().findOne({ _id: dayId }, { projection: { cells: 1 } });
+  const names = Object.keys(listing?.cells ?? {});
+  if (names.length > MAX_SUMMARY_CELLS) {
+    await summaries.updateOne({ _id: dayId }, { $set: { large: true } });
+    return 'large';
+  }
+  const c: Record<string, Record<string, number>> = {};
+  const h: Record<string, Record<string, Record<string, number>>> = {};
+  const q: Record<string, Record<string, Record<string, number>>> = {};
+  const cellIds = names.map((name) => `${dayId}|${name}`);
+  for (const doc of await byIds(analyticsRollups(), cellIds, { c: 1, h: 1, q: 1 })) {
+    const name = doc._id.slice(dayId.length + 1);
+    c[name] = doc.c ?? {};
+    for (const [hour, n] of Object.entries(doc.h ?? {})) (h[hour] ??= {})[name] = n;
+    for (const [slot, n] of Object.entries(doc.q ?? {})) (q[slot] ??= {})[name] = n;
+  }
+  await afterRead?.();
+  const res = await summaries.updateOne(
+    { _id: dayId, gen: read.gen },
+    { $set: { stale: false, c, h, q, cells: names.length, sealedAt: new Date() } },
+  );
+  return res.matchedCount === 1 ? 'sealed' : 'raced';
+}
+
+/** Days this process has seen sealed: the next passes look only at recent days and at stale summaries. */
+let swept = false;
+
+/**
+ * Seals every closed day that has no current summary (the worker's expiry sweep runs it every minute). The
+ * first pass of a process looks at every day; later ones at the last three days and at the stale summaries.
+ * @returns how many days each outcome had.
+ */
+export async function sealClosedDays(now = Date.now(), all = !swept): Promise<Partial<Record<SealOutcome, number>>> {
+  const last = utcDay(now - SEAL_AFTER_MS - DAY_MS); // the last UTC day over for SEAL_AFTER_MS
+  const first = all ? '' : addDays(last, -2);
+  const [listed, summaries] = await Promise.all([
+    analyticsRollupDays()
+      .find({ day: { $gte: first, $lte: last } }, { projection: { _id: 1 } })
+      .toArray(),
+    analyticsDaySummaries()
+      .find(all ? { day: { $lte: last } } : { day: { $lte: last }, stale: true }, {
+        projection: { stale: 1, large: 1 },
+      })
+      .toArray(),
+  ]);
+  const current = new Set(summaries.filter((x) => !x.stale || x.large).map((x) => x._id));
+  const toSeal = new Set(
+    [...listed.map((x) => x._id), ...summaries.map((x) => x._id)].filter((id) => !current.has(id)),
+  );
+  const out: Partial<Record<SealOutcome, number>> = {};
+  for (const id of toSeal) {
+    const outcome = await sealDay(id);
+    out[outcome] = (out[outcome] ?? 0) + 1;
+  }
+  if (all) swept = true;
+  return out;
+}
+
 type CellDoc = Omit<AnalyticsRollupDoc, '_id'> & { _id: string };
 
 /**
  * Recomputes every rollup of `kinds` from the facts: the cells and the day documents are rewritten (markers
- * dropped, `applying` facts counted and settled), and cells no fact counts in are removed. Run it with the
- * workers stopped (a fact counted while it runs may count twice or not at all); run it again to mend that.
+ * dropped, `applying` facts counted and settled), and cells no fact counts in are removed; the kinds' day
+ * summaries are removed first and the closed days sealed again last. Run it with the workers stopped (a fact counted while it runs may count twice or not at all); run it again to mend that.
  * @returns the number of facts and cell documents per kind.
  */
 export async function rebuildRollups(
@@ -388,6 +513,7 @@ export async function rebuildRollups(
   const out: Record<string, { facts: number; rollups: number }> = {};
   const generation = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   for (const kind of kinds) {
+    await analyticsDaySummaries().deleteMany({ kind });
     const cells = new Map<string, CellDoc>();
     const days = new Map<string, { kind: string; grain: string; day: string; cells: Record<string, 1>; g: string }>();
     let facts = 0;
@@ -439,5 +565,6 @@ export async function rebuildRollups(
     );
     out[kind] = { facts, rollups: cells.size };
   }
+  await sealClosedDays(Date.now(), true);
   return out;
 }
