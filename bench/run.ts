@@ -50,7 +50,7 @@ import { registerModels } from '../src/models/index.js';
 import { ensureIndexes } from '../src/models/indexes.js';
 import { createLogger } from '../src/lib/logger.js';
 import { benchAnalytics } from './analytics.js';
-import { cpuByOrigin } from './profile.js';
+import { cpuByFunction, cpuByOrigin } from './profile.js';
 
 const args = process.argv.slice(2);
 /** The value of `--name=value`, if given. */
@@ -111,7 +111,9 @@ function start(name: string, entry: string, ready: string | number, env: NodeJS.
   const port = typeof ready === 'number' ? ready : undefined;
   // Our processes (not the floor) get the soak's memory probe: a GC and a heap reading on SIGUSR2.
   const probe = entry.startsWith('src/') ? ['--expose-gc', '--import', './bench/memory-probe.mjs'] : [];
-  const profile = cpuProf && port ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(PROFILE_DIR, name)}`] : [];
+  // The worker is profiled too; each worker process writes its own file in the one `worker` directory.
+  const profile =
+    cpuProf && (port || name === 'worker') ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(PROFILE_DIR, name)}`] : [];
   const child = spawn(process.execPath, [...probe, ...profile, '--import', 'tsx', entry], {
     env: port ? { ...env, PORT: String(port) } : env,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -959,7 +961,13 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
     await queues['last-login'].addBulk(
       slice.map((u, k) => ({
         name: 'last-login',
-        data: { userId: u.toHexString(), sessionId: sessions[i + k]!.toHexString(), loginAt: now.toISOString() },
+        // As the web writes it: with the signup time, so a login on no retention day reads no signup fact.
+        data: {
+          userId: u.toHexString(),
+          sessionId: sessions[i + k]!.toHexString(),
+          loginAt: now.toISOString(),
+          signedUpAt: now.toISOString(),
+        },
         opts: { jobId: `bench-ll-${sessions[i + k]!.toHexString()}` },
       })),
     );
@@ -1120,6 +1128,21 @@ if (cpuProf && !skipLogin) {
       .map((o) => [o, fmt((web.get(o) ?? 0) / webLogins, 2), fmt((floor.get(o) ?? 0) / served.floor, 2)]),
     ['all (idle excluded)', fmt(total(web) / webLogins, 2), fmt(total(floor) / served.floor, 2)],
   ]);
+}
+if (cpuProf && drainJobs > 0) {
+  // The drain's worker (the largest worker profile) served the drain, then the backlog's jobs.
+  const dir = path.join(PROFILE_DIR, 'worker');
+  const jobs = drainJobs;
+  const top = (m: Map<string, number>, n: number) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, ms]) => [k, fmt(ms / jobs, 3)]);
+  console.log(`## CPU profile of the drain's worker: self time, ms per drained job (${jobs} jobs)`);
+  table([['origin', 'ms/job'], ...top(cpuByOrigin(dir), 15)]);
+  console.log('');
+  table([['function', 'ms/job'], ...top(cpuByFunction(dir), 30)]);
+  console.log('');
 }
 rmSync(PROFILE_DIR, { recursive: true, force: true });
 if (!skipAnalytics) {

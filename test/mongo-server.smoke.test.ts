@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { insertOnce } from '../src/models/write-once.js';
 
 type Db = NonNullable<typeof mongoose.connection.db>;
 
@@ -50,6 +51,36 @@ describe('MongoDB-wire server smoke test', () => {
     expect(codes).to.have.length(19);
     expect(new Set(codes)).to.deep.equal(new Set([11000]));
     expect(await c.countDocuments({ key: 'same' })).to.equal(1);
+  });
+
+  it('reports each duplicate of an unordered insertMany by its index, inserting the rest', async () => {
+    const c = coll('unordered');
+    await c.insertOne({ _id: 'b' as never });
+    const err = await c
+      .insertMany([{ _id: 'a' }, { _id: 'b' }, { _id: 'c' }, { _id: 'a' }] as never[], { ordered: false })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { writeErrors?: { index: number; code: number }[] },
+      );
+    expect(err?.writeErrors?.map((w) => [w.index, w.code])).to.deep.equal([
+      [1, 11000],
+      [3, 11000],
+    ]);
+    expect((await c.find().toArray()).map((d) => d._id).sort()).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('insertOnce, batched: of 60 concurrent inserts of 20 keys exactly one per key succeeds', async () => {
+    const c = coll('once');
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => insertOnce(c, { _id: `k${i % 20}` as never, i })),
+    );
+    const winners = new Map<string, number>();
+    results.forEach((won, i) => won && winners.set(`k${i % 20}`, (winners.get(`k${i % 20}`) ?? 0) + 1));
+    expect([...winners.values()]).to.deep.equal(Array(20).fill(1));
+    expect(await c.countDocuments()).to.equal(20);
+    const stored = await c.find().toArray();
+    // Each stored document is the one whose insert reported success.
+    for (const d of stored) expect(results[d.i as number], String(d._id)).to.equal(true);
   });
 
   it('supports compound unique indexes', async () => {

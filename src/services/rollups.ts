@@ -33,7 +33,8 @@ import {
   signupAttributions,
   type AnalyticsRollupDoc,
 } from '../models/collections.js';
-import { isDuplicateKey } from '../models/write-once.js';
+import { insertOnce, isDuplicateKey } from '../models/write-once.js';
+import { Batcher } from '../lib/batcher.js';
 import { addDays, DAY_MS, SLOT_MS, utcDay } from '../lib/tz.js';
 
 export const NONE = '(none)';
@@ -188,43 +189,6 @@ async function listCell(p: Placement, grain: Grain, cell: string, id: string): P
   listed.add(id);
 }
 
-/**
- * Per key, one write at a time: what arrives while a write is in flight goes into the next one, as a batch. At
- * low load a write starts at once; under load the jobs of a hot cell share one update.
- */
-class Batcher<T> {
-  private readonly pending = new Map<
-    string,
-    { items: T[]; settle: { ok: () => void; fail: (e: unknown) => void }[] }
-  >();
-  private readonly busy = new Set<string>();
-  constructor(private readonly write: (key: string, items: T[]) => Promise<void>) {}
-
-  add(key: string, item: T): Promise<void> {
-    return new Promise((ok, fail) => {
-      const batch = this.pending.get(key) ?? { items: [], settle: [] };
-      batch.items.push(item);
-      batch.settle.push({ ok, fail });
-      this.pending.set(key, batch);
-      if (!this.busy.has(key)) void this.drain(key);
-    });
-  }
-
-  private async drain(key: string): Promise<void> {
-    this.busy.add(key);
-    for (let batch = this.pending.get(key); batch; batch = this.pending.get(key)) {
-      this.pending.delete(key);
-      try {
-        await this.write(key, batch.items);
-        for (const s of batch.settle) s.ok();
-      } catch (err) {
-        for (const s of batch.settle) s.fail(err);
-      }
-    }
-    this.busy.delete(key);
-  }
-}
-
 interface CellCount {
   p: Placement;
   grain: Grain;
@@ -358,14 +322,12 @@ function mayTakeOver(stored: FactDoc, by: FactWriter | undefined): boolean {
  */
 export async function recordFact(kind: RollupKind, doc: FactDoc, by?: FactWriter): Promise<boolean> {
   const facts = FACTS_OF[kind]();
-  try {
-    await facts.insertOne({
-      ...doc,
-      applying: true,
-      ...(by ? { applyingBy: `${by.job}#${by.attempt}`, applyingSince: by.now } : {}),
-    });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  const inserted = await insertOnce(facts, {
+    ...doc,
+    applying: true,
+    ...(by ? { applyingBy: `${by.job}#${by.attempt}`, applyingSince: by.now } : {}),
+  });
+  if (!inserted) {
     // Delivered again. Counted already unless an earlier attempt stopped before unsetting `applying`.
     const stored = await facts.findOne({ _id: doc._id });
     if (!stored?.applying) return false;
