@@ -25,7 +25,7 @@
  * Started by bench/run.ts as its own process: MONGODB_URI, REDIS_URL, PORT,
  * JWT_SECRET and OTP_HMAC_SECRET come from the environment.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
@@ -41,6 +41,8 @@ const env = process.env;
 const MAX_ATTEMPTS = Number(env.OTP_MAX_ATTEMPTS ?? 5);
 const OUTBOX_KEEP_MS = 7 * 24 * 3600 * 1000;
 const REFRESH_TTL_S = 2592000;
+/** The secret as a key object, made once, as src/services/tokens.ts does. */
+const JWT_KEY = createSecretKey(Buffer.from(env.JWT_SECRET!, 'utf8'));
 const mongo = await new MongoClient(env.MONGODB_URI!).connect();
 const db = mongo.db();
 const redis = new Redis(env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 2 });
@@ -187,7 +189,7 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
     outbox.insertOne({ _id: outboxId, events, createdAt: now, expiresAt: new Date(now.getTime() + OUTBOX_KEEP_MS) }),
   ]);
   const roles = (user.roles as string[] | undefined) ?? ['user'];
-  const accessToken = jwt.sign({ sid: sessionId, roles, iat: Math.floor(now.getTime() / 1000) }, env.JWT_SECRET!, {
+  const accessToken = jwt.sign({ sid: sessionId, roles, iat: Math.floor(now.getTime() / 1000) }, JWT_KEY, {
     algorithm: 'HS256',
     issuer: 'allmine-auth',
     audience: 'allmine-app',

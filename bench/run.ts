@@ -1128,6 +1128,16 @@ if (cpuProf && !skipLogin) {
       .map((o) => [o, fmt((web.get(o) ?? 0) / webLogins, 2), fmt((floor.get(o) ?? 0) / served.floor, 2)]),
     ['all (idle excluded)', fmt(total(web) / webLogins, 2), fmt(total(floor) / served.floor, 2)],
   ]);
+  console.log('');
+  const functions = cpuByFunction(path.join(PROFILE_DIR, 'web'));
+  table([
+    ['web: function', 'ms/login'],
+    ...[...functions]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([f, ms]) => [f, fmt(ms / webLogins, 3)]),
+  ]);
+  console.log('');
 }
 if (cpuProf && drainJobs > 0) {
   // The drain's worker (the largest worker profile) served the drain, then the backlog's jobs.
