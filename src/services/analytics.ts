@@ -92,7 +92,12 @@ function partsOf(utc: string, window: { days: string[]; starts: number[]; end: n
 }
 
 function addCounters(into: Record<string, number>, from: Record<string, number>, sign = 1): void {
-  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + sign * n;
+  for (const k in from) into[k] = (into[k] ?? 0) + sign * from[k]!;
+}
+
+function anyNonZero(n: Record<string, number>): boolean {
+  for (const k in n) if (n[k] !== 0) return true;
+  return false;
 }
 
 /** The hour and quarter-hour fields that cover quarter hours `[from, to)` of a UTC day, hours where whole. */
@@ -157,7 +162,7 @@ async function cellsOf(
   };
   const out: Cell[] = [];
   const emit = (day: string | null, dims: Dims, n: Record<string, number>) => {
-    if (day && Object.values(n).some((x) => x !== 0)) out.push({ day, dims, counters: n });
+    if (day && anyNonZero(n)) out.push({ day, dims, counters: n });
   };
   /** Splits a cell's day over the local days of its plan: `read` gives its counters of a field. */
   const split = (
@@ -169,7 +174,10 @@ async function cellsOf(
     const rest: Record<string, number> = {};
     for (const p of plan.parts) {
       const part: Record<string, number> = {};
-      for (const [layer, at] of p.reads) addCounters(part, read(layer, at) ?? {});
+      for (const [layer, at] of p.reads) {
+        const n = read(layer, at);
+        if (n) addCounters(part, n);
+      }
       addCounters(rest, part);
       emit(p.day, dims, part);
     }
@@ -210,19 +218,32 @@ async function cellsOf(
   return out;
 }
 
-/** Sums counters of `cells` per group of `groupBy` (`day` included) into `groups`. */
+/**
+ * Sums counters of `cells` per group of `groupBy` (`day` included) into `groups`, keyed by the JSON of the
+ * group's values. A report sums thousands of cells into a few groups: each cell's key is made once per day.
+ */
 function sumInto(
   groups: Map<string, { dims: Dims; n: Record<string, number> }>,
   cells: Cell[],
   groupBy: readonly string[],
   rename: Record<string, string> = {},
 ): void {
+  const keys = new Map<Dims, Map<string, string>>();
+  const valuesOf = (cell: Cell) => groupBy.map((d) => (d === 'day' ? cell.day : (cell.dims[d] ?? null)));
   for (const cell of cells) {
-    const dims: Dims = Object.fromEntries(groupBy.map((d) => [d, d === 'day' ? cell.day : (cell.dims[d] ?? null)]));
-    const key = JSON.stringify(groupBy.map((d) => dims[d]));
-    const g = groups.get(key) ?? { dims, n: {} };
-    for (const [k, v] of Object.entries(cell.counters)) g.n[rename[k] ?? k] = (g.n[rename[k] ?? k] ?? 0) + v;
-    groups.set(key, g);
+    let byDay = keys.get(cell.dims);
+    if (!byDay) keys.set(cell.dims, (byDay = new Map()));
+    let key = byDay.get(cell.day);
+    if (key === undefined) byDay.set(cell.day, (key = JSON.stringify(valuesOf(cell))));
+    let g = groups.get(key);
+    if (!g) {
+      const values = valuesOf(cell);
+      groups.set(key, (g = { dims: Object.fromEntries(groupBy.map((d, i) => [d, values[i]!])), n: {} }));
+    }
+    for (const k in cell.counters) {
+      const name = rename[k] ?? k;
+      g.n[name] = (g.n[name] ?? 0) + cell.counters[k]!;
+    }
   }
 }
 
