@@ -40,7 +40,9 @@ export function validateBody(schema: Schema): RequestHandler[] {
     skippable: /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) && !!field.optional && field.in === undefined,
     chain: checkSchema({ [key]: field }, ['body']),
   }));
-  const exact = checkExact([], { message: 'unknown field' });
+  // Unknown fields are looked for in the body (path parameters are the route's own). With no field at all in
+  // the schema, as checkExact does by default, in the query string too.
+  const exact = checkExact([], { message: 'unknown field', locations: fields.length > 0 ? ['body'] : undefined });
   const run: RequestHandler = async (req, res, next) => {
     const body: unknown = req.body;
     // A JSON body that is an array or a scalar is not an object we can read fields from.
@@ -48,14 +50,7 @@ export function validateBody(schema: Schema): RequestHandler[] {
       throw badRequest(['body: must be a JSON object']);
     }
     const present = (key: string) => body !== undefined && Object.hasOwn(body, key);
-    let ran = 0;
-    for (const f of fields) {
-      if (f.skippable && !present(f.key)) continue;
-      await f.chain.run(req);
-      ran++;
-    }
-    // With no chain run, checkExact would also refuse every query parameter: run one, as before.
-    if (ran === 0 && fields.length > 0) await fields[0]!.chain.run(req);
+    for (const f of fields) if (!f.skippable || present(f.key)) await f.chain.run(req);
     await exact.run(req);
     report(req, res, next);
   };

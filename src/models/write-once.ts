@@ -15,6 +15,19 @@ export function isDuplicateKey(err: unknown): boolean {
   return (e.writeErrors ?? []).every((w) => w.code === 11000);
 }
 
+/**
+ * Runs an upsert, and once more when it met a duplicate key: of two first upserts of one key at once, one
+ * inserts and the other, run again, updates.
+ */
+export async function upsertRetried<T>(upsert: () => Promise<T>): Promise<T> {
+  try {
+    return await upsert();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return upsert();
+  }
+}
+
 interface Insert {
   collection: mongo.Collection<mongo.Document>;
   doc: mongo.Document;

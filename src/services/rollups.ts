@@ -33,7 +33,7 @@ import {
   signupAttributions,
   type AnalyticsRollupDoc,
 } from '../models/collections.js';
-import { insertOnce, isDuplicateKey } from '../models/write-once.js';
+import { insertOnce, isDuplicateKey, upsertRetried } from '../models/write-once.js';
 import { Batcher } from '../lib/batcher.js';
 import { addDays, DAY_MS, SLOT_MS, utcDay } from '../lib/tz.js';
 
@@ -223,18 +223,11 @@ async function incCell(id: string, counts: CellCount[]): Promise<void> {
     ...(done.length ? { $unset: Object.fromEntries(done.map((m) => [m, '' as const])) } : {}),
     $setOnInsert: { kind: p.kind, grain: GRAINS[grain], day: p.day },
   };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await analyticsRollups().updateOne({ _id: id }, update, { upsert: true });
-      if (known && res.upsertedCount > 0) await listCell(p, grain, cell, id);
-      // Read the clock after the update: a day the sealer may have read already is marked for it to read again.
-      if (Date.now() >= dayEndOf(p.day) + LATE_AFTER_MS) await markStale(p.kind, grain, p.day);
-      return;
-    } catch (err) {
-      // Two first facts of a cell upserting at once: one inserts, the other updates on its second try.
-      if (!isDuplicateKey(err) || attempt > 0) throw err;
-    }
-  }
+  // Only the update is run again on a duplicate key (two first facts of a cell at once), never what follows it.
+  const res = await upsertRetried(() => analyticsRollups().updateOne({ _id: id }, update, { upsert: true }));
+  if (known && res.upsertedCount > 0) await listCell(p, grain, cell, id);
+  // Read the clock after the update: a day the sealer may have read already is marked for it to read again.
+  if (Date.now() >= dayEndOf(p.day) + LATE_AFTER_MS) await markStale(p.kind, grain, p.day);
 }
 const cellCounts = new Batcher<CellCount>(incCell);
 
@@ -375,14 +368,9 @@ const dayEndOf = (day: string) => Date.parse(`${day}T00:00:00Z`) + DAY_MS;
 /** Marks the summary of a day stale (a fact was counted in it after it closed). */
 async function markStale(kind: RollupKind, grain: Grain, day: string): Promise<void> {
   const update = { $set: { stale: true }, $inc: { gen: 1 }, $setOnInsert: { kind, grain: GRAINS[grain], day } };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await analyticsDaySummaries().updateOne({ _id: rollupDayIdOf(kind, grain, day) }, update, { upsert: true });
-      return;
-    } catch (err) {
-      if (!isDuplicateKey(err) || attempt > 0) throw err;
-    }
-  }
+  await upsertRetried(() =>
+    analyticsDaySummaries().updateOne({ _id: rollupDayIdOf(kind, grain, day) }, update, { upsert: true }),
+  );
 }
 
 /** What sealing a day did. */
@@ -427,7 +415,7 @@ export async function sealDay(dayId: string, afterRead?: () => Promise<unknown>)
   return res.matchedCount === 1 ? 'sealed' : 'raced';
 }
 
-/** Days this process has seen sealed: the next passes look only at recent days and at stale summaries. */
+/** Whether this process has looked at every day once: its later passes look at recent days and stale summaries. */
 let swept = false;
 
 /**
@@ -466,7 +454,8 @@ type CellDoc = Omit<AnalyticsRollupDoc, '_id'> & { _id: string };
 /**
  * Recomputes every rollup of `kinds` from the facts: the cells and the day documents are rewritten (markers
  * dropped, `applying` facts counted and settled), and cells no fact counts in are removed; the kinds' day
- * summaries are removed first and the closed days sealed again last. Run it with the workers stopped (a fact counted while it runs may count twice or not at all); run it again to mend that.
+ * summaries are removed first and the closed days sealed again last. Run it with the workers stopped (a fact
+ * counted while it runs may count twice or not at all); run it again to mend that.
  * @returns the number of facts and cell documents per kind.
  */
 export async function rebuildRollups(
