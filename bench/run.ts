@@ -5,8 +5,10 @@
  *
  * 1. Login throughput, latency and CPU: verify-otp with fresh codes (half new
  *    users, half returning) at concurrencies 1, 8 and 32, for our web process
- *    and for the floor (bench/floor.ts), with the real worker running. After
- *    each row the script waits until the outbox is empty and every queue is
+ *    and for the floor (bench/floor.ts), with the real worker running; each
+ *    row is measured 3 times per target, ours and the floor alternating, and
+ *    summed (the host's speed drifts). After
+ *    each measurement the script waits until the outbox is empty and every queue is
  *    drained, then reads the CPU time (/proc/<pid>/stat) of the web (or the
  *    floor), the worker, the database server (MONGO_SERVER_PID, set by the
  *    stack script when it started the server) and Redis (its `process_id`
@@ -62,6 +64,12 @@ const soakMinutes = Number(flag('soak-minutes') ?? (quick ? 0 : 5));
 const skipAnalytics = args.includes('--skip-analytics');
 const CONCURRENCIES = [1, 8, 32];
 const LOGINS_PER_RUN = quick ? 200 : 600;
+/**
+ * Each row of a login table is measured this many times per target, ours and the floor alternating (ours first,
+ * then the floor first, …): the host's speed drifts by tens of percent within minutes, and one measurement of
+ * each, minutes apart, gave ratios that moved by as much. The row shows the sums (`combine`).
+ */
+const PAIRS = quick ? 1 : 3;
 const WARMUP_LOGINS = 50;
 const HISTORY = Number(flag('history') ?? (quick ? 10_000 : 100_000));
 const skipLogin = args.includes('--skip-login');
@@ -501,6 +509,8 @@ async function probeQueries(samples: ProbeSamples, pids: Pids): Promise<void> {
 
 interface LoadResult {
   ok: number;
+  /** From the first request to the last answer. */
+  seconds: number;
   rps: number;
   p50: number;
   p97_5: number;
@@ -543,6 +553,7 @@ async function hammer(
   const ok = result['2xx'];
   return {
     ok,
+    seconds,
     rps: ok / seconds,
     p50: result.latency.p50,
     p97_5: result.latency.p97_5 ?? result.latency.p90,
@@ -723,7 +734,39 @@ async function measureQuiet(
   return { ...kept!, served };
 }
 
-/** Both targets at every concurrency, ours then the floor, with the CPU columns and the ratio. */
+/**
+ * One row from the PAIRS measurements of a target: logins and seconds summed (so logins/s is the total over the
+ * total time), CPU per login weighted by each try's logins, errors summed; latency percentiles are the median of
+ * the tries' (percentiles of separate runs do not add up).
+ */
+function combine(tries: Row[]): Row {
+  const ok = tries.reduce((n, r) => n + r.ok, 0);
+  const seconds = tries.reduce((n, r) => n + r.seconds, 0);
+  const median = (k: 'p50' | 'p97_5' | 'p99') => tries.map((r) => r[k]).sort((a, b) => a - b)[tries.length >> 1]!;
+  const cpu = Object.fromEntries(
+    Object.keys(tries[0]!.cpu).map((k) => {
+      const key = k as keyof Row['cpu'];
+      return [key, tries.reduce((n, r) => n + r.cpu[key] * r.ok, 0) / ok];
+    }),
+  ) as unknown as Row['cpu'];
+  return {
+    ...tries[0]!,
+    ok,
+    seconds,
+    rps: ok / seconds,
+    p50: median('p50'),
+    p97_5: median('p97_5'),
+    p99: median('p99'),
+    errors: tries.reduce((n, r) => n + r.errors, 0),
+    cpu,
+    settled: tries.every((r) => r.settled),
+    served: tries.reduce((n, r) => n + r.served, 0),
+    // How many of the measurements kept a repeat (measureQuiet) rather than their first try.
+    tries: tries.filter((r) => (r.tries ?? 1) > 1).length,
+  };
+}
+
+/** Both targets at every concurrency, PAIRS times each, alternating, with the CPU columns and the ratio. */
 async function loginTable(
   title: string,
   web: Proc,
@@ -734,12 +777,19 @@ async function loginTable(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   for (const connections of CONCURRENCIES) {
-    const ours = await measureQuiet(web, '/api/v1/auth/verify-otp', connections, pids, queues, opts);
-    const base = await measureQuiet(floor, '/login', connections, pids, queues, opts);
-    rows.push(ours, base);
-    console.log(
-      `# ${title}, concurrency ${connections}: ours ${fmt(ours.rps)}/s (${fmt(ours.cpu.total, 2)} ms/login), floor ${fmt(base.rps)}/s (${fmt(base.cpu.total, 2)} ms/login)`,
-    );
+    const tries: { ours: Row[]; floor: Row[] } = { ours: [], floor: [] };
+    for (let k = 0; k < PAIRS; k++) {
+      const order = k % 2 === 0 ? (['ours', 'floor'] as const) : (['floor', 'ours'] as const);
+      for (const t of order) {
+        const [proc, route] = t === 'ours' ? [web, '/api/v1/auth/verify-otp'] : [floor, '/login'];
+        tries[t].push(await measureQuiet(proc, route, connections, pids, queues, opts));
+      }
+      const [o, f] = [tries.ours[k]!, tries.floor[k]!];
+      console.log(
+        `# ${title}, concurrency ${connections}, pair ${k + 1}: ours ${fmt(o.rps)}/s (${fmt(o.cpu.total, 2)} ms/login), floor ${fmt(f.rps)}/s (${fmt(f.cpu.total, 2)} ms/login), ratio ${fmt(o.rps / f.rps, 2)}`,
+      );
+    }
+    rows.push(combine(tries.ours), combine(tries.floor));
   }
   console.log(`## ${title}`);
   table([
@@ -779,15 +829,16 @@ async function loginTable(
         r.target === 'ours' ? fmt(r.rps / base.rps, 2) : '',
         fmt(r.cpu.dbGc, 2),
         fmt(r.cpu.bench, 2),
-        fmt(r.cpu.other, 2) + ((r.tries ?? 1) > 1 ? ` (try ${r.tries})` : ''),
+        fmt(r.cpu.other, 2) + (r.tries ? ` (${r.tries} repeated)` : ''),
       ];
     }),
   ]);
   console.log(
-    '("web" is the floor process in the floor rows. CPU time, user + system, ms per successful login, from the row\'s first request until its jobs are\n' +
-      'processed. "db GC": the database server\'s garbage collection pauses (wall time, part of "db"); "load gen": autocannon, in the bench\n' +
-      'process; "other": the rest of the machine meanwhile, near 0 on a quiet machine; a disturbed row is measured again, up to 3 times,\n' +
-      'and the least disturbed try is shown, "(try N)")\n',
+    `("web" is the floor process in the floor rows. Each row sums ${PAIRS} measurements of ${LOGINS_PER_RUN} logins per target, ours and the floor\n` +
+      "alternating; latencies are the median of the measurements'. CPU time, user + system, ms per successful login, from a measurement's first\n" +
+      'request until its jobs are processed. "db GC": the database server\'s garbage collection pauses (wall time, part of "db"); "load gen":\n' +
+      'autocannon, in the bench process; "other": the rest of the machine meanwhile, near 0 on a quiet machine; a disturbed measurement is\n' +
+      'made again, up to 3 times, and the least disturbed kept: "(N repeated)" counts the measurements of the row that kept a repeat)\n',
   );
   return rows;
 }

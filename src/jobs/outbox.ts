@@ -25,15 +25,12 @@ export interface OutboxEvent {
 const KEEP_MS = 7 * 24 * 3600 * 1000;
 const ENQUEUE_TIMEOUT_MS = 1000;
 
+/** Enqueues `events` in parallel, within ENQUEUE_TIMEOUT_MS for them all (one timer). */
 async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
-  await Promise.all(
-    events.map((e) =>
-      withTimeout(
-        queues[e.queue].add(e.queue, e.data, { jobId: e.jobId }),
-        ENQUEUE_TIMEOUT_MS,
-        `enqueue to ${e.queue} timed out`,
-      ),
-    ),
+  await withTimeout(
+    Promise.all(events.map((e) => queues[e.queue].add(e.queue, e.data, { jobId: e.jobId }))),
+    ENQUEUE_TIMEOUT_MS,
+    `enqueue to ${[...new Set(events.map((e) => e.queue))].join(', ')} timed out`,
   );
 }
 

@@ -36,8 +36,9 @@ export function normalizePhone(rawCountryCode: string, rawNumber: string): Norma
   }
   try {
     const parsed = parsePhoneNumberWithError(national, { defaultCallingCode: countryCode });
+    // With the full metadata, `isValid()` is `getType() !== undefined`: a type is the validity check (run once).
     const type = parsed.getType();
-    if (parsed.countryCallingCode !== countryCode || !parsed.isValid() || !type || !MOBILE_TYPES.has(type)) {
+    if (parsed.countryCallingCode !== countryCode || !type || !MOBILE_TYPES.has(type)) {
       return { error: `phoneNumber: not a valid mobile number for country code ${countryCode}` };
     }
     return { countryCode, phoneNumber: parsed.nationalNumber, e164: parsed.number };

@@ -13,7 +13,7 @@
  * worker change one user at the same time, and no change may overwrite
  * another (test/lost-updates.test.ts).
  */
-import { model, Schema, type InferSchemaType, type Types } from 'mongoose';
+import { model, Schema, Types, type InferSchemaType } from 'mongoose';
 
 export const AVAILABILITY = ['available', 'busy', 'away', 'offline'] as const;
 export const GENDERS = ['male', 'female', 'other', 'prefer_not_to_say'] as const;
@@ -111,6 +111,62 @@ userSchema.index({ email: 1 });
 export type UserFields = InferSchemaType<typeof userSchema>;
 export type UserRecord = UserFields & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export const User = model('User', userSchema);
+
+/** The fields a signup sets (the rest are the schema's defaults). */
+export type NewUserFields = Partial<
+  Pick<
+    UserFields,
+    | 'phoneKey'
+    | 'emailKey'
+    | 'countryCode'
+    | 'phoneNumber'
+    | 'email'
+    | 'signupCountry'
+    | 'signupSource'
+    | 'signupCampaign'
+    | 'signupMedium'
+    | 'signupContent'
+    | 'signupTerm'
+    | 'clickId'
+    | 'clickIdType'
+    | 'signupPlatform'
+    | 'timezone'
+  >
+>;
+
+/** Every schema default of a user, as `new User({}).toObject()` has them; read from the schema once. */
+let defaults: Record<string, unknown> | undefined;
+
+/**
+ * A new user document, the one `new User({ ...fields, createdAt: now, updatedAt: now }).toObject()` gives
+ * once `validate()` passed (test/unit/new-user.test.ts compares them), without building a mongoose document
+ * per signup, which cost about 1 ms of CPU per new user on the login path (BENCHMARKS.md). The schema stays
+ * the one source: the defaults are read from it once, and the given non-null fields whose paths have validators
+ * (the `clickIdType` enum) go through `User.validate` for those paths alone. Arrays are fresh per document.
+ * @throws mongoose's ValidationError for a value a validator refuses, or an Error for a field the schema lacks.
+ */
+export async function newUserDocument(fields: NewUserFields, now: Date): Promise<UserRecord> {
+  if (!defaults) {
+    const { _id: _unused, ...rest } = new User({}).toObject() as Record<string, unknown>;
+    defaults = rest;
+  }
+  const doc: Record<string, unknown> = { _id: new Types.ObjectId() };
+  for (const [key, value] of Object.entries(defaults)) doc[key] = Array.isArray(value) ? [...value] : value;
+  const checked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const path = userSchema.path(key);
+    if (!path) throw new Error(`newUserDocument: the user schema has no field ${key}`);
+    // A null is the default of every field a signup sets, which the schema accepts (the unit test checks it).
+    if (value !== null && path.validators.length > 0) checked[key] = value;
+    doc[key] = value;
+  }
+  const paths = Object.keys(checked);
+  if (paths.length > 0) await User.validate(checked, paths);
+  doc.createdAt = now;
+  doc.updatedAt = now;
+  return doc as UserRecord;
+}
 
 /** The private user object (docs/api.md#the-user), exactly these keys, in this order. */
 export const PRIVATE_USER_FIELDS = [

@@ -20,7 +20,7 @@ import type { NormalizedPhone } from '../lib/phone.js';
 import { SmsDeliveryError, type SmsProvider } from '../lib/sms/index.js';
 import type { ClientInfo } from '../lib/client-info.js';
 import { otpCodes, users } from '../models/collections.js';
-import { toPrivateUser, User, type PrivateUser, type UserRecord } from '../models/user.js';
+import { newUserDocument, toPrivateUser, type PrivateUser, type UserRecord } from '../models/user.js';
 import { isDuplicateKey } from '../models/write-once.js';
 import { consumeCode, discardCode, issueCode, OTP_INVALID, type IssuedCode } from './otp.js';
 import type { LimitName, RateLimits } from './rate-limits.js';
@@ -200,31 +200,30 @@ async function createUser(
   now: Date,
 ): Promise<{ user: UserRecord; isNew: boolean }> {
   try {
-    // Mongoose builds the document (schema defaults, casting, validation); the driver inserts it: the
-    // same document `User.create` writes, for a fraction of its CPU (no save machinery or hooks).
-    const doc = new User({
-      ...(id.kind === 'phone'
-        ? {
-            phoneKey: id.phone.e164,
-            countryCode: id.phone.countryCode,
-            phoneNumber: id.phone.phoneNumber,
-            signupCountry: id.phone.countryCode,
-          }
-        : { emailKey: id.email, email: id.email }),
-      signupSource: attribution.signupSource ?? null,
-      signupCampaign: attribution.signupCampaign ?? null,
-      signupMedium: attribution.signupMedium ?? null,
-      signupContent: attribution.signupContent ?? null,
-      signupTerm: attribution.signupTerm ?? null,
-      clickId: attribution.clickId ?? null,
-      clickIdType: attribution.clickIdType ?? null,
-      signupPlatform: client.platform,
-      timezone: client.timezoneGiven ? client.timezone : null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await doc.validate();
-    const user = doc.toObject() as UserRecord;
+    // The document mongoose would build (schema defaults, the validators of the given fields), made from the
+    // schema's defaults read once (newUserDocument); the driver inserts it, as `User.create` would.
+    const user = await newUserDocument(
+      {
+        ...(id.kind === 'phone'
+          ? {
+              phoneKey: id.phone.e164,
+              countryCode: id.phone.countryCode,
+              phoneNumber: id.phone.phoneNumber,
+              signupCountry: id.phone.countryCode,
+            }
+          : { emailKey: id.email, email: id.email }),
+        signupSource: attribution.signupSource ?? null,
+        signupCampaign: attribution.signupCampaign ?? null,
+        signupMedium: attribution.signupMedium ?? null,
+        signupContent: attribution.signupContent ?? null,
+        signupTerm: attribution.signupTerm ?? null,
+        clickId: attribution.clickId ?? null,
+        clickIdType: attribution.clickIdType ?? null,
+        signupPlatform: client.platform,
+        timezone: client.timezoneGiven ? client.timezone : null,
+      },
+      now,
+    );
     await users().insertOne(user);
     return { user, isNew: true };
   } catch (err) {
