@@ -157,7 +157,7 @@ export async function newUserDocument(fields: NewUserFields, now: Date): Promise
     if (value === undefined) continue;
     const path = userSchema.path(key);
     if (!path) throw new Error(`newUserDocument: the user schema has no field ${key}`);
-    // A null is the default of every field a signup sets, which the schema accepts (the unit test checks it).
+    // Mongoose runs no validator but `required` on a null, and no signup field is required (the unit test checks).
     if (value !== null && path.validators.length > 0) checked[key] = value;
     doc[key] = value;
   }

@@ -40,6 +40,26 @@ describe('a new user document (newUserDocument)', () => {
         timezone: 'UTC+03:00',
       },
     ],
+    [
+      // What a login without attribution passes: null for every field it may leave unset. newUserDocument runs
+      // no validator on a null, as mongoose runs none but `required`: a field made required would fail here.
+      'a phone signup with every optional field null',
+      {
+        phoneKey: '+905551234569',
+        countryCode: '90',
+        phoneNumber: '5551234569',
+        signupCountry: '90',
+        signupSource: null,
+        signupCampaign: null,
+        signupMedium: null,
+        signupContent: null,
+        signupTerm: null,
+        clickId: null,
+        clickIdType: null,
+        signupPlatform: 'web',
+        timezone: null,
+      },
+    ],
     ['an e-mail signup', { emailKey: 'zoe@example.com', email: 'zoe@example.com', signupPlatform: 'android' }],
   ];
 
