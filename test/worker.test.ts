@@ -3,6 +3,8 @@ import type { Job, Queue } from 'bullmq';
 import jwt from 'jsonwebtoken';
 import { Types } from 'mongoose';
 import { ACCOUNT_DELETION_SCHEDULER_ID } from '../src/jobs/account-deletion.js';
+import { lastLoginJobId } from '../src/jobs/last-login.js';
+import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { scanKeys } from '../src/lib/redis.js';
 import { FunnelEvent, LoginEvent, RegistrationCompletion, SignupAttribution } from '../src/models/analytics.js';
 import { Session } from '../src/models/session.js';
@@ -15,7 +17,7 @@ import { startApp, type TestServer } from './support/http.js';
 import { spawnApp, type AppProcess } from './support/processes.js';
 
 /** Waits for a job to complete and returns its processor's return value. */
-async function finished(queue: Queue, job: Job): Promise<unknown> {
+async function finished(queue: Queue, job: Pick<Job, 'id'>): Promise<unknown> {
   const done = await eventually(
     async () => {
       const fresh = await queue.getJob(job.id!);
@@ -101,8 +103,13 @@ describe('the worker process runs the login side effects', function () {
     expect(event).to.deep.include({ ip, platform: 'mobile_android', deviceId: 'pixel-8' });
     expect(event!.at.toISOString()).to.equal(session!.createdAt.toISOString());
 
-    // The same jobs delivered again (a redelivery after a crash looks like this).
+    // The same jobs delivered again (a redelivery after a crash looks like this), once the first deliveries are
+    // done: a redelivery while the first still counts its facts is refused and retried later (FactInFlightError).
     const q = queues();
+    expect(await finished(q['last-login'], { id: lastLoginJobId(sid) })).to.deep.equal({ eventRecorded: true });
+    expect(await finished(q['signup-attribution'], { id: signupAttributionJobId(userId) })).to.deep.equal({
+      recorded: true,
+    });
     const againSignup = await q['signup-attribution'].add(
       'signup-attribution',
       { userId, sessionId: sid },
