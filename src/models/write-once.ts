@@ -6,7 +6,7 @@
  * claims (a username, a refresh token's first use, an account's finalization).
  */
 import type { mongo } from 'mongoose';
-import { Batcher, ItemFailure } from '../lib/batcher.js';
+import { Batcher, ItemFailure, JOB_WRITES } from '../lib/batcher.js';
 
 /** A duplicate-key error (E11000) of an insert, an update or an upsert, or of a bulk write made only of them. */
 export function isDuplicateKey(err: unknown): boolean {
@@ -42,8 +42,8 @@ function writeErrorsOf(err: unknown): Map<number, { code?: number }> | undefined
 }
 
 /**
- * Inserts per collection, batched (src/lib/batcher.ts): one `insertMany` in flight per collection, unordered,
- * so each document succeeds or meets its duplicate key on its own, as `insertOne` would.
+ * Inserts per collection, batched (src/lib/batcher.ts, `JOB_WRITES`): one `insertMany` in flight per collection,
+ * unordered, so each document succeeds or meets its duplicate key on its own, as `insertOne` would.
  */
 const inserts = new Batcher<Insert, boolean>(async (_name, items) => {
   const { collection } = items[0]!;
@@ -68,7 +68,7 @@ const inserts = new Batcher<Insert, boolean>(async (_name, items) => {
       return e.code === 11000 ? false : new ItemFailure(err);
     });
   }
-});
+}, JOB_WRITES);
 
 /**
  * Inserts `doc` (batched with the other inserts into its collection under way).

@@ -34,7 +34,7 @@ import {
   type AnalyticsRollupDoc,
 } from '../models/collections.js';
 import { insertOnce, isDuplicateKey, upsertRetried } from '../models/write-once.js';
-import { Batcher } from '../lib/batcher.js';
+import { Batcher, JOB_WRITES } from '../lib/batcher.js';
 import { addDays, DAY_MS, SLOT_MS, utcDay } from '../lib/tz.js';
 
 export const NONE = '(none)';
@@ -229,7 +229,7 @@ async function incCell(id: string, counts: CellCount[]): Promise<void> {
   // Read the clock after the update: a day the sealer may have read already is marked for it to read again.
   if (Date.now() >= dayEndOf(p.day) + LATE_AFTER_MS) await markStale(p.kind, grain, p.day);
 }
-const cellCounts = new Batcher<CellCount>(incCell);
+const cellCounts = new Batcher<CellCount>(incCell, JOB_WRITES);
 
 /** Settles counted facts (unsets `applying`), a batch per kind. */
 const settled = new Batcher<FactDoc['_id']>(async (kind, ids) => {
@@ -237,7 +237,7 @@ const settled = new Batcher<FactDoc['_id']>(async (kind, ids) => {
     { _id: { $in: ids } },
     { $unset: { applying: '', applyingBy: '', applyingSince: '' } },
   );
-});
+}, JOB_WRITES);
 
 function markDone(p: Placement, marker: string): void {
   for (const [, , id] of cellIdsOf(p)) {
