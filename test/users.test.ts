@@ -6,7 +6,7 @@ import { AccountFinalization, UsernameClaim } from '../src/models/account.js';
 import { LoginEvent, SignupAttribution } from '../src/models/analytics.js';
 import { User } from '../src/models/user.js';
 import { exampleRegistration } from '../src/openapi/examples.js';
-import { finalizeDue } from '../src/services/account-deletion.js';
+import { cancelDeletion, finalizeDue, requestDeletion } from '../src/services/account-deletion.js';
 import { processAccountDeletionSweep } from '../src/workers/account-deletion.js';
 import { bearer, eventually, freshIp, login, post, sendOtp, verifyOtp } from './support/auth.js';
 import { testConfig } from './support/env.js';
@@ -405,6 +405,25 @@ describe('account deletion (contract §4.3)', () => {
     expect(res.body.errors[0]).to.equal('Insufficient permissions');
     expect((await User.findById(s.userId).lean())?.accountDeletionStatus).to.equal(null);
     expect((await flagOff.request('/api/v1/auth/me', bearer(s.accessToken))).status).to.equal(200);
+  });
+
+  it('a deletion request racing a cancel answers pending, never cancelled (50 rounds, service level)', async () => {
+    const s = await login(srv);
+    const userId = new Types.ObjectId(s.userId);
+    const config = testConfig();
+    const at = new Date(now);
+    const answers: string[] = [];
+    for (let round = 0; round < 50; round++) {
+      expect((await requestDeletion(config, userId, at)).status).to.equal('pending');
+      // The request's update finds the pending request; the cancel lands before or after its read.
+      const [asked, cancelled] = await Promise.all([requestDeletion(config, userId, at), cancelDeletion(userId, at)]);
+      answers.push(String(asked.status));
+      expect(cancelled.status).to.equal('cancelled');
+    }
+    expect(
+      answers.filter((a) => a !== 'pending'),
+      'requests answered other than pending',
+    ).to.deep.equal([]);
   });
 
   it('the scheduled sweep, run twice at once on a due request, finalizes it once', async () => {

@@ -98,7 +98,9 @@ const DELETION_PROJECTION = {
 /**
  * Requests deletion. Asking again while a request is pending returns that request unchanged.
  * One conditional update: it applies only to a user with no live request, whatever else changes the
- * user meanwhile (the worker's `lastLogin`, a profile update).
+ * user meanwhile (the worker's `lastLogin`, a profile update). When it finds a request pending, the request is
+ * read back; a cancel may land between the two, and then the update is tried again (a request never answers
+ * `cancelled`).
  */
 export async function requestDeletion(
   config: Config,
@@ -113,15 +115,20 @@ export async function requestDeletion(
     accountDeletionCancelledAt: null,
     accountDeletionFinalizedAt: null,
   };
-  const res = await users().updateOne(
-    { _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } },
-    { $set: { ...fields, updatedAt: now } },
-  );
-  if (res.matchedCount === 1) {
-    await audit(own, 'deletion-requested', userId, now);
-    return deletionStatusOf(fields);
+  for (;;) {
+    const res = await users().updateOne(
+      { _id: userId, accountDeletionStatus: { $in: [null, 'cancelled'] } },
+      { $set: { ...fields, updatedAt: now } },
+    );
+    if (res.matchedCount === 1) {
+      await audit(own, 'deletion-requested', userId, now);
+      return deletionStatusOf(fields);
+    }
+    const user = await userOrConflict(userId); // gone: 409
+    if (user.accountDeletionStatus === 'pending') return deletionStatusOf(user);
+    // Cancelled between the update and the read: try again. Another round needs another request and cancel
+    // of the same account to land in the same gap, so this ends when they stop.
   }
-  return deletionStatusOf(await userOrConflict(userId)); // pending already (or gone: 409)
 }
 
 /** @throws 409 when no request is pending. */
