@@ -17,7 +17,9 @@
  * 4. in parallel: the session, the refresh token and ONE outbox document
  *    carrying the login's 2–3 events;
  * 5. the JWT signature and the response (a JSON body of the same size class);
- * 6. after the response: the 2–3 enqueues, then the outbox document deleted.
+ * 6. after the response: the 2–3 enqueues, then the outbox document deleted, gathered across requests as
+ *    the app's fast path gathers them (src/jobs/outbox.ts, FAST_PATH: one `addBulk` per queue and one
+ *    `deleteMany` per batch, with the same batcher).
  *
  * No validation library, no envelope builder, no logging, no Express, no
  * mongoose documents on the request path (the user template is built once).
@@ -33,7 +35,9 @@ import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import mongoose from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { FAST_PATH } from '../src/jobs/outbox.js';
 import { DEFAULT_JOB_OPTIONS } from '../src/jobs/queues.js';
+import { Batcher } from '../src/lib/batcher.js';
 import { User } from '../src/models/user.js';
 
 const { MongoClient, ObjectId } = mongoose.mongo;
@@ -66,6 +70,19 @@ const codes = db.collection<Keyed>('otp_codes');
 const sessions = db.collection('sessions');
 const refreshTokens = db.collection<Keyed>('refresh_tokens');
 const outbox = db.collection<Keyed>('outbox');
+
+type Event = { queue: string; jobId: string; data: Record<string, unknown> };
+const fastPath = new Batcher<{ id: string; events: Event[] }>(async (_key, items) => {
+  const byQueue = new Map<string, Event[]>();
+  for (const e of items.flatMap((i) => i.events)) byQueue.set(e.queue, [...(byQueue.get(e.queue) ?? []), e]);
+  await Promise.all(
+    [...byQueue].map(([name, list]) =>
+      queues[name]!.addBulk(list.map((e) => ({ name, data: e.data, opts: { jobId: e.jobId } }))),
+    ),
+  );
+  const ids = items.map((i) => i.id);
+  await (ids.length === 1 ? outbox.deleteOne({ _id: ids[0]! }) : outbox.deleteMany({ _id: { $in: ids } }));
+}, FAST_PATH);
 
 /** A new user as `User.create` writes it: every schema default (built once, not per request). */
 const { _id: _unused, ...userDefaults } = new User({}).toObject() as Record<string, unknown>;
@@ -207,8 +224,7 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
   });
 
   // After the response, like the app's fast path: enqueue, then the outbox document goes.
-  await Promise.all(events.map((e) => queues[e.queue]!.add(e.queue, e.data, { jobId: e.jobId })));
-  await outbox.deleteOne({ _id: outboxId });
+  await fastPath.add('enqueue', { id: outboxId, events });
 }
 
 const server = createServer((req, res) => {

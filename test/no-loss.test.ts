@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { lastLoginEvent } from '../src/jobs/last-login.js';
-import { Publisher, relayOutbox } from '../src/jobs/outbox.js';
+import { FAST_PATH, Publisher, relayOutbox } from '../src/jobs/outbox.js';
 import { closeQueues, createQueues, type Queues } from '../src/jobs/queues.js';
-import { signupAttributionJobId } from '../src/jobs/signup-attribution.js';
+import { signupAttributionEvent, signupAttributionJobId } from '../src/jobs/signup-attribution.js';
 import { createLogger } from '../src/lib/logger.js';
 import { closeRedis, createRedis, redisReady, type Redis } from '../src/lib/redis.js';
 import { FunnelEvent, LoginEvent, SignupAttribution } from '../src/models/analytics.js';
@@ -222,6 +222,44 @@ describe('no lost side effects (contract §5)', function () {
     const left = await Outbox.findById(withdrawn.jobId).lean(); // the request's one document, named by its first event
     expect(left?.events.map((e) => e.jobId)).to.deep.equal([kept.jobId]);
     await Outbox.deleteOne({ _id: withdrawn.jobId }); // not for a later test's relay
+  });
+
+  it("gathers concurrent requests' events: one addBulk per queue and batch, at most FAST_PATH.maxItems requests each, every job once, the outbox emptied", async () => {
+    const publisher = new Publisher(queues(), () => new Date());
+    const log = createLogger({ level: 'silent' });
+    const requests = FAST_PATH.maxItems! + 6;
+    const logins = Array.from({ length: requests }, () => {
+      const userId = new Types.ObjectId().toHexString();
+      const sessionId = new Types.ObjectId().toHexString();
+      return [
+        lastLoginEvent({ userId, sessionId, loginAt: new Date().toISOString() }),
+        signupAttributionEvent({ userId, sessionId }),
+      ];
+    });
+    // A counting wrapper around the real queues' addBulk: how the jobs reached Redis.
+    const names = ['last-login', 'signup-attribution'] as const;
+    const sizes: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const restore = names.map((name) => {
+      const q = queues()[name];
+      const real = q.addBulk.bind(q);
+      q.addBulk = (jobs: Parameters<typeof real>[0]) => (sizes[name]!.push(jobs.length), real(jobs));
+      return () => (q.addBulk = real);
+    });
+    try {
+      // Every request's events reach the fast path in the same tick (their sessions stored at once).
+      let stored!: () => void;
+      const sessions = new Promise<void>((r) => (stored = r));
+      await Promise.all(logins.map((events) => publisher.publish(events, log, { after: sessions })));
+      stored();
+      await publisher.drain();
+    } finally {
+      restore.forEach((r) => r());
+    }
+    for (const list of Object.values(sizes)) expect(list).to.deep.equal([FAST_PATH.maxItems, 6]);
+    const jobIds = logins.flat().map((e) => e.jobId);
+    const found = await Promise.all(logins.flat().map((e) => queues()[e.queue].getJob(e.jobId)));
+    expect(found.filter((j) => j !== undefined).length, 'every job enqueued').to.equal(jobIds.length);
+    expect(await Outbox.countDocuments({ _id: { $in: logins.map((l) => l[0]!.jobId) } })).to.equal(0);
   });
 
   it('the relay delivers outbox documents of the old shape (one event each) that old web dynos write during a deploy', async () => {

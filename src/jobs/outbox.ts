@@ -3,11 +3,13 @@
  *
  * `publish()` writes the request's events to the MongoDB outbox as one
  * document, which the request awaits (one insert), then enqueues them in the
- * background (the fast path) and deletes the document. If Redis is down, or
+ * background (the fast path, gathered across requests: FAST_PATH) and deletes
+ * the document. If Redis is down, or
  * the process dies before the enqueue, the worker's `relayOutbox()` enqueues
  * them later. Either way the BullMQ job id is the event's id, and every
  * processor is idempotent, so an event sent twice has its effect once.
  */
+import { Batcher, type BatcherOptions } from '../lib/batcher.js';
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
 import { outbox } from '../models/collections.js';
@@ -24,13 +26,28 @@ export interface OutboxEvent {
 
 const KEEP_MS = 7 * 24 * 3600 * 1000;
 const ENQUEUE_TIMEOUT_MS = 1000;
+/**
+ * The fast path's enqueues are gathered across requests for up to 25 ms (or 64 requests): one `addBulk` per
+ * queue and one outbox delete per batch, and the worker wakes once per batch and queue instead of once per job
+ * (BENCHMARKS.md). The events are in the outbox already: the wait delays their effect, it risks none of them.
+ */
+export const FAST_PATH: BatcherOptions = { lingerMs: 25, maxItems: 64 };
 
-/** Enqueues `events` in parallel, within ENQUEUE_TIMEOUT_MS for them all (one timer). */
+/**
+ * Enqueues `events`: one `addBulk` per queue (a pipeline, one round trip each), all within ENQUEUE_TIMEOUT_MS
+ * (one timer). An event already enqueued (the same job id) is not added again.
+ */
 async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
+  const byQueue = new Map<QueueName, OutboxEvent[]>();
+  for (const e of events) byQueue.set(e.queue, [...(byQueue.get(e.queue) ?? []), e]);
   await withTimeout(
-    Promise.all(events.map((e) => queues[e.queue].add(e.queue, e.data, { jobId: e.jobId }))),
+    Promise.all(
+      [...byQueue].map(([queue, list]) =>
+        queues[queue].addBulk(list.map((e) => ({ name: queue, data: e.data, opts: { jobId: e.jobId } }))),
+      ),
+    ),
     ENQUEUE_TIMEOUT_MS,
-    `enqueue to ${[...new Set(events.map((e) => e.queue))].join(', ')} timed out`,
+    `enqueue to ${[...byQueue.keys()].join(', ')} timed out`,
   );
 }
 
@@ -42,6 +59,14 @@ async function markDispatched(ids: string[]): Promise<void> {
 
 export class Publisher {
   private readonly pending = new Set<Promise<void>>();
+  /** Requests' events on their way to the queues, a batch at a time (FAST_PATH). */
+  private readonly fast = new Batcher<{ id: string; events: OutboxEvent[] }>(async (_key, items) => {
+    await enqueue(
+      this.queues,
+      items.flatMap((i) => i.events),
+    );
+    await markDispatched(items.map((i) => i.id));
+  }, FAST_PATH);
 
   constructor(
     private readonly queues: Queues,
@@ -82,8 +107,8 @@ export class Publisher {
     const fastPath = afterOk.then((ok) =>
       // When `after` failed, the request reports its own error and the events wait in the outbox.
       ok
-        ? enqueue(this.queues, events)
-            .then(() => markDispatched([id]))
+        ? this.fast
+            .add('enqueue', { id, events })
             .catch((err: unknown) =>
               log.warn(
                 { err: (err as Error).message, events: events.map((e) => e.jobId) },
