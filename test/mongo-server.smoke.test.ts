@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { randomUUID } from 'node:crypto';
+import { findById, updateById } from '../src/models/by-id.js';
 import { insertOnce } from '../src/models/write-once.js';
 
 type Db = NonNullable<typeof mongoose.connection.db>;
@@ -81,6 +82,29 @@ describe('MongoDB-wire server smoke test', () => {
     const stored = await c.find().toArray();
     // Each stored document is the one whose insert reported success.
     for (const d of stored) expect(results[d.i as number], String(d._id)).to.equal(true);
+  });
+
+  it('findById and updateById, batched: each concurrent read gets its own document or null, every concurrent $inc applies, in fewer writes than updates, and a failing update fails alone', async () => {
+    const c = coll('byid');
+    const ids = Array.from({ length: 20 }, () => new mongoose.Types.ObjectId());
+    await c.insertMany(ids.map((_id, n) => ({ _id, n, count: 0, label: `doc ${n}` })));
+    const missing = new mongoose.Types.ObjectId();
+    const read = await Promise.all([...ids, missing].map((id) => findById(c, id, { n: 1 })));
+    expect(read.slice(0, 20)).to.deep.equal(ids.map((_id, n) => ({ _id, n })));
+    expect(read[20]).to.equal(null);
+
+    let writes = 0;
+    const real = c.bulkWrite.bind(c);
+    c.bulkWrite = ((...a: Parameters<typeof real>) => (writes++, real(...a))) as typeof c.bulkWrite;
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 200 }, (_, i) => updateById(c, ids[i % 20]!, { $inc: { count: 1 } })),
+      updateById(c, ids[0]!, { $inc: { label: 1 } }), // $inc of a string: refused by the server
+    ]);
+    c.bulkWrite = real;
+    expect(outcomes.slice(0, 200).every((o) => o.status === 'fulfilled')).to.equal(true);
+    expect(outcomes[200]!.status).to.equal('rejected');
+    expect((await c.find().toArray()).map((d) => d.count)).to.deep.equal(Array(20).fill(10));
+    expect(writes, 'bulk writes for 201 updates').to.be.within(1, 50);
   });
 
   it('supports compound unique indexes', async () => {

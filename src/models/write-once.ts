@@ -33,8 +33,8 @@ interface Insert {
   doc: mongo.Document;
 }
 
-/** The write errors of a failed bulk insert, by the index of their document; undefined when it failed whole. */
-function writeErrorsOf(err: unknown): Map<number, { code?: number }> | undefined {
+/** The write errors of a failed bulk write, by the index of their operation; undefined when it failed whole. */
+export function writeErrorsOf(err: unknown): Map<number, { code?: number }> | undefined {
   const w = (err as { writeErrors?: unknown } | null)?.writeErrors;
   const list = (Array.isArray(w) ? w : w ? [w] : []) as { index?: number; code?: number }[];
   if (list.length === 0 || list.some((e) => typeof e.index !== 'number')) return undefined;

@@ -10,6 +10,7 @@ import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { LastLoginJob } from '../jobs/last-login.js';
 import { loginEvents, sessions, signupAttributions, users } from '../models/collections.js';
+import { findById, updateById } from '../models/by-id.js';
 import { insertOnce } from '../models/write-once.js';
 import { auditEventId } from '../jobs/audit.js';
 import { recordOnce } from '../services/audit.js';
@@ -58,8 +59,8 @@ export async function processLastLogin(job: Job<LastLoginJob>, ctx: JobContext):
   const by = writerOf(job, ctx);
 
   const [, session] = await Promise.all([
-    users().updateOne({ _id: userId }, { $max: { lastLogin: at } }),
-    sessions().findOne({ _id: sessionId }),
+    updateById(users(), userId, { $max: { lastLogin: at } }),
+    findById(sessions(), sessionId),
   ]);
   const audit = {
     type: 'login',

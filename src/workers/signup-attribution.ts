@@ -5,6 +5,7 @@
 import type { Job } from 'bullmq';
 import { Types } from 'mongoose';
 import type { SignupAttributionJob } from '../jobs/signup-attribution.js';
+import { findById } from '../models/by-id.js';
 import { users } from '../models/collections.js';
 import { NONE, recordFact } from '../services/rollups.js';
 import { writerOf, type JobContext } from './context.js';
@@ -16,20 +17,15 @@ export async function processSignupAttribution(
   ctx: JobContext,
 ): Promise<{ recorded: boolean }> {
   const userId = new Types.ObjectId(job.data.userId);
-  const user = await users().findOne(
-    { _id: userId },
-    {
-      projection: {
-        signupSource: 1,
-        signupCampaign: 1,
-        signupMedium: 1,
-        clickIdType: 1,
-        signupCountry: 1,
-        signupPlatform: 1,
-        createdAt: 1,
-      },
-    },
-  );
+  const user = await findById(users(), userId, {
+    signupSource: 1,
+    signupCampaign: 1,
+    signupMedium: 1,
+    clickIdType: 1,
+    signupCountry: 1,
+    signupPlatform: 1,
+    createdAt: 1,
+  });
   if (!user) {
     ctx.log.warn({ userId: job.data.userId }, 'signup attribution: user no longer exists; nothing to record');
     return { recorded: false };
