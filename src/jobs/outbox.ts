@@ -4,10 +4,10 @@
  * `publish()` writes the request's events to the MongoDB outbox as one
  * document, which the request awaits (one insert), then enqueues them in the
  * background (the fast path, gathered across requests: FAST_PATH) and deletes
- * the document. If Redis is down, or
- * the process dies before the enqueue, the worker's `relayOutbox()` enqueues
- * them later. Either way the BullMQ job id is the event's id, and every
- * processor is idempotent, so an event sent twice has its effect once.
+ * the document. If Redis is down, or the process dies before the enqueue, the
+ * worker's `relayOutbox()` enqueues them later. Either way the BullMQ job id
+ * is the event's id, and every processor is idempotent, so an event sent
+ * twice has its effect once.
  */
 import { Batcher, type BatcherOptions } from '../lib/batcher.js';
 import type { Logger } from '../lib/logger.js';

@@ -84,8 +84,9 @@ export class Batcher<T, R = void> {
 }
 
 /**
- * The batching of the jobs' writes (rollup cells, facts settled, write-once inserts): 10 ms is nothing to a side
- * effect nobody waits for, and 16 items is about what one queue's worker has in flight at once under load, when
- * a batch should go without waiting (BENCHMARKS.md).
+ * The batching of the jobs' writes (rollup cells, facts settled, write-once inserts) and of their reads and
+ * updates by `_id` (src/models/by-id.ts): 10 ms is nothing to a side effect nobody waits for, and 16 items is
+ * about what one queue's worker has in flight at once under load, when a batch should go without waiting
+ * (BENCHMARKS.md).
  */
 export const JOB_WRITES: BatcherOptions = { lingerMs: 10, maxItems: 16 };
