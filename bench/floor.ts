@@ -74,7 +74,11 @@ const outbox = db.collection<Keyed>('outbox');
 type Event = { queue: string; jobId: string; data: Record<string, unknown> };
 const fastPath = new Batcher<{ id: string; events: Event[] }>(async (_key, items) => {
   const byQueue = new Map<string, Event[]>();
-  for (const e of items.flatMap((i) => i.events)) byQueue.set(e.queue, [...(byQueue.get(e.queue) ?? []), e]);
+  for (const e of items.flatMap((i) => i.events)) {
+    const list = byQueue.get(e.queue);
+    if (list) list.push(e);
+    else byQueue.set(e.queue, [e]);
+  }
   await Promise.all(
     [...byQueue].map(([name, list]) =>
       queues[name]!.addBulk(list.map((e) => ({ name, data: e.data, opts: { jobId: e.jobId } }))),

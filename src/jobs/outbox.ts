@@ -39,7 +39,11 @@ export const FAST_PATH: BatcherOptions = { lingerMs: 25, maxItems: 64 };
  */
 async function enqueue(queues: Queues, events: OutboxEvent[]): Promise<void> {
   const byQueue = new Map<QueueName, OutboxEvent[]>();
-  for (const e of events) byQueue.set(e.queue, [...(byQueue.get(e.queue) ?? []), e]);
+  for (const e of events) {
+    const list = byQueue.get(e.queue);
+    if (list) list.push(e);
+    else byQueue.set(e.queue, [e]);
+  }
   await withTimeout(
     Promise.all(
       [...byQueue].map(([queue, list]) =>
