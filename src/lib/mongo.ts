@@ -13,7 +13,7 @@ export async function connectMongo(config: Config): Promise<typeof mongoose> {
     autoCreate: true,
     serverSelectionTimeoutMS: 5000,
     socketTimeoutMS: config.mongodbSocketTimeoutMs,
-    maxPoolSize: 20,
+    maxPoolSize: config.mongodbMaxPoolSize,
   });
 }
 
