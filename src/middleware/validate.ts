@@ -4,7 +4,15 @@
  * `Validation failed`. Handlers then read only `matchedData()`.
  */
 import type { RequestHandler } from 'express';
-import { checkExact, checkSchema, validationResult, type Schema, type ValidationError } from 'express-validator';
+import {
+  body,
+  checkExact,
+  checkSchema,
+  validationResult,
+  type ContextRunner,
+  type Schema,
+  type ValidationError,
+} from 'express-validator';
 import { badRequest } from '../lib/errors.js';
 import { AUTH_LENGTHS } from '../schemas/auth.js';
 
@@ -33,20 +41,32 @@ const report: RequestHandler = (req, _res, next) => {
  * check that cannot have an effect is not run: an optional body field absent from the body (its chain would
  * stop at `optional` and match nothing), and the unknown-field check of a body whose every key is a field of
  * the schema (that check reports keys, not values nested under a known one, which the field's own chain
- * refuses). The verify body has a dozen optional fields, most of them absent: running each chain costs
- * promises and lodash path walks on the hottest route.
+ * refuses). Consecutive `requiredString` fields run as one chain over their paths, each path with its own
+ * check: the same checks and messages, in the same order, but one field selection and one pass per item for
+ * all of them (the phone login's three fields cost half as much). The verify body has a dozen optional fields,
+ * most of them absent: running each chain costs promises and lodash path walks on the hottest route.
  */
 export function validateBody(schema: Schema): RequestHandler[] {
-  const fields = Object.entries(schema).map(([key, field]) => {
+  const fields: { key: string; skippable: boolean; schema: Schema; required?: Map<string, RequiredCheck> }[] = [];
+  const bodyKeys = new Set<string>();
+  for (const [key, field] of Object.entries(schema)) {
     const plainBodyField = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) && field.in === undefined;
-    return {
-      key,
-      plainBodyField,
-      skippable: plainBodyField && !!field.optional,
-      chain: checkSchema({ [key]: field }, ['body']),
-    };
-  });
-  const bodyKeys = new Set(fields.filter((f) => f.plainBodyField).map((f) => f.key));
+    if (plainBodyField) bodyKeys.add(key);
+    const check = plainBodyField ? requiredChecks.get(field) : undefined;
+    const last = fields.at(-1);
+    if (check && last?.required) last.required.set(key, check);
+    else
+      fields.push({
+        key,
+        skippable: plainBodyField && !!field.optional,
+        schema: { [key]: field },
+        required: check && new Map([[key, check]]),
+      });
+  }
+  const chains = fields.map((f) => ({
+    ...f,
+    chain: f.required ? requiredChain(f.required) : checkSchema(f.schema, ['body']),
+  }));
   // Unknown fields are looked for in the body (path parameters are the route's own). With no field at all in
   // the schema, as checkExact does by default, in the query string too.
   const exact = checkExact([], { message: 'unknown field', locations: fields.length > 0 ? ['body'] : undefined });
@@ -57,7 +77,7 @@ export function validateBody(schema: Schema): RequestHandler[] {
       throw badRequest(['body: must be a JSON object']);
     }
     const present = (key: string) => body !== undefined && Object.hasOwn(body, key);
-    for (const f of fields) if (!f.skippable || present(f.key)) await f.chain.run(req);
+    for (const f of chains) if (!f.skippable || present(f.key)) await f.chain.run(req);
     const known = body === undefined || Object.keys(body).every((k) => bodyKeys.has(k));
     if (fields.length === 0 || !known) await exact.run(req);
     report(req, res, next);
@@ -92,24 +112,39 @@ export function charLengthWithin(s: string, min: number, max: number): boolean {
   return n >= min && n <= max;
 }
 
+type RequiredCheck = (v: unknown) => true;
+
+/** The check of each field schema `requiredString` made, so that `validateBody` can group them. */
+const requiredChecks = new WeakMap<object, RequiredCheck>();
+
 /**
- * A required string field: trimmed, with a length range in characters (`charLength`). The checks are one
- * validator (express-validator runs and awaits each item of a chain on its own, which the login route pays
- * for on every request), with the messages the separate checks gave, first failure first: `is required`
- * (absent or null), `must be a string`, `must be <min>-<max> characters` (of the trimmed value).
+ * A required string field: trimmed, with a length range in characters (`charLength`) and optionally a pattern.
+ * The checks are one validator (express-validator runs and awaits each item of a chain on its own, which the
+ * login route pays for on every request), with the messages the separate checks gave, first failure first:
+ * `is required` (absent or null), `must be a string`, `must be <min>-<max> characters`, then the pattern's
+ * message (both of the trimmed value).
  */
-export const requiredString = (min: number, max: number) => ({
-  custom: {
-    options: (v: unknown) => {
-      if (v === undefined || v === null) throw new Error('is required');
-      if (typeof v !== 'string') throw new Error('must be a string');
-      if (!charLengthWithin(v.trim(), min, max)) throw new Error(`must be ${min}-${max} characters`);
-      return true;
-    },
-    bail: true,
-  },
-  trim: true,
-});
+export const requiredString = (min: number, max: number, format?: { pattern: RegExp; message: string }) => {
+  const check: RequiredCheck = (v) => {
+    if (v === undefined || v === null) throw new Error('is required');
+    if (typeof v !== 'string') throw new Error('must be a string');
+    const trimmed = v.trim();
+    if (!charLengthWithin(trimmed, min, max)) throw new Error(`must be ${min}-${max} characters`);
+    if (format && !format.pattern.test(trimmed)) throw new Error(format.message);
+    return true;
+  };
+  const field = { custom: { options: check, bail: true }, trim: true };
+  requiredChecks.set(field, check);
+  return field;
+};
+
+/** `requiredString` fields as one chain: the same items as each one's schema, each path checked by its own. */
+function requiredChain(checks: Map<string, RequiredCheck>): ContextRunner {
+  return body([...checks.keys()])
+    .custom((v: unknown, { path }) => checks.get(path)!(v))
+    .bail()
+    .trim();
+}
 
 /**
  * One mailbox, one identity: an e-mail address as stored and compared, trimmed, lower-cased and in Unicode

@@ -91,13 +91,10 @@ const emailIdentity = (data: Record<string, string>): Identity => ({ kind: 'emai
 export function authRouter(deps: AuthDeps & AuthenticateDeps): Router {
   const router = Router();
   const signedIn = authenticate(deps);
-  const codeField = {
-    ...requiredString(1, 16),
-    matches: {
-      options: regex(CODE.pattern(deps.config.otp.length)),
-      errorMessage: CODE.message(deps.config.otp.length),
-    },
-  };
+  const codeField = requiredString(1, 16, {
+    pattern: regex(CODE.pattern(deps.config.otp.length)),
+    message: CODE.message(deps.config.otp.length),
+  });
   const verifyFields = {
     code: codeField,
     signupSource: attribution,
