@@ -5,6 +5,14 @@
 import { model, Schema } from 'mongoose';
 import { rollupFields } from './analytics.js';
 
+/** The fields every document of a kind, grain and UTC day carries, `_id` first (fresh objects per schema). */
+const dayKeyFields = () => ({
+  _id: { type: String, required: true },
+  kind: { type: String, required: true },
+  grain: { type: String, required: true },
+  day: { type: String, required: true },
+});
+
 /**
  * One document per kind of fact, grain, UTC day and cell (`signup|m|2026-03-29|google|spring|cpc`: the
  * dimension values joined by `|`): `c` holds the cell's counters for the day, `h.<0-23>` per hour and `q.<0-95>` per quarter hour of the
@@ -12,10 +20,7 @@ import { rollupFields } from './analytics.js';
  */
 const analyticsRollupSchema = new Schema(
   {
-    _id: { type: String, required: true },
-    kind: { type: String, required: true },
-    grain: { type: String, required: true },
-    day: { type: String, required: true },
+    ...dayKeyFields(),
     c: { type: Schema.Types.Mixed, default: {} },
     h: { type: Schema.Types.Mixed, default: {} },
     q: { type: Schema.Types.Mixed, default: {} },
@@ -29,10 +34,7 @@ export const AnalyticsRollup = model('AnalyticsRollup', analyticsRollupSchema);
 /** The cells of a kind, grain and UTC day (`signup|m|2026-03-29`), listed as the keys of `cells`. */
 const analyticsRollupDaySchema = new Schema(
   {
-    _id: { type: String, required: true },
-    kind: { type: String, required: true },
-    grain: { type: String, required: true },
-    day: { type: String, required: true },
+    ...dayKeyFields(),
     cells: { type: Schema.Types.Mixed, default: {} },
     g: { type: String },
   },
@@ -49,10 +51,7 @@ export const AnalyticsRollupDay = model('AnalyticsRollupDay', analyticsRollupDay
  */
 const analyticsDaySummarySchema = new Schema(
   {
-    _id: { type: String, required: true },
-    kind: { type: String, required: true },
-    grain: { type: String, required: true },
-    day: { type: String, required: true },
+    ...dayKeyFields(),
     gen: { type: Number, required: true },
     stale: { type: Boolean, required: true },
     c: { type: Schema.Types.Mixed },
