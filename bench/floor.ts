@@ -35,8 +35,8 @@ import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 import mongoose from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { FAST_PATH } from '../src/jobs/outbox.js';
-import { DEFAULT_JOB_OPTIONS } from '../src/jobs/queues.js';
+import { enqueue, FAST_PATH, type OutboxEvent } from '../src/jobs/outbox.js';
+import { DEFAULT_JOB_OPTIONS, type Queues } from '../src/jobs/queues.js';
 import { Batcher } from '../src/lib/batcher.js';
 import { User } from '../src/models/user.js';
 
@@ -53,12 +53,13 @@ const redis = new Redis(env.REDIS_URL!, { enableOfflineQueue: false, maxRetriesP
 await new Promise((r) => redis.once('ready', r));
 const prefix = env.QUEUE_PREFIX ?? '{allmine}';
 // The same queues and job options as src/jobs/queues.ts: the same Redis work per job, the same worker.
-const queues: Record<string, Queue> = Object.fromEntries(
+// Only the login's three queues exist here; `enqueue` is handed only their events.
+const queues = Object.fromEntries(
   ['last-login', 'funnel', 'signup-attribution'].map((name) => [
     name,
     new Queue(name, { connection: redis, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
   ]),
-);
+) as Queues;
 const limiters = [
   new RateLimiterRedis({ storeClient: redis, keyPrefix: 'floor:vn', points: 1e9, duration: 3600 }),
   new RateLimiterRedis({ storeClient: redis, keyPrefix: 'floor:vi', points: 1e9, duration: 3600 }),
@@ -71,18 +72,10 @@ const sessions = db.collection('sessions');
 const refreshTokens = db.collection<Keyed>('refresh_tokens');
 const outbox = db.collection<Keyed>('outbox');
 
-type Event = { queue: string; jobId: string; data: Record<string, unknown> };
-const fastPath = new Batcher<{ id: string; events: Event[] }>(async (_key, items) => {
-  const byQueue = new Map<string, Event[]>();
-  for (const e of items.flatMap((i) => i.events)) {
-    const list = byQueue.get(e.queue);
-    if (list) list.push(e);
-    else byQueue.set(e.queue, [e]);
-  }
-  await Promise.all(
-    [...byQueue].map(([name, list]) =>
-      queues[name]!.addBulk(list.map((e) => ({ name, data: e.data, opts: { jobId: e.jobId } }))),
-    ),
+const fastPath = new Batcher<{ id: string; events: OutboxEvent[] }>(async (_key, items) => {
+  await enqueue(
+    queues,
+    items.flatMap((i) => i.events),
   );
   const ids = items.map((i) => i.id);
   await (ids.length === 1 ? outbox.deleteOne({ _id: ids[0]! }) : outbox.deleteMany({ _id: { $in: ids } }));
@@ -157,7 +150,7 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
   const refresh = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + REFRESH_TTL_S * 1000);
   const at = now.toISOString();
-  const events = [
+  const events: OutboxEvent[] = [
     { queue: 'last-login', jobId: `last-login-${sessionId}`, data: { userId, sessionId, loginAt: at, reqId: 'floor' } },
     {
       queue: 'funnel',
@@ -176,7 +169,7 @@ async function login(body: Buffer, ip: string, userAgent: string | null, res: Se
     ...(isNew
       ? [
           {
-            queue: 'signup-attribution',
+            queue: 'signup-attribution' as const,
             jobId: `signup-attribution-${userId}`,
             data: { userId, sessionId, reqId: 'floor' },
           },
