@@ -1,13 +1,13 @@
 /**
  * The web dyno: connect, listen, and shut down gracefully. Never runs jobs.
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { loadConfig } from '../config/index.js';
 import { createApp } from './app.js';
 import { Publisher } from './jobs/outbox.js';
 import { closeQueues, createQueues } from './jobs/queues.js';
+import { createHttpServer } from './lib/http-server.js';
 import { installLifecycle, bootOrExit } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createMailer } from './lib/mail/index.js';
@@ -24,7 +24,7 @@ const queues = createQueues(config, redis);
 const mailer = createMailer(config.mail, logger);
 const publisher = new Publisher(queues, () => new Date());
 const app = createApp({ config, logger, mongo: mongoose.connection, redis, queues, mailer, publisher });
-const server = createServer(app);
+const server = createHttpServer(app);
 // Longer than Heroku's router idle timeout (55 s) so the router closes first.
 server.keepAliveTimeout = 65_000;
 

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -13,6 +12,7 @@ import mongoose from 'mongoose';
 import { chromium, type Browser } from 'playwright-core';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createApp } from '../src/app.js';
+import { createHttpServer } from '../src/lib/http-server.js';
 import { closeQueues, createQueues, QUEUE_NAMES, type Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/lib/logger.js';
 import { QUEUE_STATES } from '../src/lib/metrics.js';
@@ -687,7 +687,7 @@ describe('operations: configuration', () => {
       queues: queues(),
       mailer: recordingMailer(),
     });
-    const server = createServer(app);
+    const server = createHttpServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,11 +1,12 @@
 /**
  * Real HTTP against an app listening on a loopback port (port 0).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import mongoose from 'mongoose';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { createHttpServer } from '../../src/lib/http-server.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { testConfig } from './env.js';
 import { queues, redis } from './hooks.js';
@@ -32,7 +33,7 @@ export interface TestResponse {
 
 /** Listens on `port` (0: any free one). */
 export async function listen(app: Express, logs: LogCapture, port = 0): Promise<TestServer> {
-  const server = createServer(app);
+  const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
