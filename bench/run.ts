@@ -203,11 +203,12 @@ function jvmGcMs(pid: number | undefined): number {
   return gct * 1000;
 }
 /**
- * A full garbage collection in the database server's JVM (`jcmd <pid> GC.run`), before a login table: the
- * garbage of what the bench itself wrote just before (the warm-up, the history's 100,000s of documents) is
- * collected then, as a server that has been running for a while has collected what was written long ago,
- * instead of in whichever row the JVM happens to pick. The rows' own collections still count (the "db GC"
- * column). Nothing without a JVM pid or jcmd.
+ * A full garbage collection in the database server's JVM (`jcmd <pid> GC.run`), before a login table and
+ * before the drain: the garbage of what the bench itself wrote just before (the warm-up, the history's
+ * 100,000s of documents, the drain's users) is collected then, as a server that has been running for a while
+ * has collected what was written long ago, instead of in whichever row the JVM happens to pick (a full
+ * collection of the history's heap stops the server for seconds). The measurements' own collections still
+ * count (the "db GC" columns). Nothing without a JVM pid or jcmd.
  */
 function collectJvmGarbage(pid: number | undefined): void {
   if (pid) spawnSync('jcmd', [String(pid), 'GC.run'], { stdio: 'ignore', timeout: 120_000 });
@@ -1062,16 +1063,19 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
       })),
     );
   }
+  collectJvmGarbage(pids.db[0]);
   const worker = await start('worker', 'src/workers/index.ts', 'worker started', {
     ...APP_ENV,
     LOG_LEVEL: 'info',
     WORKER_CONCURRENCY,
   });
+  const gcBefore = jvmGcMs(pids.db[0]);
   const before = sample(worker.child.pid!, pids);
   const t0 = Date.now();
   while ((await queueBacklog(queues)) > 0) await sleep(200);
   const seconds = (Date.now() - t0) / 1000;
   const after = sample(worker.child.pid!, pids);
+  const dbGcMs = jvmGcMs(pids.db[0]) - gcBefore;
   if (drainJobs > 0) {
     const jobsPerSecond = drainJobs / seconds;
     const perJob = (k: keyof CpuSample) => fmt((after[k] - before[k]) / drainJobs, 2);
@@ -1095,6 +1099,7 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
         'jobs/s / best web logins/s',
         'worker ms/job',
         'db ms/job',
+        'db GC ms',
         'redis ms/job',
         'other ms/job',
         'worker peak MiB',
@@ -1106,6 +1111,7 @@ const drainJobs = args.includes('--skip-drain') ? 0 : quick ? 4000 : 20_000;
         skipLogin ? '-' : `${fmt(jobsPerSecond / best, 2)}x (best ${fmt(best)}/s)`,
         perJob('target'),
         perJob('db'),
+        fmt(dbGcMs, 0),
         perJob('redis'),
         fmt(other, 2),
         fmt(memory(worker.child.pid).peak),
