@@ -47,29 +47,27 @@ const report: RequestHandler = (req, _res, next) => {
  * most of them absent: running each chain costs promises and lodash path walks on the hottest route.
  */
 export function validateBody(schema: Schema): RequestHandler[] {
-  const fields: { key: string; skippable: boolean; schema: Schema; required?: Map<string, RequiredCheck> }[] = [];
+  // Each field's own chain, made here; a run of `requiredString` fields collects its checks, chained below.
+  const steps: { key: string; skippable: boolean; chain?: Runner; required?: Map<string, RequiredCheck> }[] = [];
   const bodyKeys = new Set<string>();
   for (const [key, field] of Object.entries(schema)) {
     const plainBodyField = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) && field.in === undefined;
     if (plainBodyField) bodyKeys.add(key);
     const check = plainBodyField ? requiredChecks.get(field) : undefined;
-    const last = fields.at(-1);
+    const last = steps.at(-1);
     if (check && last?.required) last.required.set(key, check);
+    else if (check) steps.push({ key, skippable: false, required: new Map([[key, check]]) });
     else
-      fields.push({
+      steps.push({
         key,
         skippable: plainBodyField && !!field.optional,
-        schema: { [key]: field },
-        required: check && new Map([[key, check]]),
+        chain: checkSchema({ [key]: field }, ['body']),
       });
   }
-  const chains = fields.map((f) => ({
-    ...f,
-    chain: f.required ? requiredChain(f.required) : checkSchema(f.schema, ['body']),
-  }));
+  const chains = steps.map((s) => ({ ...s, chain: s.chain ?? requiredChain(s.required!) }));
   // Unknown fields are looked for in the body (path parameters are the route's own). With no field at all in
   // the schema, as checkExact does by default, in the query string too.
-  const exact = checkExact([], { message: 'unknown field', locations: fields.length > 0 ? ['body'] : undefined });
+  const exact = checkExact([], { message: 'unknown field', locations: steps.length > 0 ? ['body'] : undefined });
   const run: RequestHandler = async (req, res, next) => {
     const body: unknown = req.body;
     // A JSON body that is an array or a scalar is not an object we can read fields from.
@@ -79,7 +77,7 @@ export function validateBody(schema: Schema): RequestHandler[] {
     const present = (key: string) => body !== undefined && Object.hasOwn(body, key);
     for (const f of chains) if (!f.skippable || present(f.key)) await f.chain.run(req);
     const known = body === undefined || Object.keys(body).every((k) => bodyKeys.has(k));
-    if (fields.length === 0 || !known) await exact.run(req);
+    if (steps.length === 0 || !known) await exact.run(req);
     report(req, res, next);
   };
   return [run];
@@ -113,6 +111,9 @@ export function charLengthWithin(s: string, min: number, max: number): boolean {
 }
 
 type RequiredCheck = (v: unknown) => true;
+
+/** A chain or a schema's chains: what `validateBody` runs against a request. */
+type Runner = Pick<ContextRunner, 'run'> | ReturnType<typeof checkSchema>;
 
 /** The check of each field schema `requiredString` made, so that `validateBody` can group them. */
 const requiredChecks = new WeakMap<object, RequiredCheck>();
